@@ -1,0 +1,74 @@
+"""Helpers shared by the command modules: verbosity, error output, common options."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from ftops.errors import FtopsError
+
+_verbose = False
+
+
+def set_verbose(value: bool) -> None:
+    global _verbose
+    _verbose = value or bool(os.environ.get("FTOPS_DEBUG"))
+
+
+def is_verbose() -> bool:
+    return _verbose
+
+
+def use_color() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+
+
+def err_line(text: str) -> None:
+    from ftops.secrets import redact
+
+    sys.stderr.write(redact(text) + "\n")
+    sys.stderr.flush()
+
+
+def report_error(error: FtopsError) -> None:
+    """One clear line (plus any diagnostics and a hint); a traceback only with -v."""
+    from ftops.errors import InputError
+
+    if _verbose:
+        err_line("".join(traceback.format_exception(error)).rstrip())
+    prefix = "\x1b[31mError:\x1b[0m " if use_color() else "Error: "
+    err_line(prefix + str(error))
+    if isinstance(error, InputError):
+        for diagnostic in error.diagnostics:
+            err_line("  " + diagnostic.render())
+    if error.hint:
+        err_line("  " + error.hint)
+
+
+def report_bug(error: BaseException) -> None:
+    if _verbose:
+        err_line("".join(traceback.format_exception(error)).rstrip())
+    err_line(f"Error: internal error ({type(error).__name__}: {error}). Run with -v for the traceback.")
+
+
+# Options several commands share. Defaults are resolved by the commands themselves.
+ManifestsOption = Annotated[
+    Path,
+    typer.Option("--manifests", "-m", help="Folder of manifest files.", show_default=True),
+]
+ProviderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        help="Override the manifests' provider: openai, azure, or emulator (starts a local emulator in-process).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+DEFAULT_MANIFESTS = Path("manifests")

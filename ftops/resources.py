@@ -1,0 +1,236 @@
+"""The typed resource model: what the manifests declare, after loading.
+
+The manifest loader (``ftops.manifest``) is the only code that reads YAML; it
+returns a ``Project``. Everything downstream (dataset checks, the planner, the
+executor, renderers) works with these frozen values and never with raw dicts.
+
+Omitted vs explicit: a field the manifest did not set is ``None``; the string
+``"auto"`` is kept as ``AUTO`` because it means "let the service choose", which
+is a different input to a job (and to its hash) than leaving it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+AUTO: Final = "auto"
+
+DatasetFormat = Literal["chat", "preference", "reinforcement"]
+MethodType = Literal["supervised", "dpo", "reinforcement"]
+ProviderType = Literal["openai", "azure", "emulator"]
+
+# Which dataset format each fine-tuning method trains on.
+FORMAT_FOR_METHOD: Final[Mapping[str, str]] = MappingProxyType(
+    {"supervised": "chat", "dpo": "preference", "reinforcement": "reinforcement"}
+)
+
+# Metadata keys ftops writes on every job it creates, so the account itself
+# records which project, resource and inputs a job belongs to (adoption after a
+# lost state or a lost response depends on them). Manifests may not set them.
+META_PROJECT: Final = "ftops_project"
+META_RESOURCE: Final = "ftops_resource"
+META_INPUTS: Final = "ftops_inputs"
+RESERVED_METADATA_KEYS: Final = frozenset({META_PROJECT, META_RESOURCE, META_INPUTS})
+
+# The service's own limits on job metadata.
+MAX_METADATA_PAIRS: Final = 16
+MAX_METADATA_KEY: Final = 64
+MAX_METADATA_VALUE: Final = 512
+# Pairs left to users once ftops has written its own tags.
+MAX_USER_METADATA_PAIRS: Final = MAX_METADATA_PAIRS - len(RESERVED_METADATA_KEYS)
+
+
+def freeze(value: Any) -> Any:
+    """Deep-freeze JSON-like data: dicts become read-only mappings, lists tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """The inverse of ``freeze``: plain dicts and lists, e.g. for an API request body."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+def empty_mapping() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where a declaration stands: a manifest file (relative to the project root) and 1-based line/column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """Which API ftops talks to, and its non-secret settings. Keys come only from the environment."""
+
+    type: ProviderType = "openai"
+    base_url: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    endpoint: str | None = None  # Azure
+    api_version: str | None = None  # Azure
+
+
+@dataclass(frozen=True, slots=True)
+class BackendConfig:
+    """Where the state lives. ``local`` uses ``path`` (relative to the project root);
+    remote kinds keep their settings in ``options``."""
+
+    type: str = "local"
+    path: str = "state/ftops.state.json"
+    options: Mapping[str, Any] = field(default_factory=empty_mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    name: str
+    path: Path  # absolute, symlinks resolved, inside the project root
+    file: str  # as written in the manifest, for messages
+    format: DatasetFormat = "chat"
+    declared_at: SourceLocation | None = None
+
+    @property
+    def address(self) -> str:
+        return f"datasets.{self.name}"
+
+
+# A hyperparameter is an int/float, AUTO, or None when not given.
+IntParam = int | str | None
+FloatParam = float | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Hyperparameters:
+    n_epochs: IntParam = None
+    batch_size: IntParam = None
+    learning_rate_multiplier: FloatParam = None
+    beta: FloatParam = None  # dpo only
+    # reinforcement only
+    reasoning_effort: str | None = None
+    compute_multiplier: FloatParam = None
+    eval_interval: IntParam = None
+    eval_samples: IntParam = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The hyperparameters object of the API, omitting what was not given."""
+        out: dict[str, Any] = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    type: MethodType = "supervised"
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
+    grader: Mapping[str, Any] | None = None  # reinforcement only, frozen JSON
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        hp = self.hyperparameters.to_api()
+        if hp:
+            body["hyperparameters"] = hp
+        if self.grader is not None:
+            body["grader"] = thaw(self.grader)
+        return {"type": self.type, self.type: body}
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    type: str  # "wandb"
+    settings: Mapping[str, Any] = field(default_factory=empty_mapping)  # frozen JSON
+
+    def to_api(self) -> dict[str, Any]:
+        return {"type": self.type, self.type: thaw(self.settings)}
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    model: str  # a base model, or a fine-tuned model to continue from
+    training_file: str  # a dataset name
+    validation_file: str | None = None  # a dataset name
+    method: Method = field(default_factory=Method)
+    suffix: str | None = None
+    seed: int | None = None
+    metadata: Mapping[str, str] = field(default_factory=empty_mapping)
+    integrations: tuple[Integration, ...] = ()
+    declared_at: SourceLocation | None = None
+
+    @property
+    def address(self) -> str:
+        return f"jobs.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A prompt and what the reply must satisfy; every given expectation must hold."""
+
+    messages: tuple[Mapping[str, Any], ...]
+    contains: tuple[str, ...] = ()
+    not_contains: tuple[str, ...] = ()
+    matches: str | None = None  # a Python regular expression, searched
+    equals: str | None = None
+    declared_at: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveModel:
+    name: str
+    job: str  # a job name
+    checks: tuple[Check, ...] = ()
+    protect: bool = False
+    keep_previous: int = 0
+    declared_at: SourceLocation | None = None
+
+    @property
+    def address(self) -> str:
+        return f"models.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    max_usd: float
+    declared_at: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """Everything the manifests of one project declare, merged across files."""
+
+    name: str
+    root: Path  # the folder that holds manifests/
+    manifests_dir: Path
+    manifest_files: tuple[Path, ...]  # every file read, sorted
+    provider: ProviderConfig = field(default_factory=ProviderConfig)
+    backend: BackendConfig = field(default_factory=BackendConfig)
+    datasets: Mapping[str, Dataset] = field(default_factory=empty_mapping)
+    jobs: Mapping[str, Job] = field(default_factory=empty_mapping)
+    models: Mapping[str, ActiveModel] = field(default_factory=empty_mapping)
+    budget: Budget | None = None
+    # USD per 1M training tokens by base model, overriding the packaged price table.
+    pricing: Mapping[str, float] = field(default_factory=empty_mapping)
+
+
+ADDRESS_KINDS: Final = ("datasets", "jobs", "models")
