@@ -1,0 +1,181 @@
+"""The plan: a closed set of actions, typed steps the executor carries out, and the changes
+that group them for people.
+
+As in Terraform, ``Change.reason`` is for explaining the plan to people and must
+never drive the apply: the executor only looks at ``Change.steps``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Final
+
+from ftops.resources import Check, empty_mapping
+
+PLAN_FORMAT_VERSION: Final = 1
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+    ADOPT = "adopt"
+    NOOP = "no-op"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS: Final = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.REPLACE: "-/+",
+    Action.ADOPT: "<=",
+    Action.NOOP: " ",
+}
+
+
+# ---- steps: the only thing the executor acts on -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadFile:
+    """Upload a dataset's bytes under a name derived from its content hash."""
+
+    address: str
+    path: str  # absolute path of the dataset file
+    filename: str  # ftops-<project>--<dataset>--<hash12>.jsonl: the identity adoption looks for
+    content_hash: str
+    raw_sha256: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFile:
+    address: str
+    file_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateJob:
+    """Create a fine-tuning job. ``request`` is the API body with dataset names left as
+    ``{"dataset": NAME}`` placeholders the executor fills with file ids at run time."""
+
+    address: str
+    inputs_hash: str  # also written as the job's ftops_inputs metadata tag
+    request: Mapping[str, Any]  # frozen JSON
+
+
+@dataclass(frozen=True, slots=True)
+class CancelJob:
+    address: str
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptObject:
+    """Record in the state an object that the account already holds (a lost response,
+    a crash before the state write, or a lost state file)."""
+
+    address: str
+    kind: str  # "file" | "job"
+    object_id: str
+    record: Mapping[str, Any]  # the state record to write
+
+
+@dataclass(frozen=True, slots=True)
+class PromoteModel:
+    """Point a model name at a job's fine-tuned model, once that job succeeded and the
+    checks pass against it. When the job is still running the executor waits (with --wait)
+    or leaves the step for a later run."""
+
+    address: str
+    job_address: str
+    checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteModel:
+    """Delete a fine-tuned model that no model name holds any more (pruning)."""
+
+    address: str
+    model_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetResource:
+    """Drop a record from the state without touching the account."""
+
+    address: str
+
+
+Step = UploadFile | DeleteFile | CreateJob | CancelJob | AdoptObject | PromoteModel | DeleteModel | ForgetResource
+
+
+# ---- changes, drift and the plan -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    address: str
+    action: Action
+    reason: str  # display only
+    before: Mapping[str, Any] | None = None  # frozen JSON
+    after: Mapping[str, Any] | None = None  # frozen JSON
+    steps: tuple[Step, ...] = ()
+    depends_on: tuple[str, ...] = ()  # addresses whose steps must run first
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """Something changed in the account outside ftops."""
+
+    address: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanBase:
+    """What the plan was computed from, so a saved plan that no longer fits is refused."""
+
+    state_lineage: str | None
+    state_serial: int | None  # None: the plan was made with no state
+    inputs_digest: str  # hash of the manifests and the datasets' content hashes
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    address: str  # a job
+    model: str
+    training_tokens: int
+    usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    project: str
+    base: PlanBase
+    changes: tuple[Change, ...] = ()
+    drift: tuple[Drift, ...] = ()
+    warnings: tuple[str, ...] = ()
+    costs: tuple[CostLine, ...] = ()
+    in_progress: Mapping[str, str] = field(default_factory=empty_mapping)  # job address -> status
+    refresh_only: bool = False
+    format_version: int = PLAN_FORMAT_VERSION
+
+    @property
+    def actionable(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)
+
+    @property
+    def estimated_usd(self) -> float:
+        return sum(line.usd or 0.0 for line in self.costs)
