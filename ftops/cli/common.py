@@ -66,7 +66,8 @@ ProviderOption = Annotated[
     str | None,
     typer.Option(
         "--provider",
-        help="Override the manifests' provider: openai, azure, or emulator (starts a local emulator in-process).",
+        help="Override the manifests' provider: openai, azure, or emulator "
+        "(starts a local emulator in-process).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

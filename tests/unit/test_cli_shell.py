@@ -65,7 +65,9 @@ def test_report_error_prints_one_line_plus_diagnostics(capsys: pytest.CaptureFix
     ]
 
 
-def test_report_error_redacts_keys(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_error_redacts_keys(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRETSECRETSECRET")
     common.report_error(FtopsError("request with sk-test-SECRETSECRETSECRET failed", hint="check sk-test-x"))
     err = capsys.readouterr().err
