@@ -1,0 +1,24 @@
+"""The state: what ftops has created, stored behind one small interface.
+
+``StateSnapshot`` is the immutable document; ``StateStorage`` the interface
+(read, write, lock, unlock) that the local, S3 and PostgreSQL backends share;
+``open_storage`` picks one from the manifests' ``backend`` block.
+"""
+
+from ftops.state.factory import BACKEND_TYPES, open_storage
+from ftops.state.lock import LockInfo, locked
+from ftops.state.snapshot import FORMAT_VERSION, STATE_ADDRESS_KINDS, StateSnapshot, new_snapshot
+from ftops.state.storage import BaseStorage, StateStorage
+
+__all__ = [
+    "BACKEND_TYPES",
+    "FORMAT_VERSION",
+    "STATE_ADDRESS_KINDS",
+    "BaseStorage",
+    "LockInfo",
+    "StateSnapshot",
+    "StateStorage",
+    "locked",
+    "new_snapshot",
+    "open_storage",
+]

@@ -1,0 +1,25 @@
+"""Choose a storage from the manifests' ``backend`` block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftops.errors import UsageError
+from ftops.resources import BackendConfig
+from ftops.state.storage import BaseStorage
+
+BACKEND_TYPES = ("local", "s3", "postgres")
+
+
+def open_storage(backend: BackendConfig, project_root: Path) -> BaseStorage:
+    """The storage the manifests name. Remote clients are imported only when used."""
+    if backend.type == "local":
+        from ftops.state.local import LocalStorage
+
+        path = Path(backend.path)
+        absolute = path if path.is_absolute() else project_root / path
+        return LocalStorage(absolute, display=backend.path)
+    if backend.type in ("s3", "postgres"):
+        # Issue 6 is in progress: these backends land in the next commits.
+        raise UsageError(f"the {backend.type} state backend is not available yet")
+    raise UsageError(f"unknown state backend {backend.type!r}: expected one of {', '.join(BACKEND_TYPES)}")

@@ -1,0 +1,208 @@
+"""The local backend: a JSON file, its ``.backup``, and a ``.lock`` file beside it.
+
+Writes are atomic: a temporary file in the same folder, fsync, rename, fsync of
+the folder; a crash leaves either the old or the new state, never half of one.
+The compare-and-swap of ``_store`` runs under ``flock`` on the folder itself, so
+two processes cannot both replace the same version (and no extra file is left).
+
+The lock file is created with its content in one step (a private temporary
+file, flocked, then hard-linked to ``<path>.lock``, which fails if the name is
+taken: the O_EXCL rule with no half-written window). The holder keeps ``flock``
+on it for as long as it holds the lock, and the kernel drops that flock when
+the process dies: a lock file whose flock anyone can take is a crashed holder's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ftops.errors import StateConflictError, StateError
+from ftops.state.lock import LockInfo
+from ftops.state.snapshot import StateSnapshot
+from ftops.state.storage import BaseStorage
+
+FILE_MODE = 0o600
+
+
+class LocalStorage(BaseStorage):
+    backend = "local"
+
+    def __init__(self, path: Path, display: str | None = None) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.backup_path = path.with_name(path.name + ".backup")
+        self._display = display or str(path)
+        self._held: dict[str, int] = {}  # lock id -> fd that holds the flock
+
+    def describe(self) -> str:
+        return f"local {self._display}"
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def _load(self) -> tuple[bytes | None, str | None]:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return None, None
+        except OSError as error:
+            raise StateError(f"cannot read state {self._display}: {error.strerror}") from error
+        return data, _digest(data)
+
+    def _store(self, snapshot: StateSnapshot, text: str, expected: str | None) -> None:
+        self._ensure_dir()
+        with self._dir_mutex():
+            current, version = self._load()
+            if version != expected:
+                raise StateConflictError(
+                    f"state {self.describe()} changed since it was read: another run wrote it",
+                    hint="Run the command again: it will start from the newer state.",
+                )
+            if current is not None:
+                _atomic_write(self.backup_path, current)
+            _atomic_write(self.path, text.encode("utf-8"))
+
+    def _ensure_dir(self) -> None:
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            folder = self.path.parent
+            raise StateError(f"cannot create the state folder {folder}: {error.strerror}") from error
+
+    @contextlib.contextmanager
+    def _dir_mutex(self) -> Iterator[None]:
+        fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing drops the flock
+
+    # ---- lock ------------------------------------------------------------------------------
+
+    def _try_lock(self, info: LockInfo) -> LockInfo | None:
+        self._ensure_dir()
+        fd, temp = tempfile.mkstemp(prefix=".ftops-lock-", dir=self.path.parent)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, json.dumps(info.to_json(), indent=2).encode("utf-8") + b"\n")
+            os.fsync(fd)
+            os.chmod(temp, FILE_MODE)
+            try:
+                os.link(temp, self.lock_path)
+            except FileExistsError:
+                os.close(fd)
+                holder = self.current_lock()
+                # Released between our link and our look: report it as being taken, then retry.
+                return holder or info.with_alive(True)
+            self._held[info.id] = fd
+            _fsync_dir(self.path.parent)
+            return None
+        except BaseException:
+            if info.id not in self._held:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            raise
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+    def current_lock(self) -> LockInfo | None:
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            data = os.read(fd, 1 << 16)
+            try:
+                info = LockInfo.from_json(json.loads(data), str(self.lock_path))
+            except ValueError as error:
+                raise StateError(f"lock file {self.lock_path} is unreadable: {error}") from error
+            return info.with_alive(self._holder_alive(fd, info))
+        finally:
+            os.close(fd)
+
+    def _holder_alive(self, fd: int, info: LockInfo) -> bool:
+        if info.id in self._held:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return True  # a live process keeps its flock on this file
+            raise
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        # Nobody holds the flock: the kernel dropped it when the holder's process ended.
+        # (A pid check alone could be fooled by pid reuse; the flock cannot.)
+        return False
+
+    def unlock(self, lock_id: str) -> None:
+        fd = self._held.get(lock_id)
+        if fd is None:
+            raise StateError(f"lock {lock_id} on {self.describe()} is not held by this process")
+        try:
+            holder = self.current_lock()
+            if holder is not None and holder.id == lock_id:
+                os.unlink(self.lock_path)
+                _fsync_dir(self.path.parent)
+        finally:
+            del self._held[lock_id]
+            os.close(fd)
+
+    def force_unlock(self, lock_id: str) -> None:
+        holder = self.current_lock()
+        if holder is None:
+            raise StateError(f"state {self.describe()} is not locked")
+        if holder.id != lock_id:
+            raise StateError(
+                f"lock ID {lock_id} does not match the current {holder.describe()}",
+                hint=f"To release that lock: ftops force-unlock {holder.id}",
+            )
+        if holder.holder_alive:
+            raise StateError(
+                f"refusing to force-unlock: {holder.describe()}, and that process is still running",
+                hint="Stop that run first; a live holder's lock is never taken over.",
+            )
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.lock_path)
+        _fsync_dir(self.path.parent)
+
+    def close(self) -> None:
+        for lock_id in list(self._held):
+            fd = self._held.pop(lock_id)
+            os.close(fd)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, FILE_MODE)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,157 @@
+"""Lock values and messages shared by every backend.
+
+A lock names its holder (id, operation, user@host, pid, time) so that a second
+run can say who is in the way, and a person can release a crashed holder's lock
+with ``ftops force-unlock ID``. No backend ever takes a lock over by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from ftops.errors import StateCorruptError, StateLockedError
+
+if TYPE_CHECKING:
+    from ftops.state.storage import StateStorage
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    id: str
+    operation: str
+    who: str  # user@host
+    pid: int
+    created: str  # ISO 8601, UTC
+    backend: str  # "local", "s3", "postgres"
+    path: str  # where the lock lives, for people
+    # Whether the holder still runs: True/False when the backend can tell, None when it cannot.
+    holder_alive: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "operation": self.operation,
+            "who": self.who,
+            "pid": self.pid,
+            "created": self.created,
+            "backend": self.backend,
+            "path": self.path,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> LockInfo:
+        fields = ("id", "operation", "who", "created", "backend", "path")
+        if (
+            not isinstance(data, dict)
+            or not all(isinstance(data.get(name), str) for name in fields)
+            or not isinstance(data.get("pid"), int)
+        ):
+            raise StateCorruptError(
+                f"{source}: lock holder details are malformed",
+                hint="If no ftops run holds it, remove the lock object by hand.",
+            )
+        return cls(
+            id=data["id"],
+            operation=data["operation"],
+            who=data["who"],
+            pid=data["pid"],
+            created=data["created"],
+            backend=data["backend"],
+            path=data["path"],
+        )
+
+    def with_alive(self, alive: bool | None) -> LockInfo:
+        return replace(self, holder_alive=alive)
+
+    def describe(self) -> str:
+        text = (
+            f"lock ID {self.id} held by {self.who} (pid {self.pid}) for '{self.operation}' "
+            f"since {self.created}"
+        )
+        if self.holder_alive is False:
+            text += "; the holder is gone, so this lock is stale"
+        return text
+
+
+def new_lock_info(operation: str, backend: str, path: str) -> LockInfo:
+    return LockInfo(
+        id=str(uuid.uuid4()),
+        operation=operation,
+        who=f"{_user()}@{socket.gethostname()}",
+        pid=os.getpid(),
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        backend=backend,
+        path=path,
+    )
+
+
+def locked_error(holder: LockInfo, where: str, waited: float) -> StateLockedError:
+    waited_text = f" after waiting {waited:.0f}s" if waited > 0 else ""
+    return StateLockedError(
+        f"state {where} is locked{waited_text}: {holder.describe()}",
+        hint=(
+            f"Wait for that run, retry with --lock-timeout, or if it has crashed: "
+            f"ftops force-unlock {holder.id}"
+        ),
+    )
+
+
+def acquire_with_backoff(
+    try_once: Callable[[], LockInfo | None],
+    timeout: float,
+    where: str,
+) -> None:
+    """Call ``try_once`` (None on success, else the holder) until it succeeds or ``timeout`` passes.
+
+    Backoff doubles from 50 ms to 2 s with jitter, so many waiting CI runs do not
+    hammer a remote store in step.
+    """
+    start = time.monotonic()
+    delay = 0.05
+    while True:
+        holder = try_once()
+        if holder is None:
+            return
+        waited = time.monotonic() - start
+        remaining = timeout - waited
+        if remaining <= 0:
+            raise locked_error(holder, where, waited if timeout > 0 else 0.0)
+        time.sleep(min(remaining, delay * random.uniform(0.5, 1.0)))
+        delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def locked(storage: StateStorage, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+    """Hold the state lock for the body; released even when the body raises."""
+    info = storage.lock(operation, timeout=timeout)
+    try:
+        yield info
+    finally:
+        storage.unlock(info.id)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid{os.getuid()}"

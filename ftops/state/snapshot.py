@@ -1,0 +1,152 @@
+"""The state document: an immutable snapshot and its strict JSON form.
+
+A snapshot's ``serial`` is the serial of the stored version it was read from
+(its *base*). Storages refuse a write whose base is not what is stored now, so
+two runs that read the same version can never both write over it (no lost
+update); see ``ftops.state.storage.BaseStorage.write``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, NoReturn, TypeGuard
+
+from ftops import __version__
+from ftops.errors import StateCorruptError, StateError
+from ftops.resources import empty_mapping, freeze, thaw
+
+FORMAT_VERSION: Final = 1
+
+# Kinds of address a state may hold; "pending" records an intent written before a create.
+STATE_ADDRESS_KINDS: Final = frozenset({"datasets", "jobs", "models", "pending"})
+_ADDRESS = re.compile(r"^(?P<kind>[a-z]+)\.(?P<name>.+)$")
+_TOP_LEVEL_KEYS: Final = frozenset(
+    {"format_version", "lineage", "serial", "resources", "project", "ftops_version"}
+)
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    lineage: str
+    serial: int
+    resources: Mapping[str, Any] = field(default_factory=empty_mapping)
+    project: str | None = None
+    format_version: int = FORMAT_VERSION
+    ftops_version: str = __version__
+
+    def __post_init__(self) -> None:
+        # Deep-freeze whatever the caller passed, so a snapshot can be shared freely.
+        object.__setattr__(self, "resources", freeze(dict(self.resources)))
+
+    def with_resources(self, resources: Mapping[str, Any]) -> StateSnapshot:
+        """Same lineage and base serial, new content: what a run hands to ``write``."""
+        return replace(self, resources=resources)
+
+    def content_equal(self, other: StateSnapshot) -> bool:
+        """Whether storing ``other`` over ``self`` would change anything a user cares about."""
+        return self.project == other.project and thaw(self.resources) == thaw(other.resources)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "project": self.project,
+            "ftops_version": self.ftops_version,
+            "resources": thaw(self.resources),
+        }
+
+    def to_text(self) -> str:
+        """Stable, diff-friendly JSON (sorted keys, one trailing newline)."""
+        try:
+            return json.dumps(self.to_json(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as error:
+            raise StateError(f"state cannot be written: a record is not plain JSON ({error})") from error
+
+    @classmethod
+    def from_text(cls, text: str | bytes, source: str) -> StateSnapshot:
+        """Parse a stored state; any malformed input raises ``StateCorruptError`` naming ``source``."""
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise StateCorruptError(
+                f"{source}: state is not valid JSON ({error})",
+                hint="Restore it from its backup or history, or push a good copy with `ftops state push`.",
+            ) from error
+        return cls.from_json(data, source)
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> StateSnapshot:
+        if not isinstance(data, dict):
+            _corrupt(source, f"expected a JSON object, found {type(data).__name__}")
+        unknown = sorted(set(data) - _TOP_LEVEL_KEYS)
+        if unknown:
+            _corrupt(source, f"unknown field(s): {', '.join(unknown)}")
+        version = data.get("format_version")
+        if not _is_int(version):
+            _corrupt(source, "format_version is missing or not an integer")
+        if version != FORMAT_VERSION:
+            newer = " (written by a newer ftops: upgrade ftops)" if version > FORMAT_VERSION else ""
+            _corrupt(source, f"format_version {version} is not supported, expected {FORMAT_VERSION}{newer}")
+        lineage = data.get("lineage")
+        if not isinstance(lineage, str) or not _is_uuid(lineage):
+            _corrupt(source, "lineage is missing or not a UUID string")
+        serial = data.get("serial")
+        if not _is_int(serial) or serial < 0:
+            _corrupt(source, "serial is missing or not a non-negative integer")
+        project = data.get("project")
+        if project is not None and not isinstance(project, str):
+            _corrupt(source, "project must be a string or null")
+        ftops_version = data.get("ftops_version", __version__)
+        if not isinstance(ftops_version, str):
+            _corrupt(source, "ftops_version must be a string")
+        resources = data.get("resources")
+        if not isinstance(resources, dict):
+            _corrupt(source, "resources is missing or not an object")
+        for address, record in resources.items():
+            _check_address(source, address)
+            if not isinstance(record, dict):
+                _corrupt(source, f"resources.{address} must be an object")
+        return cls(
+            lineage=lineage,
+            serial=serial,
+            resources=resources,
+            project=project,
+            format_version=version,
+            ftops_version=ftops_version,
+        )
+
+
+def new_snapshot(project: str | None) -> StateSnapshot:
+    """A state that has never been stored: a fresh lineage, base serial 0, nothing in it."""
+    return StateSnapshot(lineage=str(uuid.uuid4()), serial=0, project=project)
+
+
+def _check_address(source: str, address: str) -> None:
+    match = _ADDRESS.match(address)
+    if match is None or match["kind"] not in STATE_ADDRESS_KINDS:
+        kinds = ", ".join(sorted(STATE_ADDRESS_KINDS))
+        _corrupt(source, f"resource address {address!r} is not KIND.NAME with KIND one of {kinds}")
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _corrupt(source: str, problem: str) -> NoReturn:
+    raise StateCorruptError(
+        f"{source}: state is malformed: {problem}",
+        hint="Restore it from its backup or history, or push a good copy with `ftops state push`.",
+    )

@@ -1,0 +1,129 @@
+"""The storage interface every backend implements, and the write rule they share.
+
+The rule (Terraform's statemgr is the model): a snapshot carries the serial of
+the version it was read from. ``write`` refuses when the stored lineage differs,
+or when the stored serial is not that base (someone wrote in between), so an
+update is never lost even by a run that forgot the lock. The serial goes up by
+one only when the content changes. Each backend supplies three primitives:
+
+- ``_load()``: the stored bytes and an opaque version token (None, None if absent);
+- ``_store(snapshot, text, expected)``: store only if the stored version is still
+  ``expected`` (an atomic compare-and-swap: a file under a mutex, an S3 ETag
+  condition, a PostgreSQL row version), else raise ``StateConflictError``;
+- the lock operations.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import replace
+from typing import Protocol, runtime_checkable
+
+from ftops.errors import StateConflictError
+from ftops.state.lock import LockInfo, acquire_with_backoff, new_lock_info
+from ftops.state.snapshot import StateSnapshot
+
+
+@runtime_checkable
+class StateStorage(Protocol):
+    def describe(self) -> str: ...
+
+    def read(self) -> StateSnapshot | None: ...
+
+    def write(self, snapshot: StateSnapshot) -> StateSnapshot: ...
+
+    def lock(self, operation: str, *, timeout: float = 0.0) -> LockInfo: ...
+
+    def unlock(self, lock_id: str) -> None: ...
+
+    def force_unlock(self, lock_id: str) -> None: ...
+
+    def current_lock(self) -> LockInfo | None: ...
+
+    def close(self) -> None: ...
+
+
+class BaseStorage(ABC):
+    """The shared write rule and lock wait loop; subclasses supply storage primitives."""
+
+    backend: str = ""
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+    @abstractmethod
+    def _load(self) -> tuple[bytes | None, str | None]: ...
+
+    @abstractmethod
+    def _store(self, snapshot: StateSnapshot, text: str, expected: str | None) -> None: ...
+
+    @abstractmethod
+    def _try_lock(self, info: LockInfo) -> LockInfo | None:
+        """Take the lock as ``info``; None on success, else the current holder."""
+
+    @abstractmethod
+    def unlock(self, lock_id: str) -> None: ...
+
+    @abstractmethod
+    def force_unlock(self, lock_id: str) -> None: ...
+
+    @abstractmethod
+    def current_lock(self) -> LockInfo | None: ...
+
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
+        """Release connections (and with them any lock this process still holds)."""
+
+    # ---- reads and writes ------------------------------------------------------------------
+
+    def read(self) -> StateSnapshot | None:
+        return self._read_versioned()[0]
+
+    def read_text(self) -> str | None:
+        """The stored document exactly as stored, e.g. for ``state pull`` (not validated)."""
+        data, _ = self._load()
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def write(self, snapshot: StateSnapshot) -> StateSnapshot:
+        stored, version = self._read_versioned()
+        if stored is not None:
+            if stored.lineage != snapshot.lineage:
+                raise StateConflictError(
+                    f"state {self.describe()} belongs to lineage {stored.lineage}, "
+                    f"not {snapshot.lineage}: refusing to overwrite another state",
+                    hint="Check the manifests' backend; use `ftops state push --force` only to replace it.",
+                )
+            if stored.serial != snapshot.serial:
+                raise StateConflictError(
+                    f"state {self.describe()} changed since it was read (serial {snapshot.serial} "
+                    f"read, {stored.serial} stored): another run wrote it",
+                    hint="Run the command again: it will start from the newer state.",
+                )
+            if stored.content_equal(snapshot):
+                return stored
+        written = replace(snapshot, serial=snapshot.serial + 1)
+        self._store(written, written.to_text(), version)
+        return written
+
+    def replace_stored(self, snapshot: StateSnapshot, expected_text: str | None) -> StateSnapshot:
+        """Store ``snapshot`` exactly as given (lineage and serial kept), if what is stored is
+        still ``expected_text``: the primitive behind push and migration, which run their
+        own checks first."""
+        data, version = self._load()
+        current = None if data is None else data.decode("utf-8", errors="replace")
+        if current != expected_text:
+            raise StateConflictError(f"state {self.describe()} changed while it was being replaced")
+        self._store(snapshot, snapshot.to_text(), version)
+        return snapshot
+
+    def _read_versioned(self) -> tuple[StateSnapshot | None, str | None]:
+        data, version = self._load()
+        if data is None:
+            return None, version
+        return StateSnapshot.from_text(data, self.describe()), version
+
+    # ---- locks -----------------------------------------------------------------------------
+
+    def lock(self, operation: str, *, timeout: float = 0.0) -> LockInfo:
+        info = new_lock_info(operation, self.backend, self.describe())
+        acquire_with_backoff(lambda: self._try_lock(info), timeout, self.describe())
+        return info
