@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Final
 
 from ftops.resources import Check, empty_mapping
@@ -17,7 +17,7 @@ from ftops.resources import Check, empty_mapping
 PLAN_FORMAT_VERSION: Final = 1
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -53,6 +53,9 @@ class UploadFile:
     content_hash: str
     raw_sha256: str
     size_bytes: int
+    # Uploads already in the account under the same filename (a forced re-upload): a lookup
+    # after a lost response must not mistake one of them for the result of this upload.
+    supersedes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,10 @@ class CreateJob:
     address: str
     inputs_hash: str  # also written as the job's ftops_inputs metadata tag
     request: Mapping[str, Any]  # frozen JSON
+    # Jobs already in the account with the same tags (a forced --replace): a lookup after a
+    # lost response must not adopt one of them as the result of this create.
+    supersedes: tuple[str, ...] = ()
+    inputs: Mapping[str, Any] = field(default_factory=empty_mapping)  # for JobRecord.inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,7 @@ class PromoteModel:
     address: str
     job_address: str
     checks: tuple[Check, ...]
+    protect: bool = False  # for ModelRecord.protect
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +122,25 @@ class ForgetResource:
     address: str
 
 
-Step = UploadFile | DeleteFile | CreateJob | CancelJob | AdoptObject | PromoteModel | DeleteModel | ForgetResource
+@dataclass(frozen=True, slots=True)
+class UpdateRecord:
+    """Rewrite a state record without touching the account (e.g. a model name's protect flag)."""
+
+    address: str
+    record: Mapping[str, Any]  # the state record to write
+
+
+Step = (
+    UploadFile
+    | DeleteFile
+    | CreateJob
+    | CancelJob
+    | AdoptObject
+    | PromoteModel
+    | DeleteModel
+    | ForgetResource
+    | UpdateRecord
+)
 
 
 # ---- changes, drift and the plan -----------------------------------------------------------
@@ -128,7 +154,15 @@ class Change:
     before: Mapping[str, Any] | None = None  # frozen JSON
     after: Mapping[str, Any] | None = None  # frozen JSON
     steps: tuple[Step, ...] = ()
-    depends_on: tuple[str, ...] = ()  # addresses whose steps must run first
+    depends_on: tuple[str, ...] = ()  # keys (see ``key``) of the changes whose steps must run first
+    # A change about an older object of the address (an earlier upload, a superseded model),
+    # like Terraform's deposed objects: its id. Such changes have their own ``key``.
+    deposed: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Unique within a plan: the address, or ``address[object id]`` for a deposed object."""
+        return self.address if self.deposed is None else f"{self.address}[{self.deposed}]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,106 @@
+"""What the manifests want, with the facts about local files the planner needs.
+
+The planner is pure, so the file I/O (fingerprinting datasets, counting tokens) happens
+before it, in the workflow, and its results arrive here as frozen values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+from ftops.plan.identity import canonical_json, job_inputs, job_inputs_hash, sha256_hex
+from ftops.resources import Job, Project, empty_mapping
+
+
+class FingerprintLike(Protocol):
+    """What ``ftops.datasets.fingerprint`` returns (and ``DatasetReport`` also has)."""
+
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def raw_sha256(self) -> str: ...
+    @property
+    def size_bytes(self) -> int: ...
+    @property
+    def examples(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetFingerprint:
+    content_hash: str  # "sha256:<hex>" of the canonical examples: what jobs are keyed on
+    raw_sha256: str  # of the exact bytes uploaded
+    size_bytes: int
+    examples: int
+
+    @classmethod
+    def of(cls, fingerprint: FingerprintLike) -> DatasetFingerprint:
+        return cls(
+            content_hash=fingerprint.content_hash,
+            raw_sha256=fingerprint.raw_sha256,
+            size_bytes=fingerprint.size_bytes,
+            examples=fingerprint.examples,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobEstimate:
+    """The estimated cost of training a job once (None: unknown, e.g. no price for its model)."""
+
+    training_tokens: int | None
+    usd: float | None
+    n_epochs: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    project: Project
+    datasets: Mapping[str, DatasetFingerprint] = field(default_factory=empty_mapping)  # by dataset name
+    estimates: Mapping[str, JobEstimate] = field(default_factory=empty_mapping)  # by job name
+
+    def content_hashes(self) -> dict[str, str]:
+        return {name: fp.content_hash for name, fp in self.datasets.items()}
+
+    def inputs_hash(self, job: Job) -> str:
+        return job_inputs_hash(job, self.content_hashes())
+
+    def inputs(self, job: Job) -> dict[str, Any]:
+        return job_inputs(job, self.content_hashes())
+
+    def inputs_digest(self) -> str:
+        """What a saved plan was made from: the manifests as a model (not their layout, comments
+        or absolute paths) and each dataset's content hash. A plan file whose digest no longer
+        matches the current manifests and datasets is stale."""
+        body = {
+            "project": project_model_json(self.project),
+            "datasets": {name: fp.content_hash for name, fp in sorted(self.datasets.items())},
+        }
+        return "sha256:" + sha256_hex(canonical_json(body))
+
+
+# Fields that say where something was written, not what it is: moving the repository or
+# adding a comment to a manifest does not make a saved plan stale.
+_LAYOUT_FIELDS = frozenset({"declared_at", "root", "manifests_dir", "manifest_files", "path"})
+
+
+def project_model_json(value: Any) -> Any:
+    """The project as plain JSON, without layout fields."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: project_model_json(getattr(value, f.name))
+            for f in fields(value)
+            if f.name not in _LAYOUT_FIELDS
+        }
+    if isinstance(value, Mapping):
+        return {str(k): project_model_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [project_model_json(v) for v in value]
+        return sorted(items, key=canonical_json) if isinstance(value, frozenset | set) else items
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,17 @@
+"""The options of one planning run (the flags of ``ftops plan``), as a frozen value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    targets: frozenset[str] = frozenset()  # --target: only these addresses and what they depend on
+    replaces: frozenset[str] = frozenset()  # --replace: force a new upload / a new job
+    refresh_only: bool = False  # report drift only; no change
+    destroy: bool = False  # plan the deletion of everything the project owns (protected models kept)
+    # Today, for base-model shutdown dates; None skips those checks (the planner reads no clock).
+    today: date | None = None
+    shutdown_warning_days: int = 90

@@ -1,0 +1,346 @@
+"""Typed state records: what the state remembers about each resource, and their JSON form.
+
+``StateSnapshot.resources`` maps an address to a frozen JSON record:
+
+    datasets.NAME        DatasetRecord   the upload currently serving the dataset
+    jobs.NAME            JobRecord       the job currently serving the job name
+    models.NAME          ModelRecord     the fine-tuned model the name points at
+    pending.<address>    PendingRecord   an intent written just BEFORE a create
+
+Readers are strict: a record of the wrong shape raises ``StateCorruptError`` naming its
+address, so a hand-edited state never reaches the planner half-understood. No secret and
+no dataset content is ever stored: ids, names, hashes, statuses and the job inputs (which
+are the manifests' own values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+
+from ftops.errors import StateCorruptError
+
+# Re-exported: the identity helpers are part of the records seam.
+from ftops.plan.identity import (
+    job_inputs_hash,
+    job_metadata,
+    job_request,
+    upload_filename,
+)
+from ftops.resources import empty_mapping, freeze, thaw
+
+if TYPE_CHECKING:
+    from ftops.state import StateSnapshot
+
+__all__ = [
+    "DatasetRecord",
+    "JobRecord",
+    "ModelRecord",
+    "PendingRecord",
+    "StateRecords",
+    "job_inputs_hash",
+    "job_metadata",
+    "job_request",
+    "pending_key",
+    "read_records",
+    "upload_filename",
+]
+
+PENDING_PREFIX: Final = "pending."
+PendingKind = Literal["file", "job"]
+
+
+def pending_key(address: str) -> str:
+    """The state address of the intent to create ``address`` (one intent per address)."""
+    return PENDING_PREFIX + address
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRecord:
+    file_id: str
+    filename: str
+    content_hash: str
+    raw_sha256: str
+    bytes: int
+    # Earlier uploads of this dataset still in the account, deleted once no unfinished job
+    # uses them. Kept so that nothing ftops uploaded is ever lost track of.
+    retired_file_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file_id": self.file_id,
+            "filename": self.filename,
+            "content_hash": self.content_hash,
+            "raw_sha256": self.raw_sha256,
+            "bytes": self.bytes,
+            "retired_file_ids": list(self.retired_file_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], address: str) -> DatasetRecord:
+        r = _Reader(data, address)
+        return cls(
+            file_id=r.str_("file_id"),
+            filename=r.str_("filename"),
+            content_hash=r.str_("content_hash"),
+            raw_sha256=r.str_("raw_sha256"),
+            bytes=r.int_("bytes"),
+            retired_file_ids=r.str_tuple_("retired_file_ids"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    job_id: str
+    inputs_hash: str
+    status: str
+    base_model: str
+    training_file_id: str
+    validation_file_id: str | None = None
+    fine_tuned_model: str | None = None
+    error: str | None = None  # the service's error, "code: message"
+    created_at: int | None = None
+    finished_at: int | None = None
+    trained_tokens: int | None = None
+    # The inputs as canonical JSON (identity.job_inputs), so a plan can show a field-level diff.
+    inputs: Mapping[str, Any] = field(default_factory=empty_mapping)
+    # Older jobs of this name, most recent first (replaced; their models may be pruned).
+    previous_job_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "inputs_hash": self.inputs_hash,
+            "status": self.status,
+            "base_model": self.base_model,
+            "training_file_id": self.training_file_id,
+            "validation_file_id": self.validation_file_id,
+            "fine_tuned_model": self.fine_tuned_model,
+            "error": self.error,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+            "trained_tokens": self.trained_tokens,
+            "inputs": thaw(self.inputs),
+            "previous_job_ids": list(self.previous_job_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], address: str) -> JobRecord:
+        r = _Reader(data, address)
+        return cls(
+            job_id=r.str_("job_id"),
+            inputs_hash=r.str_("inputs_hash"),
+            status=r.str_("status"),
+            base_model=r.str_("base_model"),
+            training_file_id=r.str_("training_file_id"),
+            validation_file_id=r.opt_str_("validation_file_id"),
+            fine_tuned_model=r.opt_str_("fine_tuned_model"),
+            error=r.opt_str_("error"),
+            created_at=r.opt_int_("created_at"),
+            finished_at=r.opt_int_("finished_at"),
+            trained_tokens=r.opt_int_("trained_tokens"),
+            inputs=r.mapping_("inputs"),
+            previous_job_ids=r.str_tuple_("previous_job_ids"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    model_id: str  # the fine-tuned model the name points at now
+    job_id: str  # the job that made it
+    protect: bool = False
+    # Models this name pointed at before, most recent first, while they still exist. The
+    # first ``keep_previous`` are kept; a protected name keeps all of them.
+    previous: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "job_id": self.job_id,
+            "protect": self.protect,
+            "previous": list(self.previous),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], address: str) -> ModelRecord:
+        r = _Reader(data, address)
+        return cls(
+            model_id=r.str_("model_id"),
+            job_id=r.str_("job_id"),
+            protect=r.bool_("protect"),
+            previous=r.str_tuple_("previous"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    """Written before a create: if the run dies before the result is recorded, the next plan
+    knows to look for the object by its identity (and says so)."""
+
+    kind: PendingKind
+    address: str  # the resource being created, e.g. "jobs.chunsik"
+    identity: str  # the upload filename, or the job inputs hash
+    created_at: str  # ISO time, for people
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "address": self.address,
+            "identity": self.identity,
+            "created_at": self.created_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], address: str) -> PendingRecord:
+        r = _Reader(data, address)
+        found = r.str_("kind")
+        if found == "file":
+            kind: PendingKind = "file"
+        elif found == "job":
+            kind = "job"
+        else:
+            raise _corrupt(address, f"kind must be 'file' or 'job', found {found!r}")
+        return cls(
+            kind=kind, address=r.str_("address"), identity=r.str_("identity"), created_at=r.str_("created_at")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecords:
+    """The typed view of a snapshot's resources, keyed by resource NAME (pending: by address)."""
+
+    datasets: Mapping[str, DatasetRecord] = field(default_factory=empty_mapping)
+    jobs: Mapping[str, JobRecord] = field(default_factory=empty_mapping)
+    models: Mapping[str, ModelRecord] = field(default_factory=empty_mapping)
+    pending: Mapping[str, PendingRecord] = field(default_factory=empty_mapping)
+
+
+R = TypeVar("R")
+
+
+def read_records(source: StateSnapshot | Mapping[str, Any] | None) -> StateRecords:
+    """Parse every record of a snapshot (or of a bare resources mapping); strict."""
+    if source is None:
+        return StateRecords()
+    resources: Mapping[str, Any] = source if isinstance(source, Mapping) else source.resources
+    datasets: dict[str, DatasetRecord] = {}
+    jobs: dict[str, JobRecord] = {}
+    models: dict[str, ModelRecord] = {}
+    pending: dict[str, PendingRecord] = {}
+    for address in sorted(resources):
+        data = resources[address]
+        if not isinstance(data, Mapping):
+            raise _corrupt(address, "the record is not an object")
+        kind, _, name = address.partition(".")
+        if not name:
+            raise _corrupt(address, "the address is not KIND.NAME")
+        if kind == "datasets":
+            datasets[name] = DatasetRecord.from_json(data, address)
+        elif kind == "jobs":
+            jobs[name] = JobRecord.from_json(data, address)
+        elif kind == "models":
+            models[name] = ModelRecord.from_json(data, address)
+        elif kind == "pending":
+            pending[name] = PendingRecord.from_json(data, address)
+        else:
+            raise _corrupt(address, f"unknown kind {kind!r}")
+    return StateRecords(
+        datasets=freeze_records(datasets),
+        jobs=freeze_records(jobs),
+        models=freeze_records(models),
+        pending=freeze_records(pending),
+    )
+
+
+def freeze_records(records: dict[str, R]) -> Mapping[str, R]:
+    from types import MappingProxyType
+
+    return MappingProxyType(dict(records))
+
+
+def record_json(record: AnyRecord) -> Mapping[str, Any]:
+    """A record as the frozen JSON a snapshot stores."""
+    frozen: Mapping[str, Any] = freeze(record.to_json())
+    return frozen
+
+
+AnyRecord = DatasetRecord | JobRecord | ModelRecord | PendingRecord
+
+
+def with_record(resources: Mapping[str, Any], address: str, record: AnyRecord) -> dict[str, Any]:
+    """A copy of ``resources`` with ``address`` set to ``record``."""
+    out = dict(resources)
+    out[address] = record_json(record)
+    return out
+
+
+def without(resources: Mapping[str, Any], *addresses: str) -> dict[str, Any]:
+    """A copy of ``resources`` without ``addresses`` (absent ones ignored)."""
+    return {k: v for k, v in resources.items() if k not in addresses}
+
+
+# ---- strict field reading -------------------------------------------------------------------
+
+
+def _corrupt(address: str, problem: str) -> StateCorruptError:
+    return StateCorruptError(
+        f"state record {address} is malformed: {problem}",
+        hint="Restore the state from its backup, or remove the record with `ftops state rm` and plan again "
+        "(ftops adopts what the account holds).",
+    )
+
+
+class _Reader:
+    def __init__(self, data: Mapping[str, Any], address: str) -> None:
+        self.data = data
+        self.address = address
+
+    def _get(self, key: str, check: Callable[[Any], bool], what: str, *, optional: bool) -> Any:
+        if key not in self.data:
+            if optional:
+                return None
+            raise _corrupt(self.address, f"{key} is missing")
+        value = self.data[key]
+        if value is None and optional:
+            return None
+        if not check(value):
+            raise _corrupt(self.address, f"{key} must be {what}, found {type(value).__name__}")
+        return value
+
+    def str_(self, key: str) -> str:
+        value: str = self._get(key, lambda v: isinstance(v, str), "a string", optional=False)
+        return value
+
+    def opt_str_(self, key: str) -> str | None:
+        value: str | None = self._get(key, lambda v: isinstance(v, str), "a string or null", optional=True)
+        return value
+
+    def int_(self, key: str) -> int:
+        value: int = self._get(key, _is_int, "an integer", optional=False)
+        return value
+
+    def opt_int_(self, key: str) -> int | None:
+        value: int | None = self._get(key, _is_int, "an integer or null", optional=True)
+        return value
+
+    def bool_(self, key: str) -> bool:
+        value: bool | None = self._get(key, lambda v: isinstance(v, bool), "true or false", optional=True)
+        return bool(value)
+
+    def str_tuple_(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, _is_str_list, "a list of strings", optional=True)
+        return tuple(value) if value is not None else ()
+
+    def mapping_(self, key: str) -> Mapping[str, Any]:
+        value = self._get(key, lambda v: isinstance(v, Mapping), "an object", optional=True)
+        frozen: Mapping[str, Any] = freeze(value) if value is not None else empty_mapping()
+        return frozen
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
