@@ -1,0 +1,205 @@
+"""The operations ftops needs from the fine-tuning API, each with its retry rule.
+
+``Provider`` is the only object the rest of ftops calls; everything it returns is
+a frozen ftops value (``ObservedFile``, ``ObservedJob``...), never an SDK type.
+Listings page by hand so that each page is one retried request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import openai
+
+from ftops.errors import NotFoundError, ProviderError
+from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
+from ftops.provider import convert
+from ftops.provider.client import Connection
+from ftops.provider.convert import JobEvent
+from ftops.provider.retry import Kind, RetryPolicy, call
+from ftops.provider.uploads import PART_SIZE, upload_in_parts
+from ftops.resources import META_PROJECT, thaw
+
+FILES_PAGE_LIMIT: Final = 10_000  # the files endpoint's maximum page
+JOBS_PAGE_LIMIT: Final = 100
+# Files up to this size go to the plain files endpoint; larger ones use the uploads API.
+PLAIN_UPLOAD_LIMIT: Final = 512 * 1024 * 1024
+JSONL_MIME: Final = "application/jsonl"
+_JOB_CREATE_FIELDS: Final = frozenset(
+    {"model", "training_file", "validation_file", "hyperparameters", "integrations", "metadata",
+     "method", "seed", "suffix"}
+)
+
+ProgressCallback = Callable[[int], None]  # bytes newly sent
+
+
+class Provider:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        retry: RetryPolicy | None = None,
+        plain_upload_limit: int = PLAIN_UPLOAD_LIMIT,
+        part_size: int = PART_SIZE,
+    ) -> None:
+        self._connection = connection
+        self._client: openai.OpenAI = connection.client
+        self.retry = retry or RetryPolicy()
+        self.plain_upload_limit = plain_upload_limit
+        self.part_size = part_size
+
+    # ---- bookkeeping -----------------------------------------------------------------
+
+    @property
+    def description(self) -> str:
+        return self._connection.description
+
+    @property
+    def request_count(self) -> int:
+        return self._connection.counter.total
+
+    @property
+    def mutating_request_count(self) -> int:
+        return self._connection.counter.mutating
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- listings (reads) ------------------------------------------------------------
+
+    def _pages(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+        after: str | None = None
+        while True:
+            page = call(self.retry, Kind.READ, what, lambda cursor=after: fetch(cursor))
+            items = list(page.data or [])
+            yield from items
+            if not getattr(page, "has_more", False) or not items:
+                return
+            after = items[-1].id
+
+    def list_files(self, purpose: str = "fine-tune") -> tuple[ObservedFile, ...]:
+        def fetch(after: str | None) -> Any:
+            kwargs: dict[str, Any] = {"purpose": purpose, "limit": FILES_PAGE_LIMIT}
+            if after:
+                kwargs["after"] = after
+            return self._client.files.list(**kwargs)
+
+        return tuple(convert.observed_file(f) for f in self._pages("list files", fetch))
+
+    def list_jobs(self, project: str) -> tuple[ObservedJob, ...]:
+        """This project's jobs only, filtered by the service on ftops's metadata tag."""
+
+        def fetch(after: str | None) -> Any:
+            kwargs: dict[str, Any] = {
+                "limit": JOBS_PAGE_LIMIT,
+                "extra_query": {f"metadata[{META_PROJECT}]": project},
+            }
+            if after:
+                kwargs["after"] = after
+            return self._client.fine_tuning.jobs.list(**kwargs)
+
+        jobs = (convert.observed_job(j) for j in self._pages("list jobs", fetch))
+        # Belt and braces: a service that ignored the filter must not make us adopt others' jobs.
+        return tuple(j for j in jobs if j.metadata.get(META_PROJECT) == project)
+
+    def list_models(self) -> tuple[ObservedModel, ...]:
+        page = call(self.retry, Kind.READ, "list models", lambda: self._client.models.list())
+        return tuple(convert.observed_model(m) for m in page.data or [])
+
+    def retrieve_job(self, job_id: str) -> ObservedJob:
+        job = call(
+            self.retry, Kind.READ, f"retrieve job {job_id}",
+            lambda: self._client.fine_tuning.jobs.retrieve(job_id),
+        )
+        return convert.observed_job(job)
+
+    def job_events(self, job_id: str, limit: int = 20) -> tuple[JobEvent, ...]:
+        """The most recent events, newest first (as the service returns them)."""
+        page = call(
+            self.retry, Kind.READ, f"list events of job {job_id}",
+            lambda: self._client.fine_tuning.jobs.list_events(job_id, limit=limit),
+        )
+        return tuple(convert.job_event(e) for e in page.data or [])
+
+    def chat(self, model: str, messages: Sequence[Mapping[str, Any]]) -> str:
+        body = [thaw(m) for m in messages]
+        completion = call(
+            self.retry, Kind.READ, f"chat with {model}",
+            lambda: self._client.chat.completions.create(model=model, messages=body),
+        )
+        if not completion.choices:
+            raise ProviderError(f"chat with {model}: the reply had no choices")
+        return completion.choices[0].message.content or ""
+
+    # ---- mutations ---------------------------------------------------------------------
+
+    def upload(
+        self, path: Path, filename: str, size: int, *, progress: ProgressCallback | None = None
+    ) -> ObservedFile:
+        """Upload ``path`` under ``filename`` (the identity adoption looks for), streaming it.
+
+        Raises ``OutcomeUnknownError`` when the file may exist anyway: look for it by name."""
+        if size > self.plain_upload_limit:
+            file = upload_in_parts(
+                self._client, self.retry, path, filename, size,
+                part_size=self.part_size, progress=progress,
+            )
+            return convert.observed_file(file)
+
+        def send() -> Any:
+            # Opened per attempt: a retried 429 must send the whole file again from the start.
+            with path.open("rb") as stream:
+                return self._client.files.create(file=(filename, stream, JSONL_MIME), purpose="fine-tune")
+
+        created = call(self.retry, Kind.CREATE, f"upload {filename}", send)
+        if progress is not None:
+            progress(size)
+        return convert.observed_file(created)
+
+    def create_job(self, body: Mapping[str, Any], *, what: str = "create job") -> ObservedJob:
+        """Raises ``OutcomeUnknownError`` when the job may exist anyway: look for its inputs tag."""
+        request = thaw(body)
+        # Fields this SDK version does not know go through extra_body rather than failing.
+        kwargs = {k: v for k, v in request.items() if k in _JOB_CREATE_FIELDS}
+        extra = {k: v for k, v in request.items() if k not in _JOB_CREATE_FIELDS}
+        if extra:
+            kwargs["extra_body"] = extra
+        job = call(self.retry, Kind.CREATE, what, lambda: self._client.fine_tuning.jobs.create(**kwargs))
+        return convert.observed_job(job)
+
+    def cancel_job(self, job_id: str) -> ObservedJob:
+        job = call(
+            self.retry, Kind.IDEMPOTENT, f"cancel job {job_id}",
+            lambda: self._client.fine_tuning.jobs.cancel(job_id),
+        )
+        return convert.observed_job(job)
+
+    def delete_file(self, file_id: str) -> bool:
+        """False when the file was already gone (a retried delete, or deleted by hand)."""
+        try:
+            call(
+                self.retry, Kind.IDEMPOTENT, f"delete file {file_id}",
+                lambda: self._client.files.delete(file_id),
+            )
+        except NotFoundError:
+            return False
+        return True
+
+    def delete_model(self, model_id: str) -> bool:
+        """False when the model was already gone. A 403 says the Owner role is needed."""
+        try:
+            call(
+                self.retry, Kind.IDEMPOTENT, f"delete model {model_id}",
+                lambda: self._client.models.delete(model_id),
+            )
+        except NotFoundError:
+            return False
+        return True

@@ -1,0 +1,59 @@
+"""SDK exceptions → the ``ftops.errors`` tree, as one line that says what to do.
+
+The service's own message is kept (it usually names the cause), prefixed with
+what ftops was doing, and passed through ``redact`` because an SDK message may
+quote a header or a URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+
+from ftops import errors
+from ftops.secrets import redact
+
+
+def _service_message(error: openai.APIError) -> str:
+    body: Any = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            message = inner["message"]
+            param = inner.get("param")
+            return f"{message} (param: {param})" if isinstance(param, str) and param else message
+    return error.message
+
+
+def translate(error: openai.OpenAIError, what: str) -> errors.ProviderError:
+    """One ``ProviderError`` subclass for one SDK error; ``what`` says what was attempted."""
+    if isinstance(error, openai.APIStatusError):
+        status = error.status_code
+        detail = redact(_service_message(error))
+        line = f"{what}: {detail} (HTTP {status})"
+        if status == 401:
+            return errors.AuthenticationError(
+                line, status=status, hint="Check the API key in the environment (OPENAI_API_KEY)."
+            )
+        if status == 403:
+            hint = None
+            if what.startswith("delete model"):
+                hint = "Deleting a fine-tuned model needs the Owner role in the organization."
+            return errors.PermissionDeniedError(line, status=status, hint=hint)
+        if status == 404:
+            return errors.NotFoundError(line, status=status)
+        if status == 429:
+            return errors.RateLimitedError(
+                line + ", still rate-limited after retries", status=status, hint="Try again later."
+            )
+        if status >= 500:
+            return errors.ServiceError(line + ", still failing after retries", status=status)
+        return errors.ProviderError(line, status=status)
+    if isinstance(error, openai.APITimeoutError):
+        return errors.ServiceError(f"{what}: timed out, still failing after retries")
+    if isinstance(error, openai.APIConnectionError):
+        cause = error.__cause__
+        reason = f" ({redact(str(cause))})" if cause and str(cause) else ""
+        return errors.ServiceError(f"{what}: could not reach the API{reason}, still failing after retries")
+    return errors.ProviderError(f"{what}: {redact(str(error))}")

@@ -1,0 +1,138 @@
+"""When to try a request again, and how long to wait first.
+
+The SDK's own retries are switched off (``max_retries=0``) because they cannot
+tell a read from a create: repeating a create whose first attempt may have
+succeeded is how a fine-tuning job gets trained (and billed) twice. Here:
+
+- a read (listing, retrieve, events, chat) is retried on 429, 5xx and connection
+  trouble, with exponential backoff and jitter, honouring ``Retry-After``;
+- a create is retried only when the service certainly did nothing: a 429 (the
+  request was refused), or a connection that was never established. Anything else
+  whose outcome we did not see (a timeout, a dropped connection, a 5xx) raises
+  ``OutcomeUnknownError`` so the caller looks for the object before trying again;
+- a cancel or delete is idempotent, so it is retried like a read.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TypeVar
+
+import httpx2
+import openai
+
+from ftops.errors import OutcomeUnknownError, ProviderError
+from ftops.provider.errors import translate
+
+T = TypeVar("T")
+
+# A Retry-After longer than this is treated as "give up": waiting minutes inside one
+# apply is worse than failing with a clear message the user can act on.
+MAX_RETRY_AFTER_S = 120.0
+
+
+class Kind(Enum):
+    READ = "read"  # safe to repeat
+    CREATE = "create"  # never repeat unless the service certainly did nothing
+    IDEMPOTENT = "idempotent"  # cancel/delete: repeating is harmless
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+    # Every wait taken, for tests and benchmarks that check Retry-After was honoured.
+    waits: list[float] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff (attempt counts from 1)."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def wait(self, seconds: float) -> None:
+        with self._lock:
+            self.waits.append(seconds)
+        self.sleep(seconds)
+
+
+def retry_after_seconds(headers: httpx2.Headers | None) -> float | None:
+    """The wait a response asks for: ``retry-after-ms``, ``retry-after`` seconds, or an HTTP date."""
+    if headers is None:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def _never_sent(error: openai.APIConnectionError) -> bool:
+    """True when the connection was never established, so the service saw nothing."""
+    cause = error.__cause__
+    return isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout)
+
+
+def _retryable_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def call(policy: RetryPolicy, kind: Kind, what: str, operation: Callable[[], T]) -> T:
+    """Run ``operation`` (one SDK call), retrying as ``kind`` allows; SDK errors become
+    ``ftops.errors`` ones. ``what`` names the request for messages, e.g. "create job jobs.x"."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return operation()
+        except openai.APIStatusError as error:
+            status = error.status_code
+            if not _retryable_status(status):
+                raise translate(error, what) from error
+            if kind is Kind.CREATE and status != 429:
+                raise OutcomeUnknownError(
+                    f"{what}: the service answered {status}, so whether it was done is unknown",
+                    status=status,
+                ) from error
+            delay = retry_after_seconds(error.response.headers)
+            if delay is not None and delay > MAX_RETRY_AFTER_S:
+                raise translate(error, what) from error
+            if attempt >= policy.attempts:
+                raise translate(error, what) from error
+            policy.wait(delay if delay is not None else policy.backoff(attempt))
+        except openai.APIConnectionError as error:
+            if kind is Kind.CREATE and not _never_sent(error):
+                timeout = isinstance(error, openai.APITimeoutError)
+                raise OutcomeUnknownError(
+                    f"{what}: {'timed out' if timeout else 'the connection dropped'} "
+                    "before an answer, so whether it was done is unknown"
+                ) from error
+            if attempt >= policy.attempts:
+                raise translate(error, what) from error
+            policy.wait(policy.backoff(attempt))
+        except openai.OpenAIError as error:
+            raise translate(error, what) from error
+
+
+__all__ = ["Kind", "ProviderError", "RetryPolicy", "call", "retry_after_seconds"]
