@@ -23,7 +23,7 @@ FORMAT_VERSION: Final = 1
 
 # Kinds of address a state may hold; "pending" records an intent written before a create.
 STATE_ADDRESS_KINDS: Final = frozenset({"datasets", "jobs", "models", "pending"})
-_ADDRESS = re.compile(r"^(?P<kind>[a-z]+)\.(?P<name>.+)$")
+_ADDRESS = re.compile(r"(?P<kind>[a-z]+)\.(?P<name>.+)", re.DOTALL)
 _TOP_LEVEL_KEYS: Final = frozenset(
     {"format_version", "lineage", "serial", "resources", "project", "ftops_version"}
 )
@@ -71,7 +71,7 @@ class StateSnapshot:
     def from_text(cls, text: str | bytes, source: str) -> StateSnapshot:
         """Parse a stored state; any malformed input raises ``StateCorruptError`` naming ``source``."""
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_refuse_constant)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise StateCorruptError(
                 f"{source}: state is not valid JSON ({error})",
@@ -126,8 +126,13 @@ def new_snapshot(project: str | None) -> StateSnapshot:
     return StateSnapshot(lineage=str(uuid.uuid4()), serial=0, project=project)
 
 
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; Python's parser accepts them unless told not to.
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
 def _check_address(source: str, address: str) -> None:
-    match = _ADDRESS.match(address)
+    match = _ADDRESS.fullmatch(address)
     if match is None or match["kind"] not in STATE_ADDRESS_KINDS:
         kinds = ", ".join(sorted(STATE_ADDRESS_KINDS))
         _corrupt(source, f"resource address {address!r} is not KIND.NAME with KIND one of {kinds}")
