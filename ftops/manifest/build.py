@@ -1,0 +1,158 @@
+"""Validated plain values -> the frozen ``ftops.resources`` model.
+
+Runs only once every rule has passed, so it may assume the schema's shapes.
+Numbers are normalised here (``2`` and ``2.0`` are the same learning rate
+multiplier), because downstream hashes of job inputs must not depend on how a
+number was spelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, cast
+
+from ftops.manifest.reader import LocatedDocument, PathKey
+from ftops.manifest.rules import Entry
+from ftops.resources import (
+    AUTO,
+    ActiveModel,
+    BackendConfig,
+    Budget,
+    Check,
+    Dataset,
+    DatasetFormat,
+    Hyperparameters,
+    Integration,
+    Job,
+    Method,
+    MethodType,
+    ProviderConfig,
+    ProviderType,
+    SourceLocation,
+    freeze,
+)
+
+_INT_PARAMS = ("n_epochs", "batch_size", "eval_interval", "eval_samples")
+_FLOAT_PARAMS = ("learning_rate_multiplier", "beta", "compute_multiplier")
+
+
+def location(doc: LocatedDocument, path: PathKey, root: Path) -> SourceLocation:
+    pos = doc.position(path, key=True)
+    try:
+        file = doc.path.relative_to(root).as_posix()
+    except ValueError:
+        file = doc.path.as_posix()
+    return SourceLocation(file, pos.line, pos.column)
+
+
+def _frozen_map(items: dict[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(sorted(items.items())))
+
+
+def hyperparameters(raw: dict[str, Any] | None) -> Hyperparameters:
+    values: dict[str, Any] = {}
+    for name, value in (raw or {}).items():
+        if value == AUTO:
+            values[name] = AUTO
+        elif name in _INT_PARAMS:
+            values[name] = int(value)
+        elif name in _FLOAT_PARAMS:
+            values[name] = float(value)
+        else:
+            values[name] = value
+    return Hyperparameters(**values)
+
+
+def method(job: dict[str, Any]) -> Method:
+    raw = job.get("method")
+    if raw is None:
+        return Method("supervised", hyperparameters(job.get("hyperparameters")))
+    if isinstance(raw, str):
+        return Method(cast(MethodType, raw), hyperparameters(job.get("hyperparameters")))
+    grader = raw.get("grader")
+    kind = cast(MethodType, raw.get("type", "supervised"))
+    frozen_grader = freeze(grader) if grader is not None else None
+    return Method(kind, hyperparameters(raw.get("hyperparameters")), frozen_grader)
+
+
+def dataset(entry: Entry, path: Path, root: Path) -> Dataset:
+    data = entry.data
+    return Dataset(entry.name, path, data["file"], cast(DatasetFormat, data.get("format", "chat")),
+                   location(entry.doc, entry.path, root))
+
+
+def job(entry: Entry, root: Path) -> Job:
+    data = entry.data
+    integrations = tuple(Integration(i["type"], freeze(i[i["type"]])) for i in data.get("integrations", ()))
+    return Job(
+        name=entry.name,
+        model=data["model"],
+        training_file=data["training_file"],
+        validation_file=data.get("validation_file"),
+        method=method(data),
+        suffix=data.get("suffix"),
+        seed=data.get("seed"),
+        metadata=_frozen_map(data.get("metadata") or {}),
+        integrations=integrations,
+        declared_at=location(entry.doc, entry.path, root),
+    )
+
+
+def _strings(value: str | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def model(entry: Entry, root: Path) -> ActiveModel:
+    data = entry.data
+    checks = tuple(
+        Check(
+            messages=tuple(freeze(m) for m in check["messages"]),
+            contains=_strings(check.get("contains")),
+            not_contains=_strings(check.get("not_contains")),
+            matches=check.get("matches"),
+            equals=check.get("equals"),
+            declared_at=location(entry.doc, (*entry.path, "checks", index), root),
+        )
+        for index, check in enumerate(data.get("checks") or ())
+    )
+    return ActiveModel(entry.name, data["job"], checks, bool(data.get("protect", False)),
+                       int(data.get("keep_previous", 0)), location(entry.doc, entry.path, root))
+
+
+def provider(raw: dict[str, Any] | None) -> ProviderConfig:
+    raw = raw or {}
+    return ProviderConfig(
+        type=cast(ProviderType, raw.get("type", "openai")),
+        base_url=raw.get("base_url"),
+        organization=raw.get("organization"),
+        project=raw.get("project"),
+        endpoint=raw.get("endpoint"),
+        api_version=raw.get("api_version"),
+    )
+
+
+def backend(raw: dict[str, Any] | None) -> BackendConfig:
+    raw = dict(raw or {})
+    kind = raw.pop("type", "local")
+    path = raw.pop("path", BackendConfig().path if kind == "local" else "")
+    return BackendConfig(kind, path, _frozen_map(raw))
+
+
+def budget(doc: LocatedDocument | None, root: Path) -> Budget | None:
+    if doc is None:
+        return None
+    raw = doc.data["budget"]
+    amount = raw["max_usd"] if isinstance(raw, dict) else raw
+    return Budget(float(amount), location(doc, ("budget",), root))
+
+
+def pricing(docs: list[LocatedDocument]) -> Mapping[str, float]:
+    prices: dict[str, float] = {}
+    for doc in docs:
+        for model_name, price in (doc.data.get("pricing") or {}).items():
+            prices[model_name] = float(price)
+    return _frozen_map(prices)

@@ -1,0 +1,125 @@
+"""Load a manifests folder: find the files, read each, apply every rule, build the typed project.
+
+Every problem of every file is collected before anything is decided, so one
+run shows the whole list, like ``terraform validate``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+
+from ftops.diagnostics import Diagnostic, errors_of
+from ftops.errors import ManifestError
+from ftops.manifest import build, rules
+from ftops.manifest.reader import LocatedDocument, read_manifest
+from ftops.manifest.schema import schema_diagnostics
+from ftops.resources import Project
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def find_project_root(manifests_dir: Path) -> Path:
+    """The folder that holds the manifests folder: dataset files and the local state live under it."""
+    return manifests_dir.resolve().parent
+
+
+def display_path(path: Path) -> str:
+    """How messages name a file: relative to the current directory when under it, else absolute."""
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def manifest_files(manifests_dir: Path) -> list[Path]:
+    """The top-level *.yaml / *.yml files, sorted; hidden files (editor backups) are ignored.
+    Subfolders are not read, as with Terraform modules: a folder is one unit."""
+    return sorted(
+        p for p in manifests_dir.iterdir()
+        if p.suffix in SUFFIXES and not p.name.startswith(".") and p.is_file()
+    )
+
+
+def validate_manifests(manifests_dir: Path) -> tuple[Project | None, list[Diagnostic]]:
+    """Every diagnostic (errors and warnings) and the project when there is no error. Never raises
+    for a user's mistake."""
+    shown = display_path(manifests_dir)
+    if not manifests_dir.is_dir():
+        what = "is not a folder" if manifests_dir.exists() else "does not exist"
+        return None, [Diagnostic(shown, None, None, "", f"the manifests folder {what}; run 'ftops init' to "
+                                 "create a project, or pass --manifests DIR", code="manifest.no-folder")]
+    files = manifest_files(manifests_dir)
+    if not files:
+        return None, [Diagnostic(shown, None, None, "", "no *.yaml or *.yml files in the manifests folder; "
+                                 "run 'ftops init' to create a starter manifest", code="manifest.no-files")]
+    root = find_project_root(manifests_dir)
+    docs: list[LocatedDocument] = []
+    diagnostics: list[Diagnostic] = []
+    for file in files:
+        doc, problems = read_manifest(file.absolute(), display_path(file))
+        diagnostics.extend(problems)
+        if doc is None:
+            continue
+        secrets, reported = rules.secret_keys(doc)
+        diagnostics.extend(secrets)
+        diagnostics.extend(schema_diagnostics(doc, reported))
+        docs.append(doc)
+    if not docs:
+        return None, _sorted(diagnostics)
+
+    entries, duplicates = rules.merge_entries(docs)
+    diagnostics.extend(duplicates)
+    diagnostics.extend(rules.project_wide(docs))
+    diagnostics.extend(rules.references(entries))
+    diagnostics.extend(rules.check_regexes(entries))
+    dataset_paths: dict[str, Path] = {}
+    for entry in entries["datasets"].values():
+        resolved, problem = rules.dataset_file(entry, root)
+        if problem is not None:
+            diagnostics.append(problem)
+        elif resolved is not None:
+            dataset_paths[entry.name] = resolved
+
+    if errors_of(diagnostics) or len(docs) < len(files):
+        return None, _sorted(diagnostics)
+    return _project(docs, files, entries, dataset_paths, manifests_dir, root), _sorted(diagnostics)
+
+
+def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, dict[str, rules.Entry]],
+             dataset_paths: dict[str, Path], manifests_dir: Path, root: Path) -> Project:
+    def first(section: str) -> LocatedDocument | None:
+        return next((doc for doc in docs if section in doc.data), None)
+
+    name = next(doc.data["project"] for doc in docs if "project" in doc.data)
+    provider_doc, backend_doc = first("provider"), first("backend")
+    return Project(
+        name=name,
+        root=root,
+        manifests_dir=manifests_dir.resolve(),
+        manifest_files=tuple(f.resolve() for f in files),
+        provider=build.provider(provider_doc.data["provider"] if provider_doc else None),
+        backend=build.backend(backend_doc.data["backend"] if backend_doc else None),
+        datasets=MappingProxyType({n: build.dataset(e, dataset_paths[n], root)
+                                   for n, e in sorted(entries["datasets"].items())}),
+        jobs=MappingProxyType({n: build.job(e, root) for n, e in sorted(entries["jobs"].items())}),
+        models=MappingProxyType({n: build.model(e, root) for n, e in sorted(entries["models"].items())}),
+        budget=build.budget(first("budget"), root),
+        pricing=build.pricing(docs),
+    )
+
+
+def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=lambda d: (d.file, d.line or 0, d.column or 0, d.path, d.message))
+
+
+def load_project(manifests_dir: Path) -> Project:
+    """The typed project, or ``ManifestError`` listing every problem."""
+    project, diagnostics = validate_manifests(manifests_dir)
+    if project is None:
+        errors = errors_of(diagnostics)
+        count = len(errors)
+        raise ManifestError(f"{count} problem{'s' if count != 1 else ''} in {display_path(manifests_dir)}",
+                            errors or diagnostics)
+    return project
