@@ -1,9 +1,88 @@
-"""Commands of this area. Only typer and the standard library at the top."""
+"""Commands of the manifests area: ``validate``, ``schema``, ``init``.
+
+Only typer, the standard library and ``ftops.cli.common`` at the top: the
+manifest engine (YAML, jsonschema) and the dataset engine load inside the
+command bodies, so ``ftops --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from ftops.cli.common import DEFAULT_MANIFESTS, JsonOption, ManifestsOption
+
+
+def validate(
+    manifests: ManifestsOption = DEFAULT_MANIFESTS,
+    json_output: JsonOption = False,
+    no_tokens: Annotated[
+        bool, typer.Option("--no-tokens", help="Skip token counts and cost estimates (faster).")
+    ] = False,
+) -> None:
+    """Check the manifests and every dataset they reference, offline. Exit 1 on any error."""
+    import json
+
+    from ftops.manifest.check import validate_all
+    from ftops.secrets import redact
+
+    verdict = validate_all(manifests, tokens=not no_tokens)
+    if json_output:
+        typer.echo(redact(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2, default=str)))
+    else:
+        for diagnostic in verdict.diagnostics:
+            typer.echo(redact(diagnostic.render()))
+        for name, report in verdict.dataset_reports.items():
+            summary = getattr(report, "summary_lines", None)
+            lines = summary() if callable(summary) else []
+            if lines:
+                typer.echo(f"dataset {name}:")
+                for line in lines:
+                    typer.echo(f"  {line}")
+        errors = sum(d.severity == "error" for d in verdict.diagnostics)
+        warnings = len(verdict.diagnostics) - errors
+        if verdict.valid:
+            project = verdict.project
+            counts = ""
+            if project is not None:
+                counts = (f"project {project.name}: {len(project.datasets)} datasets, "
+                          f"{len(project.jobs)} jobs, {len(project.models)} models")
+            typer.echo(f"Valid: {counts}" + (f"; {warnings} warning(s)" if warnings else "") + ".")
+        else:
+            typer.echo(f"Invalid: {errors} error(s), {warnings} warning(s).", err=True)
+    if not verdict.valid:
+        raise typer.Exit(1)
+
+
+def schema() -> None:
+    """Print the JSON Schema of a manifest file (draft 2020-12), for editors."""
+    from ftops.manifest.schema import manifest_schema_text
+
+    typer.echo(manifest_schema_text(), nl=False)
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
+    project: Annotated[
+        str | None, typer.Option("--project", help="Project name (default: the folder's name).")
+    ] = None,
+) -> None:
+    """Create manifests/, datasets/ and state/ with a starter manifest. Never overwrites a file."""
+    from ftops.manifest.scaffold import scaffold
+
+    result = scaffold(directory, project)
+    for path in result.created:
+        typer.echo(f"created  {path}")
+    for path in result.skipped:
+        typer.echo(f"skipped  {path} (exists; left unchanged)")
+    if result.created:
+        typer.echo(f"Next: cd {directory} && ftops validate")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ftops app."""
+    app.command("validate")(validate)
+    app.command("schema")(schema)
+    app.command("init")(init)

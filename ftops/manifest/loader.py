@@ -6,15 +6,17 @@ run shows the whole list, like ``terraform validate``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from ftops.diagnostics import Diagnostic, errors_of
 from ftops.errors import ManifestError
 from ftops.manifest import build, rules
 from ftops.manifest.reader import LocatedDocument, read_manifest
 from ftops.manifest.schema import schema_diagnostics
-from ftops.resources import Project
+from ftops.resources import FORMAT_FOR_METHOD, Project
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -42,18 +44,45 @@ def manifest_files(manifests_dir: Path) -> list[Path]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DatasetTarget:
+    """A dataset whose file resolved, and what to check it for; known even when other entries are wrong."""
+
+    name: str
+    path: Path
+    display: str
+    format: str
+    model: str | None  # the base model of the first job (by name) that uses it
+    n_epochs: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    project: Project | None
+    diagnostics: tuple[Diagnostic, ...]
+    datasets: tuple[DatasetTarget, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()  # (training, validation) dataset names, for leakage checks
+
+
 def validate_manifests(manifests_dir: Path) -> tuple[Project | None, list[Diagnostic]]:
     """Every diagnostic (errors and warnings) and the project when there is no error. Never raises
     for a user's mistake."""
+    outcome = examine(manifests_dir)
+    return outcome.project, list(outcome.diagnostics)
+
+
+def examine(manifests_dir: Path) -> Outcome:
+    """``validate_manifests`` plus the datasets to check, for ``ftops validate``."""
     shown = display_path(manifests_dir)
     if not manifests_dir.is_dir():
         what = "is not a folder" if manifests_dir.exists() else "does not exist"
-        return None, [Diagnostic(shown, None, None, "", f"the manifests folder {what}; run 'ftops init' to "
-                                 "create a project, or pass --manifests DIR", code="manifest.no-folder")]
+        message = f"the manifests folder {what}; run 'ftops init' to create a project, or pass --manifests"
+        return Outcome(None, (Diagnostic(shown, None, None, "", message, code="manifest.no-folder"),))
     files = manifest_files(manifests_dir)
     if not files:
-        return None, [Diagnostic(shown, None, None, "", "no *.yaml or *.yml files in the manifests folder; "
-                                 "run 'ftops init' to create a starter manifest", code="manifest.no-files")]
+        return Outcome(None, (Diagnostic(shown, None, None, "", "no *.yaml or *.yml files in the manifests "
+                                         "folder; run 'ftops init' to create a starter manifest",
+                                         code="manifest.no-files"),))
     root = find_project_root(manifests_dir)
     docs: list[LocatedDocument] = []
     diagnostics: list[Diagnostic] = []
@@ -67,7 +96,7 @@ def validate_manifests(manifests_dir: Path) -> tuple[Project | None, list[Diagno
         diagnostics.extend(schema_diagnostics(doc, reported))
         docs.append(doc)
     if not docs:
-        return None, _sorted(diagnostics)
+        return Outcome(None, _sorted(diagnostics))
 
     entries, duplicates = rules.merge_entries(docs)
     diagnostics.extend(duplicates)
@@ -82,9 +111,44 @@ def validate_manifests(manifests_dir: Path) -> tuple[Project | None, list[Diagno
         elif resolved is not None:
             dataset_paths[entry.name] = resolved
 
+    targets, pairs = _dataset_targets(entries, dataset_paths)
     if errors_of(diagnostics) or len(docs) < len(files):
-        return None, _sorted(diagnostics)
-    return _project(docs, files, entries, dataset_paths, manifests_dir, root), _sorted(diagnostics)
+        return Outcome(None, _sorted(diagnostics), targets, pairs)
+    project = _project(docs, files, entries, dataset_paths, manifests_dir, root)
+    return Outcome(project, _sorted(diagnostics), targets, pairs)
+
+
+def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str, Path],
+                     ) -> tuple[tuple[DatasetTarget, ...], tuple[tuple[str, str], ...]]:
+    users: dict[str, dict[str, Any]] = {}
+    pairs: list[tuple[str, str]] = []
+    for _, entry in sorted(entries["jobs"].items()):
+        data = entry.data if isinstance(entry.data, dict) else {}
+        train, valid = data.get("training_file"), data.get("validation_file")
+        for name in (train, valid):
+            if isinstance(name, str):
+                users.setdefault(name, data)
+        if isinstance(train, str) and isinstance(valid, str) and train in paths and valid in paths \
+                and train != valid:
+            pairs.append((train, valid))
+    targets = []
+    for name, path in sorted(paths.items()):
+        data = entries["datasets"][name].data
+        fmt = data.get("format", "chat")
+        if fmt not in FORMAT_FOR_METHOD.values():
+            continue
+        job = users.get(name, {})
+        model = job.get("model") if isinstance(job.get("model"), str) else None
+        n_epochs = _n_epochs(job)
+        targets.append(DatasetTarget(name, path, display_path(path), fmt, model, n_epochs))
+    return tuple(targets), tuple(dict.fromkeys(pairs))
+
+
+def _n_epochs(job: dict[str, Any]) -> int | str | None:
+    method = job.get("method")
+    hyper = method.get("hyperparameters") if isinstance(method, dict) else job.get("hyperparameters")
+    value = hyper.get("n_epochs") if isinstance(hyper, dict) else None
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
 def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, dict[str, rules.Entry]],
@@ -110,8 +174,8 @@ def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, 
     )
 
 
-def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    return sorted(diagnostics, key=lambda d: (d.file, d.line or 0, d.column or 0, d.path, d.message))
+def _sorted(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    return tuple(sorted(diagnostics, key=lambda d: (d.file, d.line or 0, d.column or 0, d.path, d.message)))
 
 
 def load_project(manifests_dir: Path) -> Project:
