@@ -7,6 +7,7 @@ Listings page by hand so that each page is one retried request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -78,7 +79,7 @@ class Provider:
     def _pages(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
         after: str | None = None
         while True:
-            page = call(self.retry, Kind.READ, what, lambda cursor=after: fetch(cursor))
+            page = call(self.retry, Kind.READ, what, functools.partial(fetch, after))
             items = list(page.data or [])
             yield from items
             if not getattr(page, "has_more", False) or not items:

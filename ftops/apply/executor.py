@@ -1,0 +1,164 @@
+"""The executor: carry out a plan's changes in dependency order, several at a time.
+
+It acts only on ``Change.steps`` (``reason`` is for people). A change starts once
+every change it depends on is done; independent changes (uploads above all) run
+in parallel, up to ``parallelism``. When a change fails, nothing new starts,
+what is running finishes, and the changes that depended on it are reported as
+skipped. A promotion whose job has not finished is left pending (without
+``--wait``), and so are the prunes that depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent import futures
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+
+from ftops.apply.journal import StateJournal
+from ftops.apply.progress import Reporter
+from ftops.apply.steps import StepOutcome, StepRunner
+from ftops.apply.waiting import WaitOptions
+from ftops.errors import FtopsError
+from ftops.plan.model import Change, Plan
+from ftops.provider import Provider
+from ftops.resources import Project
+
+DEFAULT_PARALLELISM = 4
+
+
+class Status(Enum):
+    DONE = "done"
+    PENDING = "pending"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    address: str
+    status: Status
+    message: str = ""
+    error: FtopsError | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[Outcome, ...]
+    requests: int  # API requests made during the apply
+    mutating_requests: int
+    state_writes: int
+
+    def of(self, status: Status) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status is status)
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return self.of(Status.FAILED)
+
+    @property
+    def pending(self) -> tuple[Outcome, ...]:
+        return self.of(Status.PENDING)
+
+
+def change_key(change: Change) -> str:
+    """A change's identity in ``depends_on``: its key when the plan gives one, else its address."""
+    key = getattr(change, "key", None)
+    return key if isinstance(key, str) and key else change.address
+
+
+class _Graph:
+    """Which changes each change waits for, resolved to keys of changes in this plan."""
+
+    def __init__(self, changes: Sequence[Change]) -> None:
+        self.changes = {change_key(c): c for c in changes}
+        by_address: dict[str, list[str]] = {}
+        for key, change in self.changes.items():
+            by_address.setdefault(change.address, []).append(key)
+        self.deps: dict[str, set[str]] = {}
+        for key, change in self.changes.items():
+            wanted: set[str] = set()
+            for dep in change.depends_on:
+                if dep in self.changes:
+                    wanted.add(dep)
+                else:
+                    wanted.update(by_address.get(dep, ()))
+            wanted.discard(key)
+            self.deps[key] = wanted
+
+
+def execute(
+    plan: Plan,
+    *,
+    provider: Provider,
+    journal: StateJournal,
+    project: Project,
+    reporter: Reporter,
+    wait: WaitOptions | None = None,
+    parallelism: int = DEFAULT_PARALLELISM,
+) -> ApplyResult:
+    """Run every actionable change of ``plan``; never raises for a step's failure (see the result)."""
+    start_requests, start_mutating = provider.request_count, provider.mutating_request_count
+    start_writes = journal.writes
+    runner = StepRunner(provider, journal, project, reporter, wait)
+    graph = _Graph([c for c in plan.changes if c.steps])
+    outcomes: dict[str, Outcome] = {}
+    started: set[str] = set()
+    running: dict[Future[Outcome], str] = {}
+    stopping = False
+
+    def run_change(key: str) -> Outcome:
+        change = graph.changes[key]
+        try:
+            for step in change.steps:
+                if runner.run(step) is StepOutcome.PENDING:
+                    return Outcome(key, change.address, Status.PENDING, "waits for its job to finish")
+        except FtopsError as error:
+            return Outcome(key, change.address, Status.FAILED, str(error), error)
+        return Outcome(key, change.address, Status.DONE)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="ftops-apply") as pool:
+        while True:
+            progressed = False
+            for key, deps in graph.deps.items():
+                if key in started:
+                    continue
+                blocked = [d for d in deps if d in outcomes and outcomes[d].status is not Status.DONE]
+                if blocked:
+                    started.add(key)
+                    progressed = True
+                    cause = outcomes[blocked[0]]
+                    outcomes[key] = Outcome(
+                        key, graph.changes[key].address, Status.SKIPPED,
+                        f"waits for {cause.address} ({cause.status.value})",
+                    )
+                    continue
+                if not stopping and all(d in outcomes for d in deps):
+                    started.add(key)
+                    progressed = True
+                    running[pool.submit(run_change, key)] = key
+            if not running:
+                if progressed:
+                    continue  # skips may cascade further; look again
+                break  # done, stopping, or a dependency cycle (reported as skipped below)
+            finished, _ = futures.wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                running.pop(future)
+                outcome = future.result()
+                outcomes[outcome.key] = outcome
+                if outcome.status is Status.FAILED:
+                    reporter.line(f"{outcome.address}: failed: {outcome.message}")
+                    stopping = True
+    for key, change in graph.changes.items():
+        if key not in outcomes:
+            why = "not started: an earlier change failed" if stopping else "not started: a dependency cycle"
+            outcomes[key] = Outcome(key, change.address, Status.SKIPPED, why)
+    ordered = tuple(outcomes[key] for key in graph.changes)
+    return ApplyResult(
+        outcomes=ordered,
+        requests=provider.request_count - start_requests,
+        mutating_requests=provider.mutating_request_count - start_mutating,
+        state_writes=journal.writes - start_writes,
+    )

@@ -1,0 +1,57 @@
+"""Wait for a job to end, showing its status and latest event as it goes.
+
+Polls with a growing interval (a job takes minutes to hours on the service; the
+emulator is much faster, so the first polls are quick). Each poll is one retrieve
+plus one events listing of the newest event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ftops.apply.progress import Reporter
+from ftops.errors import PlanError
+from ftops.plan.observed import ObservedJob
+from ftops.provider import Provider
+
+
+@dataclass(frozen=True)
+class WaitOptions:
+    first_interval: float = 0.25
+    max_interval: float = 15.0
+    timeout: float | None = None  # seconds; None waits as long as the job runs
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+
+def describe_progress(job: ObservedJob, last_event: str | None) -> str:
+    parts = []
+    if job.trained_tokens:
+        parts.append(f"{job.trained_tokens:,} tokens trained")
+    if last_event:
+        parts.append(last_event)
+    return "; ".join(parts)
+
+
+def wait_for_job(
+    provider: Provider, address: str, job: ObservedJob, reporter: Reporter, options: WaitOptions
+) -> ObservedJob:
+    """Poll until the job is terminal; returns its final state."""
+    start = options.clock()
+    interval = options.first_interval
+    while not job.is_terminal:
+        events = provider.job_events(job.id, limit=1)
+        latest = events[0].message if events else None
+        reporter.job_update(address, job.status, describe_progress(job, latest))
+        if options.timeout is not None and options.clock() - start > options.timeout:
+            raise PlanError(
+                f"{address}: job {job.id} still {job.status} after {options.timeout:.0f}s of waiting",
+                hint="Run `ftops wait` or `ftops apply --wait` again later; the job keeps running.",
+            )
+        options.sleep(interval)
+        interval = min(interval * 1.5, options.max_interval)
+        job = provider.retrieve_job(job.id)
+    reporter.job_update(address, job.status, describe_progress(job, None))
+    return job
