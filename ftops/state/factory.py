@@ -19,7 +19,11 @@ def open_storage(backend: BackendConfig, project_root: Path) -> BaseStorage:
         path = Path(backend.path)
         absolute = path if path.is_absolute() else project_root / path
         return LocalStorage(absolute, display=backend.path)
-    if backend.type in ("s3", "postgres"):
-        # Issue 6 is in progress: these backends land in the next commits.
-        raise UsageError(f"the {backend.type} state backend is not available yet")
+    if backend.type == "s3":
+        from ftops.state.s3 import S3Storage
+
+        return S3Storage.from_options(backend.options)
+    if backend.type == "postgres":
+        # Issue 6 is in progress: this backend lands in the next commits.
+        raise UsageError("the postgres state backend is not available yet")
     raise UsageError(f"unknown state backend {backend.type!r}: expected one of {', '.join(BACKEND_TYPES)}")

@@ -5,23 +5,64 @@ folder, a fresh S3 key, a fresh PostgreSQL state name) on servers shared per ses
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests_state_support import BackendUnderTest
+from tests_state_support import S3_BUCKET, BackendUnderTest
 
 
-def _local(tmp_path: Path) -> BackendUnderTest:
-    return BackendUnderTest(type="local", root=tmp_path)
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on an ephemeral loopback port, with a versioned bucket and fake credentials."""
+    from s3_server import SerializedMotoServer
+
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }.items():
+            env.setenv(name, value)
+        env.delenv("AWS_PROFILE", raising=False)
+        server = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        client.create_bucket(Bucket=S3_BUCKET)
+        client.put_bucket_versioning(Bucket=S3_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        client.close()
+        try:
+            yield endpoint
+        finally:
+            server.stop()
 
 
-@pytest.fixture(params=["local"])
+def _s3(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
+    endpoint = request.getfixturevalue("s3_endpoint")
+    options = {
+        "bucket": S3_BUCKET,
+        "key": f"{uuid.uuid4().hex}/ftops.state.json",
+        "region": "us-east-1",
+        "endpoint_url": endpoint,
+    }
+    return BackendUnderTest(type="s3", root=tmp_path, options=options)
+
+
+@pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendUnderTest]:
     kind = request.param
     if kind == "local":
-        under_test = _local(tmp_path)
+        under_test = BackendUnderTest(type="local", root=tmp_path)
+    elif kind == "s3":
+        under_test = _s3(request, tmp_path)
     else:  # pragma: no cover - every param is handled above
         raise AssertionError(kind)
     yield under_test

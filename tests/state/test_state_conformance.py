@@ -195,3 +195,18 @@ def test_concurrent_writer_processes_never_lose_an_update(backend: BackendUnderT
     assert stored.resources["datasets.counter"]["count"] == writers * rounds
     assert stored.serial == writers * rounds
     assert backend.open().current_lock() is None
+
+
+def test_the_store_itself_is_a_compare_and_swap(backend: BackendUnderTest) -> None:
+    """Even a writer that skipped the serial check (or raced past it) cannot overwrite a newer version."""
+    storage = backend.open()
+    first = storage.write(new_snapshot("demo").with_resources({"jobs.j": {"id": "1"}}))
+    _, version_read = storage._load()
+    backend.open().write(first.with_resources({"jobs.j": {"id": "2"}}))
+    late = first.with_resources({"jobs.j": {"id": "late"}})
+    with pytest.raises(StateConflictError):
+        storage._store(late, late.to_text(), version_read)
+    with pytest.raises(StateConflictError):
+        storage._store(late, late.to_text(), None)  # "create" over an existing state
+    stored = storage.read()
+    assert stored is not None and stored.resources["jobs.j"]["id"] == "2"

@@ -12,7 +12,9 @@ from typing import Any
 from ftops.resources import BackendConfig
 from ftops.state import BaseStorage, open_storage
 
-__all__ = ["BackendUnderTest", "hold_lock", "release"]
+__all__ = ["S3_BUCKET", "BackendUnderTest", "hold_lock", "release"]
+
+S3_BUCKET = "ftops-state-tests"
 
 WORKER = Path(__file__).with_name("state_worker.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]

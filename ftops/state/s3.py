@@ -1,0 +1,242 @@
+"""The S3 backend: the state as one object, the lock as another, both written conditionally.
+
+- The state is written with ``If-Match: <ETag read>`` (or ``If-None-Match: *`` when
+  there was none), so a run that read an older version can never overwrite a newer
+  one, lock or no lock. A bucket with versioning keeps every earlier version.
+- The lock is ``<key>.lock``, created with ``If-None-Match: *`` (as Terraform's S3
+  backend does with ``use_lockfile``) and holding the holder's details. S3 cannot
+  tell whether its holder still runs, so ``holder_alive`` is None and
+  ``force-unlock`` trusts the person who names the lock id.
+
+Credentials come only from boto3's usual sources (``AWS_*`` variables, profiles,
+instance roles), never from manifests or the state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ftops.errors import StateConflictError, StateError, UsageError
+from ftops.secrets import redact
+from ftops.state.lock import LockInfo
+from ftops.state.snapshot import StateSnapshot
+from ftops.state.storage import BaseStorage
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+T = TypeVar("T")
+
+OPTIONS = ("bucket", "key", "region", "endpoint_url")
+DEFAULT_KEY = "ftops/ftops.state.json"
+_CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+class S3Storage(BaseStorage):
+    backend = "s3"
+
+    def __init__(
+        self, bucket: str, key: str, region: str | None = None, endpoint_url: str | None = None
+    ) -> None:
+        self.bucket = bucket
+        self.key = key
+        self.lock_key = key + ".lock"
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._client: BaseClient | None = None
+        self._held: set[str] = set()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> S3Storage:
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise UsageError(
+                f"s3 backend: unknown option(s) {', '.join(unknown)}; known: {', '.join(OPTIONS)}"
+            )
+        for name in OPTIONS:
+            if options.get(name) is not None and not isinstance(options[name], str):
+                raise UsageError(f"s3 backend: option {name} must be a string")
+        bucket = options.get("bucket")
+        if not bucket:
+            raise UsageError("s3 backend: option bucket is required")
+        return cls(
+            bucket=bucket,
+            key=options.get("key") or DEFAULT_KEY,
+            region=options.get("region"),
+            endpoint_url=options.get("endpoint_url"),
+        )
+
+    def describe(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def client(self) -> BaseClient:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 5},
+                connect_timeout=10,
+                read_timeout=30,
+                # S3-compatible stores (MinIO, Ceph, local emulators) expect path-style URLs.
+                s3={"addressing_style": "path"} if self.endpoint_url else None,
+            )
+            self._client = boto3.session.Session().client(
+                "s3", region_name=self.region, endpoint_url=self.endpoint_url, config=config
+            )
+        return self._client
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def _load(self) -> tuple[bytes | None, str | None]:
+        return self._get(self.key)
+
+    def _store(self, snapshot: StateSnapshot, text: str, expected: str | None) -> None:
+        condition = {"IfMatch": expected} if expected is not None else {"IfNoneMatch": "*"}
+        try:
+            self._call(
+                "write the state",
+                lambda: self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    Body=text.encode("utf-8"),
+                    ContentType="application/json",
+                    **condition,
+                ),
+                conflict_ok=True,
+            )
+        except _Conflict as error:
+            raise StateConflictError(
+                f"state {self.describe()} changed since it was read: another run wrote it",
+                hint="Run the command again: it will start from the newer state.",
+            ) from error
+
+    # ---- lock ------------------------------------------------------------------------------
+
+    def _try_lock(self, info: LockInfo) -> LockInfo | None:
+        body = json.dumps(info.to_json(), indent=2).encode("utf-8")
+        for _ in range(5):
+            try:
+                self._call(
+                    "take the lock",
+                    lambda: self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=self.lock_key,
+                        Body=body,
+                        ContentType="application/json",
+                        IfNoneMatch="*",
+                    ),
+                    conflict_ok=True,
+                )
+            except _Conflict:
+                holder = self.current_lock()
+                if holder is not None:
+                    return holder
+                continue  # released between our attempt and our look: try again
+            self._held.add(info.id)
+            return None
+        raise StateError(f"the lock of {self.describe()} keeps changing hands; try again")
+
+    def current_lock(self) -> LockInfo | None:
+        holder, _ = self._lock_object()
+        return holder
+
+    def _lock_object(self) -> tuple[LockInfo | None, str | None]:
+        data, etag = self._get(self.lock_key)
+        if data is None:
+            return None, None
+        try:
+            parsed = json.loads(data)
+        except ValueError:
+            parsed = None
+        return LockInfo.from_json(parsed, f"s3://{self.bucket}/{self.lock_key}"), etag
+
+    def unlock(self, lock_id: str) -> None:
+        if lock_id not in self._held:
+            raise StateError(f"lock {lock_id} on {self.describe()} is not held by this process")
+        self._held.discard(lock_id)
+        self._delete_lock(lock_id)
+
+    def force_unlock(self, lock_id: str) -> None:
+        self._delete_lock(lock_id)
+
+    def _delete_lock(self, lock_id: str) -> None:
+        holder, etag = self._lock_object()
+        if holder is None or etag is None:
+            raise StateError(f"state {self.describe()} is not locked")
+        if holder.id != lock_id:
+            raise StateError(
+                f"lock ID {lock_id} does not match the current {holder.describe()}",
+                hint=f"To release that lock: ftops force-unlock {holder.id}",
+            )
+        try:
+            # Conditional on the ETag: never delete a lock someone else took in the meantime.
+            self._call(
+                "release the lock",
+                lambda: self.client.delete_object(Bucket=self.bucket, Key=self.lock_key, IfMatch=etag),
+                conflict_ok=True,
+            )
+        except _Conflict as error:
+            raise StateError(f"the lock of {self.describe()} changed while being released") from error
+
+    # ---- reachability and history ------------------------------------------------------------
+
+    def versioning_enabled(self) -> bool:
+        reply = self._call(
+            "read the bucket's versioning", lambda: self.client.get_bucket_versioning(Bucket=self.bucket)
+        )
+        return bool(reply.get("Status") == "Enabled")
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # ---- plumbing --------------------------------------------------------------------------
+
+    def _get(self, key: str) -> tuple[bytes | None, str | None]:
+        try:
+            reply = self._call(
+                f"read s3://{self.bucket}/{key}",
+                lambda: self.client.get_object(Bucket=self.bucket, Key=key),
+                missing_ok=True,
+            )
+        except _Missing:
+            return None, None
+        with reply["Body"] as body:
+            data: bytes = body.read()
+        return data, str(reply["ETag"])
+
+    def _call(
+        self, what: str, fn: Callable[[], T], *, conflict_ok: bool = False, missing_ok: bool = False
+    ) -> T:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn()
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            status = str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+            if conflict_ok and (code in _CONFLICT_CODES or status in ("409", "412")):
+                raise _Conflict from error
+            if code in _MISSING_CODES and (missing_ok or conflict_ok):
+                # A conditional write or delete on an object that vanished lost a race too.
+                raise (_Missing if missing_ok else _Conflict) from error
+            raise StateError(f"cannot {what} in {self.describe()}: {redact(str(error))}") from error
+        except BotoCoreError as error:
+            raise StateError(
+                f"cannot {what} in {self.describe()}: {redact(str(error))}",
+                hint="Check the AWS_* environment variables, the region and endpoint_url.",
+            ) from error
+
+
+class _Conflict(Exception):
+    """A conditional request found the object changed (HTTP 412/409)."""
+
+
+class _Missing(Exception):
+    """The object does not exist (HTTP 404)."""

@@ -1,0 +1,61 @@
+"""What only the S3 backend promises: options, history in a versioned bucket, clear errors."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import boto3
+import pytest
+from tests_state_support import S3_BUCKET
+
+from ftops.errors import StateError, UsageError
+from ftops.resources import BackendConfig
+from ftops.state import new_snapshot, open_storage
+from ftops.state.s3 import DEFAULT_KEY, S3Storage
+
+
+def open_s3(tmp_path: Path, **options: str) -> S3Storage:
+    storage = open_storage(BackendConfig(type="s3", options=options), tmp_path)
+    assert isinstance(storage, S3Storage)
+    return storage
+
+
+def test_options_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="bucket is required"):
+        open_s3(tmp_path)
+    with pytest.raises(UsageError, match="unknown option"):
+        open_s3(tmp_path, bucket="b", acl="public")
+    storage = open_s3(tmp_path, bucket="b")
+    assert storage.key == DEFAULT_KEY and storage.lock_key == DEFAULT_KEY + ".lock"
+    assert storage.describe() == f"s3://b/{DEFAULT_KEY}"
+
+
+def test_a_versioned_bucket_keeps_every_serial(tmp_path: Path, s3_endpoint: str) -> None:
+    storage = open_s3(tmp_path, bucket=S3_BUCKET, key="history/state.json", endpoint_url=s3_endpoint)
+    snapshot = new_snapshot("p")
+    for value in range(3):
+        snapshot = storage.write(snapshot.with_resources({"datasets.a": {"v": value}}))
+    assert storage.versioning_enabled()
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    versions = client.list_object_versions(Bucket=S3_BUCKET, Prefix="history/state.json")["Versions"]
+    assert len([v for v in versions if v["Key"] == "history/state.json"]) == 3
+    client.close()
+    storage.close()
+
+
+def test_a_missing_bucket_is_one_clear_error(tmp_path: Path, s3_endpoint: str) -> None:
+    storage = open_s3(tmp_path, bucket="no-such-bucket-here", endpoint_url=s3_endpoint)
+    with pytest.raises(StateError, match=r"cannot read s3://no-such-bucket-here/.*NoSuchBucket"):
+        storage.read()
+
+
+def test_an_unreachable_endpoint_is_one_clear_error(tmp_path: Path, s3_endpoint: str) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    storage = open_s3(tmp_path, bucket=S3_BUCKET, endpoint_url=f"http://127.0.0.1:{port}")
+    storage.client.meta.config.retries["max_attempts"] = 1
+    with pytest.raises(StateError, match="Could not connect") as caught:
+        storage.read()
+    assert "AWS_" in (caught.value.hint or "")
