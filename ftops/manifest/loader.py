@@ -93,7 +93,9 @@ def examine(manifests_dir: Path) -> Outcome:
             continue
         secrets, reported = rules.secret_keys(doc)
         diagnostics.extend(secrets)
-        diagnostics.extend(schema_diagnostics(doc, reported))
+        # a value the reader already refused (a tag, NaN) would only repeat as a schema error
+        refused = {problem.path for problem in problems}
+        diagnostics.extend(d for d in schema_diagnostics(doc, reported) if d.path not in refused)
         docs.append(doc)
     if not docs:
         return Outcome(None, _sorted(diagnostics))

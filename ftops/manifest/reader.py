@@ -232,6 +232,10 @@ def _compose(text: str, display: str) -> Node | None:
         problem = error.problem or error.context or "invalid YAML"
         if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
             problem = "a tab character; YAML indentation must use spaces"
+        elif error.context and error.context_mark is not None and error.problem_mark is not None \
+                and error.context_mark.line != error.problem_mark.line:
+            problem += f" ({error.context} that starts at line {error.context_mark.line + 1}, " \
+                       f"column {error.context_mark.column + 1})"
         raise refuse(mark, f"invalid YAML: {problem}", "manifest.yaml-syntax") from None
     except yaml.YAMLError as error:  # e.g. non-printable characters (reader errors carry a position)
         line, column = _reader_position(error, text)

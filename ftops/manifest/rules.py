@@ -231,9 +231,8 @@ def dataset_file(entry: Entry, root: Path) -> tuple[Path | None, Diagnostic | No
     except (OSError, RuntimeError) as error:  # e.g. a symlink loop
         return None, entry.doc.diagnostic(at, f"cannot resolve {file!r}: {error}", "manifest.file-missing")
     if not resolved.is_relative_to(root):
-        return None, entry.doc.diagnostic(at, f"{file!r} resolves to {resolved}, outside the project "
-                                          f"root {root}; keep datasets inside the project",
-                                          "manifest.file-outside")
+        return None, entry.doc.diagnostic(at, f"{file!r} resolves outside the project root ({root}); "
+                                          "keep datasets inside the project", "manifest.file-outside")
     if not resolved.is_file():
         state = "is not a file" if resolved.exists() else "does not exist"
         hint = ""
