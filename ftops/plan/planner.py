@@ -1,21 +1,231 @@
-"""The pure planner: (desired, state, observed, options) -> Plan. No I/O, no clock, no network."""
+"""The pure planner: (desired, state, observed, options) -> Plan. No I/O, no clock, no network.
+
+The rules live in one module per kind (``_datasets``, ``_jobs``, ``_models``); this module
+runs them in dependency order (uploads, then jobs, then names and pruning, then the deletions
+that wait for cancellations), then applies what cuts across them: ``--target``, the budget,
+base-model shutdown dates, ``--refresh-only`` and a deterministic order.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
+from ftops.errors import BudgetExceededError, PlanError, UsageError
+from ftops.plan._context import Context, Draft
+from ftops.plan._datasets import plan_dataset_cleanup, plan_datasets
+from ftops.plan._jobs import plan_jobs
+from ftops.plan._models import plan_models
 from ftops.plan.desired import Desired
-from ftops.plan.model import Plan
+from ftops.plan.model import Change, CostLine, CreateJob, Plan, PlanBase
 from ftops.plan.observed import Observed
 from ftops.plan.options import PlanOptions
+from ftops.plan.records import read_records
+from ftops.resources import ADDRESS_KINDS, empty_mapping, freeze
 
 if TYPE_CHECKING:
     from ftops.state import StateSnapshot
 
 __all__ = ["PlanOptions", "make_plan"]
 
+_KIND_ORDER = {kind: i for i, kind in enumerate(ADDRESS_KINDS)}
+
 
 def make_plan(
     desired: Desired, state: StateSnapshot | None, observed: Observed, options: PlanOptions = PlanOptions()
 ) -> Plan:
-    raise NotImplementedError("the planner lands in the next commit; this fixes the signature")
+    records = read_records(state)
+    _check_addresses(desired, records_addresses=_recorded(state), options=options)
+    ctx = Context(desired, records, observed, options)
+    draft = Draft()
+    # refresh-only runs the same rules, so drift and progress are reported alike; its changes
+    # are dropped, and refusals (budget, protection) do not apply to a plan that changes nothing.
+    _run_rules(ctx, draft)
+    changes = _ordered(draft.changes)
+    if options.targets and not options.refresh_only:
+        changes = _targeted(ctx, draft, changes)
+    creates = {s.address for c in changes for s in c.steps if isinstance(s, CreateJob)}
+    costs = tuple(line for line in draft.costs if line.address in creates)
+    if not options.refresh_only:
+        _check_shutdowns(ctx, draft, creates)
+        _check_budget(ctx, costs)
+        _check_dependencies(changes)
+    base = PlanBase(
+        state_lineage=state.lineage if state is not None else None,
+        state_serial=state.serial if state is not None else None,
+        inputs_digest=desired.inputs_digest(),
+    )
+    return Plan(
+        project=desired.project.name,
+        base=base,
+        changes=() if options.refresh_only else tuple(changes),
+        drift=tuple(sorted(draft.drift, key=lambda d: (_sort_key(d.address), d.message))),
+        warnings=tuple(draft.warnings),
+        costs=() if options.refresh_only else costs,
+        in_progress=freeze(dict(sorted(draft.in_progress.items()))) if draft.in_progress else empty_mapping(),
+        refresh_only=options.refresh_only,
+    )
+
+
+def _run_rules(ctx: Context, draft: Draft) -> None:
+    plan_datasets(ctx, draft)
+    plan_jobs(ctx, draft)
+    plan_models(ctx, draft)
+    plan_dataset_cleanup(ctx, draft)
+
+
+def _recorded(state: StateSnapshot | None) -> set[str]:
+    return set(state.resources) if state is not None else set()
+
+
+def _check_addresses(desired: Desired, records_addresses: set[str], options: PlanOptions) -> None:
+    project = desired.project
+    known = (
+        {d.address for d in project.datasets.values()}
+        | {j.address for j in project.jobs.values()}
+        | {m.address for m in project.models.values()}
+        | {a for a in records_addresses if a.split(".", 1)[0] in ADDRESS_KINDS}
+    )
+    for flag, addresses in (("--target", options.targets), ("--replace", options.replaces)):
+        for address in sorted(addresses):
+            kind = address.split(".", 1)[0]
+            if kind not in ADDRESS_KINDS or "." not in address:
+                raise UsageError(f"{flag} {address}: an address is datasets.NAME, jobs.NAME or models.NAME")
+            if address not in known:
+                raise UsageError(
+                    f"{flag} {address}: no such resource in the manifests or the state",
+                    hint="Known: " + ", ".join(sorted(known)) if known else None,
+                )
+    for address in sorted(options.replaces):
+        if not address.startswith(("datasets.", "jobs.")):
+            raise UsageError(f"--replace {address}: only datasets and jobs can be replaced (replace its job)")
+        kind, name = address.split(".", 1)
+        if name not in (project.datasets if kind == "datasets" else project.jobs):
+            raise UsageError(f"--replace {address}: it is not declared in the manifests")
+
+
+def _sort_key(address: str) -> tuple[int, str]:
+    kind, _, name = address.partition(".")
+    return (_KIND_ORDER.get(kind, len(_KIND_ORDER)), name)
+
+
+def _ordered(changes: Iterable[Change]) -> list[Change]:
+    """Datasets, jobs, models; by name; a resource's own change before its deposed objects'."""
+    return sorted(changes, key=lambda c: (*_sort_key(c.address), c.deposed is not None, c.deposed or ""))
+
+
+def _dependency_closure(ctx: Context, targets: Iterable[str]) -> set[str]:
+    project = ctx.project
+    selected: set[str] = set()
+    pending = list(targets)
+    while pending:
+        address = pending.pop()
+        if address in selected:
+            continue
+        selected.add(address)
+        kind, _, name = address.partition(".")
+        if kind == "models" and name in project.models:
+            pending.append(f"jobs.{project.models[name].job}")
+        elif kind == "jobs" and name in project.jobs:
+            job = project.jobs[name]
+            pending.extend(f"datasets.{d}" for d in (job.training_file, job.validation_file) if d is not None)
+    return selected
+
+
+def _targeted(ctx: Context, draft: Draft, changes: list[Change]) -> list[Change]:
+    """Only the targeted resources and what they depend on; a change that waits for a change
+    left out is left out too, and said."""
+    selected = _dependency_closure(ctx, ctx.options.targets)
+    kept = [c for c in changes if c.address in selected]
+    while True:
+        keys = {c.key for c in kept}
+        dropped = [c for c in kept if any(d not in keys for d in c.depends_on)]
+        if not dropped:
+            break
+        for change in dropped:
+            missing = ", ".join(d for d in change.depends_on if d not in keys)
+            draft.warn(f"{change.key} is left out: it waits for {missing}, which is not targeted")
+        kept = [c for c in kept if c not in dropped]
+    left_out = sum(1 for c in changes if c.steps and c not in kept)
+    draft.warn(
+        "Resource targeting is in effect: only "
+        + ", ".join(sorted(ctx.options.targets))
+        + " and what they depend on are planned"
+        + (f" ({left_out} other change{'s' if left_out != 1 else ''} left out)" if left_out else "")
+        + "; plan again without --target to converge."
+    )
+    return kept
+
+
+def _check_dependencies(changes: list[Change]) -> None:
+    """Every dependency names a change of this plan, and they form no cycle (a planner bug
+    otherwise: better refused here than half-applied)."""
+    from ftops.plan.order import execution_order
+
+    execution_order(changes)
+
+
+def _check_budget(ctx: Context, lines: tuple[CostLine, ...]) -> None:
+    budget = ctx.project.budget
+    if budget is None:
+        return
+    unknown = [line for line in lines if line.usd is None]
+    if unknown:
+        models = ", ".join(sorted({line.model for line in unknown}))
+        raise BudgetExceededError(
+            f"the training cost of {', '.join(line.address for line in unknown)} cannot be estimated "
+            f"(no price for {models}), so the budget of ${budget.max_usd:.2f} cannot be checked",
+            hint=f"Add `pricing: {{{models}: USD per 1M training tokens}}` to the manifests.",
+        )
+    total = sum(line.usd or 0.0 for line in lines)
+    if total > budget.max_usd:
+        detail = ", ".join(f"{line.address} ${line.usd or 0.0:.2f}" for line in lines)
+        raise BudgetExceededError(
+            f"estimated training cost ${total:.2f} is above the budget of ${budget.max_usd:.2f} ({detail})",
+            hint="Raise budget.max_usd, or plan fewer jobs (--target).",
+        )
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _check_shutdowns(ctx: Context, draft: Draft, creates: set[str]) -> None:
+    """Issue 10: a job on a base model already shut down is refused now, not at apply time; a
+    shutdown less than ``shutdown_warning_days`` away is a warning, for jobs and active models."""
+    today = ctx.options.today
+    if today is None:
+        return
+    window = ctx.options.shutdown_warning_days
+    for name in ctx.desired_jobs():
+        job = ctx.project.jobs[name]
+        listed = ctx.observed.models.get(job.model)
+        when = _parse_date(listed.shutdown_date) if listed and listed.shutdown_date else None
+        if when is None:
+            continue
+        days = (when - today).days
+        if job.address in creates and days <= 0:
+            raise PlanError(
+                f"{job.address}: base model {job.model} was shut down on {when.isoformat()}; "
+                "no new job can train on it",
+                hint=f"Change {job.address}.model to a successor base model.",
+            )
+        if days < window:
+            draft.warn(
+                f"{job.address}: base model {job.model} shuts down on {when.isoformat()} ({days} days)"
+            )
+    for name, rec in sorted(ctx.records.models.items()):
+        listed = ctx.observed.models.get(rec.model_id)
+        job_rec = ctx.records.jobs.get(ctx.project.models[name].job) if name in ctx.project.models else None
+        text = listed.shutdown_date if listed else None
+        if not text and job_rec is not None and job_rec.base_model in ctx.observed.models:
+            text = ctx.observed.models[job_rec.base_model].shutdown_date
+        when = _parse_date(text) if text else None
+        if when is not None and (when - today).days < window:
+            days = (when - today).days
+            state = "shut down on" if days <= 0 else "shuts down on"
+            draft.warn(f"models.{name}: {rec.model_id} {state} {when.isoformat()} ({days} days)")

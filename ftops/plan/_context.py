@@ -1,0 +1,117 @@
+"""What every planning rule reads (the inputs, indexed once) and what it writes (a draft)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftops.plan.desired import Desired
+from ftops.plan.model import Change, CostLine, Drift
+from ftops.plan.observed import (
+    ACTIVE_JOB_STATUSES,
+    TERMINAL_JOB_STATUSES,
+    Observed,
+    ObservedFile,
+    ObservedJob,
+)
+from ftops.plan.options import PlanOptions
+from ftops.plan.records import StateRecords
+from ftops.resources import META_PROJECT, META_RESOURCE, freeze
+
+FAILED_JOB_STATUSES = frozenset({"failed", "cancelled"})
+# Files that exist but can never be trained on or adopted.
+_UNUSABLE_FILE_STATUSES = frozenset({"error", "deleted"})
+
+
+def is_active(status: str | None) -> bool:
+    """Unfinished: may still spend money and can be cancelled. Unknown statuses count as active,
+    because wrongly thinking a job finished could delete a file it still reads."""
+    return status is not None and (status in ACTIVE_JOB_STATUSES or status not in TERMINAL_JOB_STATUSES)
+
+
+def frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return None if value is None else freeze(dict(value))
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """What a model name can expect from its job once this plan is applied."""
+
+    address: str
+    change_key: str | None  # the job's actionable change, which a promotion must wait for
+    status: str | None  # None: a job this plan creates
+    fine_tuned_model: str | None
+    error: str | None = None
+
+
+class Context:
+    """The planner's inputs, with the indexes every rule needs built once."""
+
+    def __init__(
+        self, desired: Desired, records: StateRecords, observed: Observed, options: PlanOptions
+    ) -> None:
+        self.desired = desired
+        self.project = desired.project
+        self.records = records
+        self.observed = observed
+        self.options = options
+        self.destroy = options.destroy
+        by_name: dict[str, list[ObservedFile]] = {}
+        for file in observed.files.values():
+            if file.purpose == "fine-tune" and file.status not in _UNUSABLE_FILE_STATUSES:
+                by_name.setdefault(file.filename, []).append(file)
+        # Oldest first: when a crash left two uploads of the same content, keep the first.
+        self.files_by_name = {k: sorted(v, key=lambda f: (f.created_at, f.id)) for k, v in by_name.items()}
+        self.project_jobs = sorted(
+            (j for j in observed.jobs.values() if j.metadata.get(META_PROJECT) == self.project.name),
+            key=lambda j: (j.created_at, j.id),
+        )
+
+    def desired_datasets(self) -> list[str]:
+        return [] if self.destroy else sorted(self.project.datasets)
+
+    def desired_jobs(self) -> list[str]:
+        return [] if self.destroy else sorted(self.project.jobs)
+
+    def desired_models(self) -> list[str]:
+        return [] if self.destroy else sorted(self.project.models)
+
+    def tagged_jobs(self, address: str) -> list[ObservedJob]:
+        return [j for j in self.project_jobs if j.metadata.get(META_RESOURCE) == address]
+
+    def unfinished_jobs_using(self, file_id: str) -> list[ObservedJob]:
+        return [
+            j
+            for j in self.observed.jobs.values()
+            if is_active(j.status) and file_id in (j.training_file, j.validation_file)
+        ]
+
+
+@dataclass
+class Draft:
+    """What the rules have decided so far (internal to the planner; the Plan is the frozen result)."""
+
+    changes: list[Change] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    costs: list[CostLine] = field(default_factory=list)
+    in_progress: dict[str, str] = field(default_factory=dict)
+    # The key of the change that cancels a job, by job id: files it reads wait for it.
+    cancels: dict[str, str] = field(default_factory=dict)
+    # Actionable change keys by address, e.g. a job's creation that its model's promotion awaits.
+    actionable: dict[str, str] = field(default_factory=dict)
+    jobs: dict[str, JobView] = field(default_factory=dict)  # desired job name -> view
+    # Earlier uploads to delete once nothing unfinished reads them: (address, file id, why).
+    retire_files: list[tuple[str, str, str]] = field(default_factory=list)
+    # File ids some record or some change of this plan keeps (never orphans).
+    kept_files: set[str] = field(default_factory=set)
+
+    def add(self, change: Change) -> None:
+        self.changes.append(change)
+        if change.steps and change.deposed is None:
+            self.actionable[change.address] = change.key
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)

@@ -1,0 +1,193 @@
+"""Planning rules for model names: promote a job's model once it succeeded and its checks pass
+(the name keeps its previous model until then), prune what no name holds, and never delete
+a protected name's models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ftops.errors import ProtectedResourceError
+from ftops.plan._context import FAILED_JOB_STATUSES, Context, Draft, JobView, frozen
+from ftops.plan.model import (
+    Action,
+    Change,
+    DeleteModel,
+    Drift,
+    ForgetResource,
+    PromoteModel,
+    Step,
+    UpdateRecord,
+)
+from ftops.plan.records import ModelRecord, record_json
+from ftops.resources import META_RESOURCE
+
+PENDING_MODEL = "(known after the job succeeds)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Holding:
+    """The models a name will hold once this plan is applied; ``pending``: a promotion whose
+    model is not known yet (the job is new or running)."""
+
+    name: str
+    current: str | None
+    previous: tuple[str, ...]
+    protect: bool
+    keep_previous: int
+    promotion_key: str | None  # the change that repoints the name, which prunes wait for
+
+    def held(self) -> set[str]:
+        kept = self.previous if self.protect else self.previous[: self.keep_previous]
+        return {m for m in (self.current, *kept) if m is not None}
+
+
+def plan_models(ctx: Context, draft: Draft) -> None:
+    holdings: list[_Holding] = []
+    for name in ctx.desired_models():
+        holdings.append(_plan_desired(ctx, draft, name))
+    removed_ids: set[str] = set()
+    for name in sorted(ctx.records.models):
+        if ctx.destroy or name not in ctx.project.models:
+            holding = _plan_removed(ctx, draft, name, ctx.records.models[name], removed_ids)
+            if holding is not None:
+                holdings.append(holding)
+    _plan_pruning(ctx, draft, holdings, removed_ids)
+
+
+def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
+    model = ctx.project.models[name]
+    address = model.address
+    rec = ctx.records.models.get(name)
+    view = draft.jobs.get(model.job) or JobView(f"jobs.{model.job}", None, None, None)
+    job_address = view.address
+    old_current = rec.model_id if rec is not None else None
+    old_previous = rec.previous if rec is not None else ()
+    before = frozen(rec.to_json()) if rec is not None else None
+    if rec is not None and rec.model_id not in ctx.observed.models:
+        draft.drift.append(Drift(address, f"model {rec.model_id} was deleted outside ftops"))
+
+    def stay(reason: str) -> _Holding:
+        draft.add(Change(address, Action.NOOP, reason, before, before))
+        return _Holding(name, old_current, old_previous, model.protect, model.keep_previous, None)
+
+    succeeded = view.status == "succeeded" and view.fine_tuned_model is not None
+    target = view.fine_tuned_model if succeeded else None
+    keeps = f"; {address} keeps {old_current} until then" if old_current else ""
+    checks = f"{len(model.checks)} check{'s' if len(model.checks) != 1 else ''} pass"
+
+    if rec is not None and target is not None and rec.model_id == target:
+        if rec.protect != model.protect:
+            new = ModelRecord(rec.model_id, rec.job_id, model.protect, rec.previous)
+            after = frozen(new.to_json())
+            reason = f"protect: {str(rec.protect).lower()} → {str(model.protect).lower()}"
+            draft.add(
+                Change(
+                    address, Action.UPDATE, reason, before, after, (UpdateRecord(address, record_json(new)),)
+                )
+            )
+            return _Holding(name, old_current, old_previous, model.protect, model.keep_previous, None)
+        return stay(f"points at {target}")
+    if view.status in FAILED_JOB_STATUSES:
+        draft.warn(
+            f"{address}: {job_address} {view.status}, so there is no new model to promote"
+            + (f"; {address} keeps {old_current}" if old_current else "")
+        )
+        return stay(f"{job_address} {view.status}: {view.error or 'no error given'}")
+    if target is not None and target not in ctx.observed.models:
+        draft.warn(
+            f"{address}: {target}, the model of {job_address}, no longer exists; "
+            f"use --replace {job_address} to train again"
+        )
+        return stay(f"{target} no longer exists")
+
+    if target is not None:
+        reason = f"promote {target} (from {job_address}) once its {checks}"
+    else:
+        reason = f"promote once {job_address} succeeds and its {checks}{keeps}"
+    step = PromoteModel(address, job_address, model.checks, model.protect)
+    depends = (view.change_key,) if view.change_key is not None else ()
+    after = frozen({"model_id": target or PENDING_MODEL, "job": job_address, "protect": model.protect})
+    action = Action.CREATE if rec is None else Action.UPDATE
+    draft.add(Change(address, action, reason, before, after, (step,), depends))
+    previous = old_previous
+    if old_current is not None and old_current != target:
+        previous = (old_current, *(m for m in old_previous if m != target))
+    return _Holding(name, target, previous, model.protect, model.keep_previous, address)
+
+
+def _plan_removed(
+    ctx: Context, draft: Draft, name: str, rec: ModelRecord, removed_ids: set[str]
+) -> _Holding | None:
+    address = f"models.{name}"
+    everything = [m for m in (rec.model_id, *rec.previous) if m in ctx.observed.models]
+    if rec.protect:
+        release = f"set `protect: false` on {address} and apply first, then remove it"
+        if not ctx.destroy and not ctx.options.refresh_only:
+            raise ProtectedResourceError(
+                f"{address} is protected and was removed from the manifests: deleting its models "
+                f"({', '.join(everything) or rec.model_id}) is refused",
+                hint=f"Put it back; to delete it, {release}.",
+            )
+        draft.warn(
+            f"{address} is protected: kept {', '.join(everything) or rec.model_id} (to delete it, {release})"
+        )
+        return _Holding(name, rec.model_id, rec.previous, True, 0, None)
+    why = "destroy" if ctx.destroy else "removed from the manifests"
+    steps: list[Step] = [DeleteModel(address, m) for m in everything]
+    removed_ids.update(everything)
+    steps.append(ForgetResource(address))
+    reason = f"{why}: delete {', '.join(everything)}" if everything else f"{why}: forget"
+    draft.add(Change(address, Action.DELETE, reason, frozen(rec.to_json()), None, tuple(steps)))
+    return None
+
+
+def _plan_pruning(ctx: Context, draft: Draft, holdings: list[_Holding], removed_ids: set[str]) -> None:
+    """Delete fine-tuned models made by this project that no name holds after this plan."""
+    made_by: dict[str, str] = {}  # model id -> the address of the job that made it
+    for job in ctx.project_jobs:
+        if job.fine_tuned_model:
+            made_by.setdefault(job.fine_tuned_model, job.metadata.get(META_RESOURCE, "jobs.?"))
+    for name, rec in ctx.records.jobs.items():
+        if rec.fine_tuned_model:
+            made_by.setdefault(rec.fine_tuned_model, f"jobs.{name}")
+    holder_before: dict[str, str] = {}  # model id -> the name that holds it now
+    for name, model_rec in ctx.records.models.items():
+        for model_id in (model_rec.model_id, *model_rec.previous):
+            holder_before.setdefault(model_id, name)
+            made_by.setdefault(model_id, f"models.{name}")
+    held = set().union(*(h.held() for h in holdings)) if holdings else set()
+    protected = {
+        m
+        for name, model_rec in ctx.records.models.items()
+        if model_rec.protect
+        for m in (model_rec.model_id, *model_rec.previous)
+    }
+    promotions = {h.name: h.promotion_key for h in holdings}
+    for model_id in sorted(made_by):
+        if model_id in held or model_id in removed_ids or model_id not in ctx.observed.models:
+            continue
+        if model_id in protected:
+            continue  # a protected name's models are never pruned; releasing it is explicit
+        holder = holder_before.get(model_id)
+        if holder is not None:
+            address = f"models.{holder}"
+            key = promotions.get(holder)
+            depends = (key,) if key is not None else ()
+            reason = f"prune: superseded in {address}"
+            if key is not None:
+                reason += " (after the promotion)"
+        else:
+            address, depends = made_by[model_id], ()
+            reason = f"prune: made by {made_by[model_id]}, held by no model name"
+        draft.add(
+            Change(
+                address,
+                Action.DELETE,
+                reason,
+                frozen({"model_id": model_id}),
+                None,
+                (DeleteModel(address, model_id),),
+                depends,
+                deposed=model_id,
+            )
+        )
