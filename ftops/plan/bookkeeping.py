@@ -1,0 +1,184 @@
+"""How each step's outcome changes the state records: the executor's only way to write them.
+
+Each function takes a snapshot's ``resources`` and returns a new mapping (nothing is mutated),
+ready for ``StateSnapshot.with_resources``. The executor writes the result after every step,
+and ``note_pending`` before every create, so an interrupted apply always leaves a trace that
+the next plan understands (it adopts what the account holds instead of creating it again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from ftops.plan.model import (
+    AdoptObject,
+    CancelJob,
+    CreateJob,
+    DeleteFile,
+    DeleteModel,
+    ForgetResource,
+    PromoteModel,
+    Step,
+    UpdateRecord,
+    UploadFile,
+)
+from ftops.plan.observed import Observed, ObservedJob
+from ftops.plan.records import (
+    PENDING_PREFIX,
+    DatasetRecord,
+    JobRecord,
+    ModelRecord,
+    PendingKind,
+    PendingRecord,
+    pending_key,
+    read_records,
+    record_json,
+    with_record,
+    without,
+)
+from ftops.resources import freeze
+
+Resources = Mapping[str, Any]
+
+
+def _name(address: str) -> str:
+    return address.split(".", 1)[1]
+
+
+def note_pending(
+    resources: Resources, address: str, kind: PendingKind, identity: str, now_iso: str
+) -> dict[str, Any]:
+    """The intent to create ``address``, written (and stored) BEFORE the request is sent."""
+    return with_record(resources, pending_key(address), PendingRecord(kind, address, identity, now_iso))
+
+
+def after_upload(resources: Resources, step: UploadFile, file_id: str) -> dict[str, Any]:
+    """The upload made ``file_id``: it now serves the dataset; the one before it is retired."""
+    old = read_records(resources).datasets.get(_name(step.address))
+    retired: tuple[str, ...] = ()
+    if old is not None:
+        retired = tuple(dict.fromkeys(f for f in (old.file_id, *old.retired_file_ids) if f != file_id))
+    record = DatasetRecord(
+        file_id, step.filename, step.content_hash, step.raw_sha256, step.size_bytes, retired
+    )
+    return without(with_record(resources, step.address, record), pending_key(step.address))
+
+
+def after_create_job(
+    resources: Resources,
+    step: CreateJob,
+    *,
+    job_id: str,
+    status: str,
+    training_file_id: str,
+    validation_file_id: str | None,
+    created_at: int | None = None,
+) -> dict[str, Any]:
+    """The job ``job_id`` was created for ``step``: it now serves the job name."""
+    old = read_records(resources).jobs.get(_name(step.address))
+    previous = (old.job_id, *old.previous_job_ids) if old is not None and old.job_id != job_id else ()
+    record = JobRecord(
+        job_id=job_id,
+        inputs_hash=step.inputs_hash,
+        status=status,
+        base_model=str(step.request.get("model", "")),
+        training_file_id=training_file_id,
+        validation_file_id=validation_file_id,
+        created_at=created_at,
+        inputs=step.inputs,
+        previous_job_ids=previous,
+    )
+    return without(with_record(resources, step.address, record), pending_key(step.address))
+
+
+def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, job_id: str) -> dict[str, Any]:
+    """The checks passed and the name now points at ``model_id``; its old model becomes previous."""
+    old = read_records(resources).models.get(_name(step.address))
+    previous: tuple[str, ...] = ()
+    if old is not None:
+        previous = tuple(m for m in dict.fromkeys((old.model_id, *old.previous)) if m != model_id)
+    return with_record(resources, step.address, ModelRecord(model_id, job_id, step.protect, previous))
+
+
+def after_step(resources: Resources, step: Step) -> dict[str, Any]:
+    """The record change of a step that needs no outcome from the service: adoptions,
+    cancellations, deletions, forgetting and record updates."""
+    if isinstance(step, AdoptObject | UpdateRecord):
+        return without({**resources, step.address: freeze(dict(step.record))}, pending_key(step.address))
+    if isinstance(step, ForgetResource):
+        return without(resources, step.address, pending_key(step.address))
+    if isinstance(step, CancelJob):
+        return _job_status(resources, step.job_id, "cancelled")
+    if isinstance(step, DeleteFile):
+        return _drop_file(resources, step.file_id)
+    if isinstance(step, DeleteModel):
+        return _drop_model(resources, step.model_id)
+    raise TypeError(f"{type(step).__name__} needs its outcome: use its own after_* function")
+
+
+def refresh_records(resources: Resources, observed: Observed) -> dict[str, Any]:
+    """What a refresh teaches the state without any change: job progress, and older uploads
+    and models that no longer exist. (``--refresh-only`` applies exactly this.)"""
+    out = dict(resources)
+    records = read_records(resources)
+    for name, job in records.jobs.items():
+        seen = observed.jobs.get(job.job_id)
+        if seen is not None:
+            out[f"jobs.{name}"] = record_json(_refreshed_job(job, seen))
+    for name, dataset in records.datasets.items():
+        retired = tuple(f for f in dataset.retired_file_ids if f in observed.files)
+        if retired != dataset.retired_file_ids:
+            out[f"datasets.{name}"] = record_json(replace(dataset, retired_file_ids=retired))
+    for name, model in records.models.items():
+        previous = tuple(m for m in model.previous if m in observed.models)
+        if previous != model.previous:
+            out[f"models.{name}"] = record_json(replace(model, previous=previous))
+    return out
+
+
+def clear_pending(resources: Resources) -> dict[str, Any]:
+    """Drop every intent: for the end of an apply that finished all its steps."""
+    return {k: v for k, v in resources.items() if not k.startswith(PENDING_PREFIX)}
+
+
+def _refreshed_job(job: JobRecord, seen: ObservedJob) -> JobRecord:
+    error = job.error
+    if seen.error is not None:
+        error = f"{seen.error.code}: {seen.error.message}" if seen.error.code else seen.error.message
+    return replace(
+        job,
+        status=seen.status,
+        fine_tuned_model=seen.fine_tuned_model or job.fine_tuned_model,
+        error=error,
+        created_at=seen.created_at,
+        finished_at=seen.finished_at,
+        trained_tokens=seen.trained_tokens,
+    )
+
+
+def _job_status(resources: Resources, job_id: str, status: str) -> dict[str, Any]:
+    out = dict(resources)
+    for name, job in read_records(resources).jobs.items():
+        if job.job_id == job_id:
+            out[f"jobs.{name}"] = record_json(replace(job, status=status))
+    return out
+
+
+def _drop_file(resources: Resources, file_id: str) -> dict[str, Any]:
+    out = dict(resources)
+    for name, dataset in read_records(resources).datasets.items():
+        if file_id in dataset.retired_file_ids:
+            retired = tuple(f for f in dataset.retired_file_ids if f != file_id)
+            out[f"datasets.{name}"] = record_json(replace(dataset, retired_file_ids=retired))
+    return out
+
+
+def _drop_model(resources: Resources, model_id: str) -> dict[str, Any]:
+    out = dict(resources)
+    for name, model in read_records(resources).models.items():
+        if model_id in model.previous:
+            previous = tuple(m for m in model.previous if m != model_id)
+            out[f"models.{name}"] = record_json(replace(model, previous=previous))
+    return out
