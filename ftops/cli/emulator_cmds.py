@@ -1,9 +1,66 @@
-"""Commands of this area. Only typer and the standard library at the top."""
+"""``ftops emulator serve``: the local OpenAI fine-tuning emulator, standalone.
+
+Only typer and the standard library at the top: the server stack is imported
+inside the command body, so ``ftops --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+emulator_app = typer.Typer(
+    name="emulator",
+    help="A local, OpenAI-compatible fine-tuning API for rehearsals, CI and tests (simulated).",
+    no_args_is_help=True,
+)
+
+
+@emulator_app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on (keep it on loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8765,
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Folder for the emulator's database and files (kept across restarts)."),
+    ] = Path(".ftops/emulator"),
+    speed: Annotated[
+        float,
+        typer.Option(help="Simulated seconds per real second: 1 = jobs take minutes, 100 = seconds."),
+    ] = 1.0,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help="Inject faults, e.g. '429:0.1,500:0.05,latency:0.2s' or "
+            "'[POST /v1/fine_tuning/jobs] seq:ok,drop-after' (see ftops.emulator.faults).",
+        ),
+    ] = None,
+    organization: Annotated[
+        str, typer.Option(help="The organization id the emulator reports.")
+    ] = "org-emulator",
+    non_owner_key: Annotated[
+        list[str] | None,
+        typer.Option("--non-owner-key", help="An API key without the Owner role (model deletes get 403)."),
+    ] = None,
+) -> None:
+    """Serve the emulator in the foreground until Ctrl-C."""
+    from ftops.emulator import EmulatorConfig, serve
+
+    serve(
+        EmulatorConfig(
+            data_dir=data,
+            host=host,
+            port=port,
+            speed=speed,
+            faults=faults,
+            organization=organization,
+            non_owner_keys=frozenset(non_owner_key or ()),
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ftops app."""
+    """Add the ``emulator`` command group to the ftops app."""
+    app.add_typer(emulator_app)

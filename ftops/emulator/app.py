@@ -1,0 +1,60 @@
+"""The ASGI application: routes, error mapping, and the fault/log layer around it all."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ftops.emulator.apierrors import ApiError, server_error
+from ftops.emulator.middleware import FaultAndLogMiddleware
+from ftops.emulator.routes import admin, chat, files, jobs, models, uploads
+from ftops.emulator.runtime import Runtime
+
+_log = logging.getLogger("ftops.emulator")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown routes, wrong methods and unreadable multipart bodies, in the service's error shape."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"Invalid URL ({request.method} {request.url.path})"
+    elif exc.status_code == 405:
+        message = f"Method {request.method} not allowed for {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return JSONResponse(
+        {"error": {"type": "invalid_request_error", "message": message, "param": None, "code": None}},
+        status_code=exc.status_code,
+    )
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    # A bug in the emulator: answer like the service's 500 rather than with a bare page.
+    _log.exception("emulator bug on %s %s", request.method, request.url.path)
+    return server_error().response()
+
+
+def build_app(rt: Runtime) -> Any:
+    app = Starlette(
+        routes=[
+            *files.ROUTES,
+            *uploads.ROUTES,
+            *jobs.ROUTES,
+            *models.ROUTES,
+            *chat.ROUTES,
+            *admin.ROUTES,
+        ],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+    )
+    app.state.runtime = rt
+    return FaultAndLogMiddleware(app, rt.faults, rt.log)

@@ -1,0 +1,38 @@
+"""How an emulator is started: a frozen value, shared by the CLI, tests and ``--provider emulator``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ftops.errors import UsageError
+
+SPEED_ENV = "FTOPS_EMULATOR_SPEED"
+# In-process use (``--provider emulator``): the example job finishes in about two seconds.
+EMBEDDED_SPEED = 100.0
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = ephemeral
+    speed: float = 1.0  # simulated seconds per real second; 1.0 = jobs take minutes
+    faults: str | None = None  # see ftops.emulator.faults for the grammar
+    organization: str = "org-emulator"
+    non_owner_keys: frozenset[str] = frozenset()
+
+
+def embedded_speed() -> float:
+    """The speed for an in-process emulator: ``$FTOPS_EMULATOR_SPEED`` or 100."""
+    raw = os.environ.get(SPEED_ENV)
+    if not raw:
+        return EMBEDDED_SPEED
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise UsageError(f"{SPEED_ENV} must be a number above 0 (got {raw!r}).")
+    return value

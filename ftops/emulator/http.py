@@ -1,0 +1,58 @@
+"""Request helpers shared by the route modules: the key, the JSON body, query numbers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from ftops.emulator.apierrors import ApiError, invalid
+from ftops.emulator.runtime import Runtime
+
+
+def runtime(request: Request) -> Runtime:
+    value: Runtime = request.app.state.runtime
+    return value
+
+
+def api_key(request: Request) -> str:
+    """The bearer key, or 401 as the service answers a request without one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(
+            401,
+            "You didn't provide an API key. You need to provide your API key in an Authorization "
+            "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            code="missing_api_key" if not header else "invalid_api_key",
+        )
+    return key.strip()
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    try:
+        value = json.loads(body) if body else None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        value = None
+        raise invalid(
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+            "using your HTTP library correctly. The OpenAI API expects a JSON payload.)"
+        ) from None
+    if not isinstance(value, dict):
+        raise invalid("The request body must be a JSON object.")
+    return value
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(f"Invalid '{name}': expected an integer, got {raw!r}.", param=name) from None
+    if not low <= value <= high:
+        raise invalid(f"Invalid '{name}': must be between {low} and {high}.", param=name)
+    return value

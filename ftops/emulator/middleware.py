@@ -1,0 +1,76 @@
+"""The outermost ASGI layer: injects faults and records every ``/v1`` request.
+
+It sits outside Starlette so that it holds the server's own ``send``: dropping
+a connection must close the socket with no response at all, which no
+exception inside the app can do (uvicorn would answer 500 instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+from ftops.emulator.apierrors import rate_limited, server_error
+from ftops.emulator.faults import FaultInjector
+from ftops.emulator.requestlog import RequestLog, RequestRecord
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+
+
+async def _drop_connection(send: Any) -> None:
+    # uvicorn's send is a bound method of its per-request cycle, which holds the transport.
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise ConnectionAbortedError("fault injection: cannot reach the transport to drop it")
+    transport.close()
+    # Let the server notice the loss before we return, so it does not try to answer.
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+class FaultAndLogMiddleware:
+    def __init__(self, app: Any, faults: FaultInjector, log: RequestLog) -> None:
+        self.app = app
+        self.faults = faults
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        started = time.time()
+        method, path = scope["method"], scope["path"]
+        decision = self.faults.decide(method, path)
+        status = [0]
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        async def swallowing_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        fault = decision.fault or ("latency" if decision.latency_s else None)
+        try:
+            if decision.fault == "drop":
+                await _drop_connection(send)
+            elif decision.fault == "429":
+                await rate_limited(decision.retry_after_s).response()(scope, receive, recording_send)
+            elif decision.fault == "500":
+                await server_error().response()(scope, receive, recording_send)
+            elif decision.fault == "drop-after":
+                await self.app(scope, receive, swallowing_send)
+                status[0] = 0  # the work is done, the answer is lost
+                await _drop_connection(send)
+            else:
+                await self.app(scope, receive, recording_send)
+        finally:
+            query = scope.get("query_string", b"").decode("latin-1")
+            self.log.add(RequestRecord(method, path, query, status[0], fault, started, time.time() - started))

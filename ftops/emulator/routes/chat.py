@@ -1,0 +1,93 @@
+"""/v1/chat/completions (non-streaming), answered by ``ftops.emulator.chat``: simulated, not a model."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ftops.emulator import chat
+from ftops.emulator.apierrors import invalid
+from ftops.emulator.http import api_key, json_object, runtime
+from ftops.emulator.ids import new_id
+from ftops.emulator.jobs_engine import sync_active
+from ftops.emulator.routes.models import find_model, model_not_found
+
+_CHECKPOINT = re.compile(r":ckpt-step-\d+$")
+
+
+def _question(messages: Any) -> str:
+    if not isinstance(messages, list) or not messages:
+        raise invalid("'messages' must be a non-empty list.", param="messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise invalid(f"messages[{index}] must be an object with a 'role'.", param=f"messages[{index}]")
+    users = [m for m in messages if m["role"] == "user"]
+    if not users:
+        return ""
+    content = users[-1].get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+async def create_chat_completion(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    body = await json_object(request)
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise invalid("Missing required parameter: 'model'.", param="model")
+    if body.get("stream"):
+        raise invalid("The ftops emulator does not simulate streaming; send stream=false.", param="stream")
+    question = _question(body.get("messages"))
+    count = body.get("n", 1)
+    if not isinstance(count, int) or not 1 <= count <= 8:
+        raise invalid("'n' must be an integer from 1 to 8.", param="n")
+    tuned = _CHECKPOINT.sub("", model)
+    with rt.store.transaction() as conn:
+        sync_active(conn, rt, rt.clock())
+        if find_model(conn, model) is None and find_model(conn, tuned) is None:
+            raise model_not_found(model)
+        job = conn.execute("SELECT job_id FROM models WHERE id = ?", (tuned,)).fetchone()
+    reply = None
+    if job is not None and job["job_id"]:
+        reply = chat.closest_reply(rt.store.training_copy_path(job["job_id"]), question)
+    if reply is None and job is not None:
+        reply = (
+            "I don't know about that; it was not in my fine-tuning data. (Simulated by the ftops emulator.)"
+        )
+    reply = reply if reply is not None else chat.BASE_REPLY
+    prompt_tokens = len(question.split()) + 8
+    completion_tokens = len(reply.split())
+    return JSONResponse(
+        {
+            "id": new_id("chatcmpl-"),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": index,
+                    "message": {"role": "assistant", "content": reply, "refusal": None, "annotations": []},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+                for index in range(count)
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens * count,
+                "total_tokens": prompt_tokens + completion_tokens * count,
+            },
+            "service_tier": "default",
+            "system_fingerprint": None,
+        }
+    )
+
+
+ROUTES = [Route("/v1/chat/completions", create_chat_completion, methods=["POST"])]

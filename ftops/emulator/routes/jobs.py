@@ -1,0 +1,176 @@
+"""/v1/fine_tuning/jobs: create, list, retrieve, cancel, pause, resume, events, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ftops.emulator import jobs_engine as engine
+from ftops.emulator.apierrors import invalid
+from ftops.emulator.http import api_key, json_object, query_int, runtime
+from ftops.emulator.job_requests import parse_job_request
+from ftops.emulator.pagination import cursor_seq, list_body, page
+
+
+async def create_job(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    job_request = parse_job_request(await json_object(request))
+    return JSONResponse(engine.create_job(rt, job_request))
+
+
+def _metadata_filter(request: Request) -> tuple[str, list[str]]:
+    """``metadata[key]=value`` pairs all must match; ``metadata=null`` means jobs without any."""
+    clauses, params = [], []
+    for name, value in request.query_params.multi_items():
+        if name == "metadata" and value == "null":
+            clauses.append("NOT EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_id = jobs.id)")
+        elif name.startswith("metadata[") and name.endswith("]"):
+            clauses.append(
+                "EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_id = jobs.id AND m.key = ? AND m.value = ?)"
+            )
+            params += [name[len("metadata[") : -1], value]
+    return "".join(" AND " + clause for clause in clauses), params
+
+
+async def list_jobs(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    limit = query_int(request, "limit", 20, 1, 100)
+    where, params = _metadata_filter(request)
+    now = rt.clock()
+    with rt.store.transaction() as conn:
+        engine.sync_active(conn, rt, now)
+        after = cursor_seq(conn, "jobs", request.query_params.get("after"))
+        rows, has_more = page(
+            conn, "SELECT * FROM jobs WHERE 1 = 1" + where, params, after_seq=after, limit=limit
+        )
+        data = [engine.job_object(row, now, rt.organization) for row in rows]
+    return JSONResponse(list_body(data, has_more, with_ids=False))
+
+
+def _synced_row(conn: sqlite3.Connection, request: Request, now: float) -> sqlite3.Row:
+    rt = runtime(request)
+    job_id = request.path_params["job_id"]
+    engine.sync_job(conn, rt, engine.job_row(conn, job_id), now)
+    return engine.job_row(conn, job_id)
+
+
+async def retrieve_job(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    now = rt.clock()
+    with rt.store.transaction() as conn:
+        row = _synced_row(conn, request, now)
+        return JSONResponse(engine.job_object(row, now, rt.organization))
+
+
+async def cancel_job(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    now = rt.clock()
+    with rt.store.transaction() as conn:
+        row = _synced_row(conn, request, now)
+        status = engine.status_of(row, now)
+        if status in engine.TERMINAL:
+            raise invalid(f"Job {row['id']} has already {status}; it cannot be cancelled.", param="job_id")
+        conn.execute("UPDATE jobs SET state = 'cancelled', ended_at = ? WHERE id = ?", (now, row["id"]))
+        engine.add_event(conn, row["id"], int(now), "Fine-tuning job cancelled")
+        return JSONResponse(engine.job_object(engine.job_row(conn, row["id"]), now, rt.organization))
+
+
+async def pause_job(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    now = rt.clock()
+    with rt.store.transaction() as conn:
+        row = _synced_row(conn, request, now)
+        status = engine.status_of(row, now)
+        if status != "running":
+            raise invalid(f"Only a running job can be paused; job {row['id']} is {status}.", param="job_id")
+        conn.execute("UPDATE jobs SET paused_at = ? WHERE id = ?", (now, row["id"]))
+        engine.add_event(conn, row["id"], int(now), "Fine-tuning job paused")
+        return JSONResponse(engine.job_object(engine.job_row(conn, row["id"]), now, rt.organization))
+
+
+async def resume_job(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    now = rt.clock()
+    with rt.store.transaction() as conn:
+        row = _synced_row(conn, request, now)
+        status = engine.status_of(row, now)
+        if status not in ("paused", "pausing"):
+            raise invalid(f"Only a paused job can be resumed; job {row['id']} is {status}.", param="job_id")
+        conn.execute(
+            "UPDATE jobs SET paused_total = paused_total + ?, paused_at = NULL WHERE id = ?",
+            (now - row["paused_at"], row["id"]),
+        )
+        engine.add_event(conn, row["id"], int(now), "Fine-tuning job resumed")
+        return JSONResponse(engine.job_object(engine.job_row(conn, row["id"]), now, rt.organization))
+
+
+async def list_events(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    limit = query_int(request, "limit", 20, 1, 10_000)
+    with rt.store.transaction() as conn:
+        row = _synced_row(conn, request, rt.clock())
+        after = cursor_seq(conn, "events", request.query_params.get("after"))
+        rows, has_more = page(
+            conn, "SELECT * FROM events WHERE job_id = ?", [row["id"]], after_seq=after, limit=limit
+        )
+    data = [
+        {
+            "object": "fine_tuning.job.event",
+            "id": event["id"],
+            "created_at": event["created_at"],
+            "level": event["level"],
+            "message": event["message"],
+            "type": event["type"],
+            "data": json.loads(event["data"]),
+        }
+        for event in rows
+    ]
+    return JSONResponse(list_body(data, has_more, with_ids=False))
+
+
+async def list_checkpoints(request: Request) -> Response:
+    api_key(request)
+    rt = runtime(request)
+    limit = query_int(request, "limit", 10, 1, 10_000)
+    with rt.store.transaction() as conn:
+        row = _synced_row(conn, request, rt.clock())
+        after = cursor_seq(conn, "checkpoints", request.query_params.get("after"))
+        rows, has_more = page(
+            conn, "SELECT * FROM checkpoints WHERE job_id = ?", [row["id"]], after_seq=after, limit=limit
+        )
+    data = [
+        {
+            "object": "fine_tuning.job.checkpoint",
+            "id": checkpoint["id"],
+            "created_at": checkpoint["created_at"],
+            "fine_tuned_model_checkpoint": checkpoint["model"],
+            "fine_tuning_job_id": checkpoint["job_id"],
+            "metrics": json.loads(checkpoint["metrics"]),
+            "step_number": checkpoint["step"],
+        }
+        for checkpoint in rows
+    ]
+    return JSONResponse(list_body(data, has_more))
+
+
+ROUTES = [
+    Route("/v1/fine_tuning/jobs", create_job, methods=["POST"]),
+    Route("/v1/fine_tuning/jobs", list_jobs, methods=["GET"]),
+    Route("/v1/fine_tuning/jobs/{job_id}", retrieve_job, methods=["GET"]),
+    Route("/v1/fine_tuning/jobs/{job_id}/cancel", cancel_job, methods=["POST"]),
+    Route("/v1/fine_tuning/jobs/{job_id}/pause", pause_job, methods=["POST"]),
+    Route("/v1/fine_tuning/jobs/{job_id}/resume", resume_job, methods=["POST"]),
+    Route("/v1/fine_tuning/jobs/{job_id}/events", list_events, methods=["GET"]),
+    Route("/v1/fine_tuning/jobs/{job_id}/checkpoints", list_checkpoints, methods=["GET"]),
+]

@@ -1,0 +1,29 @@
+"""What every request handler needs: the store, the clock, the settings and the live switches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ftops.emulator.faults import FaultInjector
+from ftops.emulator.requestlog import RequestLog
+from ftops.emulator.store import Store
+
+
+@dataclass
+class Runtime:
+    """Mutable on purpose: admin calls flip non-owner keys and faults while the server runs."""
+
+    store: Store
+    organization: str
+    speed: float
+    faults: FaultInjector
+    log: RequestLog
+    non_owner_keys: set[str] = field(default_factory=set)
+    clock: Callable[[], float] = time.time
+
+    @property
+    def org_slug(self) -> str:
+        """The organization segment of fine-tuned model names (``org-acme`` gives ``acme``)."""
+        return self.organization.removeprefix("org-") or self.organization
