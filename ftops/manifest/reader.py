@@ -38,6 +38,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when pre
 
 TAG_PREFIX: Final = "tag:yaml.org,2002:"
 _SCALAR_TAGS: Final = frozenset(TAG_PREFIX + t for t in ("str", "int", "float", "bool", "null"))
+_COLLECTION_TAGS: Final = frozenset({TAG_PREFIX + "seq", TAG_PREFIX + "map"})
 _TIMESTAMP: Final = TAG_PREFIX + "timestamp"
 _MERGE: Final = TAG_PREFIX + "merge"
 
@@ -272,6 +273,9 @@ class _Builder:
         self.values.setdefault(path, _pos(node.start_mark))
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
+        if node.tag not in _COLLECTION_TAGS:  # e.g. !!python/object/apply: refused, never constructed
+            self.problem(node.start_mark, path, f"unsupported YAML tag {node.tag!r}; use plain values",
+                         "manifest.yaml-tag")
         if isinstance(node, SequenceNode):
             return [self.value(item, (*path, index)) for index, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
