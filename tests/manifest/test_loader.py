@@ -120,7 +120,8 @@ def test_a_valid_multi_file_project_round_trips_to_the_typed_model(shop: Path) -
                                 api_version="2025-04-01-preview"),
         backend=BackendConfig("local", "state/shop.json"),
         datasets=MappingProxyType({
-            "chat": Dataset("chat", root / "data/chat.jsonl", "../data/chat.jsonl", "chat", at("main.yaml", 8, 3)),
+            "chat": Dataset("chat", root / "data/chat.jsonl", "../data/chat.jsonl", "chat",
+                            at("main.yaml", 8, 3)),
             "prefs": Dataset("prefs", root / "data/prefs.jsonl", "../data/prefs.jsonl", "preference",
                              at("main.yaml", 9, 3)),
             "tasks": Dataset("tasks", root / "data/tasks.jsonl", "../data/tasks.jsonl", "reinforcement",
@@ -131,7 +132,8 @@ def test_a_valid_multi_file_project_round_trips_to_the_typed_model(shop: Path) -
                 "base", "gpt-4o-mini-2024-07-18", "chat", None,
                 Method("supervised", Hyperparameters(n_epochs=3, learning_rate_multiplier=2.0)),
                 suffix="base-v1", seed=7, metadata=MappingProxyType({"team": "search", "ticket": "42"}),
-                integrations=(Integration("wandb", MappingProxyType({"project": "shop", "tags": ("a", "b")})),),
+                integrations=(Integration("wandb", MappingProxyType({"project": "shop", "tags": ("a", "b")})),
+                              ),
                 declared_at=at("main.yaml", 11, 3)),
             "polite": Job("polite", "gpt-4.1-mini-2025-04-14", "prefs", "prefs",
                           Method("dpo", Hyperparameters(beta=0.1, batch_size=AUTO)),
@@ -145,8 +147,8 @@ def test_a_valid_multi_file_project_round_trips_to_the_typed_model(shop: Path) -
         }),
         models=MappingProxyType({
             "shop-bot": ActiveModel("shop-bot", "base", (
-                Check((MappingProxyType({"role": "user", "content": "Hi"}),), ("hello", "welcome"), ("sorry",),
-                      "(?i)hel+o", None, at("more.yml", 26, 9)),
+                Check((MappingProxyType({"role": "user", "content": "Hi"}),), ("hello", "welcome"),
+                      ("sorry",), "(?i)hel+o", None, at("more.yml", 26, 9)),
                 Check((MappingProxyType({"role": "user", "content": "2+2?"}),), equals="4",
                       declared_at=at("more.yml", 30, 9)),
             ), protect=True, keep_previous=2, declared_at=at("more.yml", 21, 3)),
@@ -190,7 +192,8 @@ def test_budget_as_a_mapping_and_defaults(tmp_path: Path) -> None:
 
 def test_remote_backend_options_are_kept(tmp_path: Path) -> None:
     manifests = write_project(tmp_path / "p", {
-        "manifests/m.yaml": "project: p\nbackend: {type: s3, bucket: b, key: shop/state.json, region: eu-west-1}\n",
+        "manifests/m.yaml": "project: p\n"
+                            "backend: {type: s3, bucket: b, key: shop/state.json, region: eu-west-1}\n",
     })
     backend = load_project(manifests).backend
     assert backend.type == "s3"
@@ -218,7 +221,7 @@ def test_a_symlink_inside_the_root_is_followed(tmp_path: Path) -> None:
 
 def test_a_symlink_escaping_the_root_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "secret.jsonl").write_text("{}\n")
-    manifests = write_project(tmp_path / "p", {
+    write_project(tmp_path / "p", {
         "manifests/m.yaml": "project: p\ndatasets:\n  d: {file: ../datasets/link.jsonl}\n",
     })
     (tmp_path / "p/datasets").mkdir()
@@ -237,7 +240,8 @@ def test_a_missing_manifests_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     project, diagnostics = validate_manifests(Path("nowhere"))
     assert project is None
     assert [d.render() for d in diagnostics] == [
-        "nowhere: the manifests folder does not exist; run 'ftops init' to create a project, or pass --manifests"]
+        "nowhere: the manifests folder does not exist; run 'ftops init' to create a project, "
+        "or pass --manifests"]
 
 
 def test_paths_outside_the_current_directory_are_shown_absolute(tmp_path: Path,

@@ -88,13 +88,14 @@ def test_nesting_just_under_the_limit_is_fine(tmp_path: Path) -> None:
 def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     data, problems = read(tmp_path, "a: 1\n" + "#" * MAX_FILE_BYTES)
     assert data is None
-    assert problems == ["m.yaml: the file is larger than 2 MiB; split it or check that it is really a manifest"]
+    assert problems == [
+        "m.yaml: the file is larger than 2 MiB; split it or check that it is really a manifest"]
 
 
 def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
     data, problems = read(tmp_path, "jobs:\n  a:\n    seed: 1\n    seed: 2\n")
-    assert problems == ["m.yaml:4:5: jobs.a.seed: duplicate key 'seed' (first at line 3); YAML keeps only one, "
-                        "so delete or rename one of them"]
+    assert problems == ["m.yaml:4:5: jobs.a.seed: duplicate key 'seed' (first at line 3); YAML keeps only "
+                        "one, so delete or rename one of them"]
     assert data == {"jobs": {"a": {"seed": 1}}}
 
 
@@ -146,9 +147,11 @@ def test_python_tags_are_never_constructed(tmp_path: Path) -> None:
 
 
 def test_scalars_resolve_with_yaml_rules_but_keys_keep_their_text(tmp_path: Path) -> None:
-    data, problems = read(tmp_path, "1: one\nyes: true\nn: 3\nf: 0.5\ns: '3'\nnull_value: ~\nday: 2025-01-01\n")
+    text = "1: one\nyes: true\nn: 3\nf: 0.5\ns: '3'\nnull_value: ~\nday: 2025-01-01\n"
+    data, problems = read(tmp_path, text)
     assert problems == []
-    assert data == {"1": "one", "yes": True, "n": 3, "f": 0.5, "s": "3", "null_value": None, "day": "2025-01-01"}
+    assert data == {"1": "one", "yes": True, "n": 3, "f": 0.5, "s": "3", "null_value": None,
+                    "day": "2025-01-01"}
 
 
 def test_complex_keys_are_refused(tmp_path: Path) -> None:
