@@ -1,0 +1,184 @@
+"""From a file to a report: the streaming pass, the file-level rules, the statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ftops.datasets import (
+    FORMATS,
+    MAX_FILE_BYTES,
+    MAX_PLAIN_UPLOAD_BYTES,
+    MIN_EXAMPLES,
+    RECOMMENDED_EXAMPLES,
+)
+from ftops.datasets.collect import DEFAULT_CAP, Collector
+from ftops.datasets.engine import Scanner, ScanResult
+from ftops.datasets.models import auto_epochs, estimate_cost, model_info
+from ftops.datasets.report import DatasetReport, DatasetStats, Distribution, Fingerprint
+from ftops.diagnostics import Diagnostic
+from ftops.errors import UsageError
+
+
+def run_check(
+    path: Path,
+    format: str,
+    *,
+    model: str | None,
+    tokens: bool,
+    display_name: str | None,
+    pricing: Mapping[str, float] | None,
+    n_epochs: int | str | None,
+    plain_upload: bool,
+    workers: int | None,
+    cap: int | None,
+) -> DatasetReport:
+    if format not in FORMATS:
+        raise UsageError(f"unknown dataset format {format!r} (expected one of: {', '.join(FORMATS)})")
+    name = display_name if display_name is not None else str(path)
+    collector = Collector(name, cap if cap is not None else DEFAULT_CAP)
+    info = model_info(model)
+    encoding = None
+    if tokens:
+        from ftops.datasets.encodings import get_encoding
+
+        encoding = get_encoding(info.encoding)
+    scan = Scanner(
+        path,
+        format,
+        collector,
+        encoding=encoding,
+        token_limit=info.token_limit,
+        model=info.base or model,
+        workers=workers,
+    ).run()
+    _file_rules(scan, collector, plain_upload)
+    stats = None
+    if tokens and scan.valid_examples:
+        stats = _statistics(scan, info.encoding, model, info.token_limit, n_epochs, pricing)
+    diagnostics = collector.diagnostics()
+    return DatasetReport(
+        path=path,
+        format=format,
+        display_name=name,
+        diagnostics=diagnostics,
+        ok=collector.error_count == 0,
+        content_hash=scan.content_hash,
+        raw_sha256=scan.raw_sha256,
+        size_bytes=scan.size_bytes,
+        examples=scan.examples,
+        stats=stats,
+        example_hashes=frozenset(scan.example_hashes),
+    )
+
+
+def _file_rules(scan: ScanResult, out: Collector, plain_upload: bool) -> None:
+    if scan.size_bytes == 0:
+        out.error(None, "", "the file is empty", "dataset.too-few-examples")
+    elif scan.examples < MIN_EXAMPLES:
+        out.error(
+            None,
+            "",
+            f"{scan.examples} example{'s' if scan.examples != 1 else ''}: "
+            f"fine-tuning needs at least {MIN_EXAMPLES}",
+            "dataset.too-few-examples",
+        )
+    elif scan.examples < RECOMMENDED_EXAMPLES:
+        out.warning(
+            None,
+            "",
+            f"only {scan.examples} examples: {RECOMMENDED_EXAMPLES}-100 well-made examples "
+            "are usually needed to see an effect",
+            "dataset.few-examples",
+        )
+    size_mb = scan.size_bytes / 1024 / 1024
+    if scan.size_bytes > MAX_FILE_BYTES:
+        out.error(None, "", f"{size_mb:,.0f} MB: training files are limited to 8 GB", "dataset.too-large")
+    elif scan.size_bytes > MAX_PLAIN_UPLOAD_BYTES:
+        if plain_upload:
+            out.error(
+                None,
+                "",
+                f"{size_mb:,.0f} MB: the files endpoint accepts at most 512 MB "
+                "(larger files go through the uploads endpoint in parts)",
+                "dataset.too-large",
+            )
+        else:
+            out.warning(
+                None,
+                "",
+                f"{size_mb:,.0f} MB: over 512 MB, so it must be uploaded in parts "
+                "through the uploads endpoint",
+                "dataset.multipart-upload",
+            )
+
+
+def _statistics(
+    scan: ScanResult,
+    encoding: str,
+    model: str | None,
+    token_limit: int | None,
+    n_epochs: int | str | None,
+    pricing: Mapping[str, float] | None,
+) -> DatasetStats:
+    totals = scan.totals
+    billed = sum(min(total, token_limit) for total in totals) if token_limit else sum(totals)
+    over = sum(1 for total in totals if total > token_limit) if token_limit else 0
+    auto = auto_epochs(scan.examples)
+    epochs = n_epochs if isinstance(n_epochs, int) and not isinstance(n_epochs, bool) else auto
+    return DatasetStats(
+        examples=scan.valid_examples,
+        messages=Distribution.of(scan.messages),
+        total_tokens=Distribution.of(totals),
+        assistant_tokens=Distribution.of(scan.trained),
+        billed_tokens=billed,
+        token_limit=token_limit,
+        over_limit=over,
+        auto_epochs=auto,
+        n_epochs=epochs,
+        estimated_training_tokens=billed * epochs,
+        cost=estimate_cost(billed, epochs, model, pricing) if model else None,
+        encoding=encoding,
+        model=model,
+        images=scan.images,
+    )
+
+
+def pair_diagnostics(train: DatasetReport, validation: DatasetReport) -> tuple[Diagnostic, ...]:
+    found: list[Diagnostic] = []
+    shared = len(train.example_hashes & validation.example_hashes)
+    if shared:
+        share = shared / max(1, len(validation.example_hashes))
+        found.append(
+            Diagnostic(
+                validation.display_name,
+                None,
+                None,
+                "",
+                f"{shared:,} example{'s' if shared > 1 else ''} ({share:.0%} of the validation set) "
+                f"also in the training file {train.display_name}: "
+                "validation loss will look better than it is",
+                "warning",
+                "dataset.leakage",
+            )
+        )
+    if validation.examples > train.examples:
+        found.append(
+            Diagnostic(
+                validation.display_name,
+                None,
+                None,
+                "",
+                f"the validation set ({validation.examples:,} examples) is larger than the training set "
+                f"({train.examples:,}) in {train.display_name}",
+                "warning",
+                "dataset.validation-larger",
+            )
+        )
+    return tuple(found)
+
+
+def run_fingerprint(path: Path) -> Fingerprint:
+    collector = Collector(str(path))
+    scan = Scanner(path, None, collector, encoding=None).run()
+    return Fingerprint(scan.content_hash, scan.raw_sha256, scan.size_bytes, scan.examples)

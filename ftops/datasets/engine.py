@@ -1,0 +1,294 @@
+"""One streaming pass over a JSONL file: bytes, lines, JSON, format rules, hashes, token counts.
+
+The file is read in binary chunks and never held whole: each chunk is hashed as
+raw bytes, decoded, split into lines, parsed and checked, and the texts to count
+go to the token counter's threads in batches. What is kept per example is a few
+integers (for the statistics) and a 64-bit fingerprint (for duplicates); memory
+does not grow with the length of the lines or of the file beyond that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from json import JSONDecoder
+from json.scanner import make_scanner
+from pathlib import Path
+from typing import Any, Final
+
+from ftops.datasets.canonical import canonical_json
+from ftops.datasets.collect import Collector
+from ftops.datasets.formats import CHECKERS, Shape
+from ftops.errors import DatasetError
+
+CHUNK_BYTES: Final = 4 * 1024 * 1024
+BATCH_CHARS: Final = 2_000_000  # text per token-counting batch
+BATCH_EXAMPLES: Final = 4096
+BOM: Final = b"\xef\xbb\xbf"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# The C scanner behind json.loads, called directly: it skips json.loads' per-call
+# whitespace handling, which is measurable at 100k+ lines. NaN and Infinity are
+# Python extensions to JSON that the service rejects.
+_scan_once: Callable[[str, int], tuple[Any, int]] = make_scanner(
+    JSONDecoder(parse_constant=_reject_constant)  # type: ignore[arg-type]
+)
+_strict_loads = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
+@dataclass
+class ScanResult:
+    """Everything one pass learned; turned into a DatasetReport by the caller."""
+
+    raw_sha256: str = ""
+    content_hash: str = ""
+    size_bytes: int = 0
+    examples: int = 0
+    valid_examples: int = 0
+    example_hashes: set[int] = field(default_factory=set)
+    # per valid example, when counting tokens
+    messages: array[int] = field(default_factory=lambda: array("q"))
+    totals: array[int] = field(default_factory=lambda: array("q"))
+    trained: array[int] = field(default_factory=lambda: array("q"))
+    images: int = 0
+
+
+@dataclass
+class _Batch:
+    lines: list[int] = field(default_factory=list)
+    shapes: list[Shape] = field(default_factory=list)
+    chars: int = 0
+
+
+class Scanner:
+    """Checks one file; ``token_limit`` only drives the over-limit warnings."""
+
+    def __init__(
+        self,
+        path: Path,
+        format: str | None,  # None: hashes and example count only, no format rules
+        collector: Collector,
+        *,
+        encoding: Any = None,  # a tiktoken.Encoding, or None for no token counts
+        token_limit: int | None = None,
+        model: str | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.path = path
+        self.checker: Callable[[dict[str, Any]], tuple[Shape, list[Any]]] | None = (
+            CHECKERS[format] if format is not None else None
+        )
+        self.format = format
+        self.out = collector
+        self.encoding = encoding
+        self.token_limit = token_limit
+        self.model = model
+        self.workers = workers
+        self.result = ScanResult()
+        self._content = hashlib.sha256()
+        self._first_seen: dict[int, int] = {}
+        self._batch = _Batch()
+        self._counter: Any = None
+        self._undecodable: set[int] = set()
+
+    # --- the pass ------------------------------------------------------------------------------------
+
+    def run(self) -> ScanResult:
+        raw = hashlib.sha256()
+        try:
+            handle = self.path.open("rb")
+        except OSError as error:
+            raise DatasetError(f"cannot read {self.out.file}: {error.strerror or error}") from error
+        if self.encoding is not None:
+            from ftops.datasets.tokens import BatchCounter
+
+            self._counter = BatchCounter(self.encoding, workers=self.workers)
+        try:
+            with handle:
+                self._read(handle, raw)
+            if self._counter is not None:
+                self._flush_batch(final=True)
+        finally:
+            if self._counter is not None:
+                self._counter.close()
+        self.result.raw_sha256 = "sha256:" + raw.hexdigest()
+        self.result.content_hash = "sha256:" + self._content.hexdigest()
+        return self.result
+
+    def _read(self, handle: Any, raw: Any) -> None:
+        carry = b""
+        line_number = 1
+        first = True
+        size = 0
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            if not chunk:
+                break
+            raw.update(chunk)
+            size += len(chunk)
+            if first:
+                first = False
+                if chunk.startswith(BOM):
+                    self.out.error(
+                        1,
+                        "",
+                        "the file starts with a UTF-8 byte order mark (BOM); save it without one",
+                        "dataset.bom",
+                    )
+                    chunk = chunk[len(BOM) :]
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            carry = data[cut:]
+            line_number = self._block(data[:cut], line_number)
+        if carry:
+            self._block(carry + b"\n", line_number)
+        self.result.size_bytes = size
+
+    def _block(self, block: bytes, line_number: int) -> int:
+        """Check the complete lines of ``block`` (which ends with a newline); returns the next line number."""
+        try:
+            lines = block.decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            lines = self._decode_lines(block, line_number)
+        lines.pop()  # the empty string after the block's final newline
+        canonical: list[str] = []
+        for line in lines:
+            canonical.append(self._line(line, line_number))
+            line_number += 1
+        canonical.append("")
+        self._content.update("\n".join(canonical).encode("utf-8", "surrogatepass"))
+        return line_number
+
+    def _decode_lines(self, block: bytes, line_number: int) -> list[str]:
+        lines: list[str] = []
+        for offset, raw_line in enumerate(block.split(b"\n")):
+            try:
+                lines.append(raw_line.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                self.out.error(
+                    line_number + offset,
+                    "",
+                    f"not UTF-8: byte 0x{raw_line[error.start]:02x} at column {error.start + 1}",
+                    "dataset.not-utf8",
+                )
+                self._undecodable.add(line_number + offset)
+                lines.append("")
+        return lines
+
+    def _line(self, line: str, number: int) -> str:
+        """Check one line; returns its canonical form (the text marked '!' when it has none)."""
+        value = self._parse(line, number)
+        if value is None:
+            return "!" + line
+        self.result.examples += 1
+        try:
+            canonical = canonical_json(value)
+        except ValueError:  # a number too large for a double: 1e400 parses as infinity
+            self.out.error(number, "", "a number is out of range", "dataset.invalid-json")
+            return "!" + line
+        if self.checker is None:
+            return canonical
+        fingerprint = hash(canonical)
+        first = self._first_seen.setdefault(fingerprint, number)
+        if first != number:
+            self.out.warning(number, "", f"exact duplicate of line {first}", "dataset.duplicate")
+        else:
+            self.result.example_hashes.add(fingerprint)
+        shape, issues = self.checker(value)
+        clean = True
+        for path, message, code, severity in issues:
+            self.out.add(number, path, message, code, severity)
+            clean = clean and severity != "error"
+        if clean:
+            self._example(shape, number)
+        return canonical
+
+    def _parse(self, line: str, number: int) -> dict[str, Any] | None:
+        if line.startswith("{"):
+            try:
+                value, end = _scan_once(line, 0)
+            except StopIteration:
+                value, end = None, -1
+            except (ValueError, RecursionError):
+                value, end = None, -1
+            if end == len(line) or (end > 0 and not line[end:].strip()):
+                return value if isinstance(value, dict) else None
+        if number in self._undecodable:
+            return None  # reported as not UTF-8 already
+        if not line.strip():
+            self.out.error(
+                number, "", "blank line (every line must be one JSON example)", "dataset.blank-line"
+            )
+            return None
+        try:
+            value = _strict_loads(line)
+        except json.JSONDecodeError as error:
+            self.out.error(
+                number, "", f"not valid JSON: {error.msg} at column {error.colno}", "dataset.invalid-json"
+            )
+            return None
+        except (ValueError, RecursionError) as error:
+            self.out.error(number, "", f"not valid JSON: {error}", "dataset.invalid-json")
+            return None
+        if not isinstance(value, dict):
+            kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
+            self.out.error(number, "", f"a line must be a JSON object, not {kind}", "dataset.not-object")
+            return None
+        return value
+
+    # --- per-example facts and tokens ----------------------------------------------------------------
+
+    def _example(self, shape: Shape, number: int) -> None:
+        self.result.valid_examples += 1
+        self.result.images += shape.images
+        if self.format != "reinforcement":
+            if not shape.has_system:
+                self.out.warning(number, "", "no system message", "dataset.no-system")
+            if not shape.has_user:
+                self.out.warning(number, "", "no user message", "dataset.no-user")
+        if self._counter is None:
+            return
+        batch = self._batch
+        batch.lines.append(number)
+        batch.shapes.append(shape)
+        batch.chars += sum(map(len, shape.prompt)) + sum(map(len, shape.trained))
+        if batch.chars >= BATCH_CHARS or len(batch.lines) >= BATCH_EXAMPLES:
+            self._flush_batch()
+
+    def _flush_batch(self, *, final: bool = False) -> None:
+        batch, self._batch = self._batch, _Batch()
+        if batch.lines:
+            for done, counts in self._counter.submit(batch.shapes, batch):
+                self._absorb(done, counts)
+        if final:
+            for done, counts in self._counter.drain():
+                self._absorb(done, counts)
+
+    def _absorb(self, batch: _Batch, counts: tuple[list[int], list[int]]) -> None:
+        result = self.result
+        limit = self.token_limit
+        for number, shape, prompt, trained in zip(
+            batch.lines, batch.shapes, counts[0], counts[1], strict=True
+        ):
+            total = shape.overhead + prompt + trained
+            result.messages.append(shape.messages)
+            result.totals.append(total)
+            result.trained.append(trained)
+            if limit is not None and total > limit:
+                self.out.warning(
+                    number,
+                    "",
+                    f"{total:,} tokens, over the {limit:,}-token training limit of {self.model}: "
+                    f"the last {total - limit:,} will be truncated",
+                    "dataset.over-token-limit",
+                )

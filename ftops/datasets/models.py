@@ -1,0 +1,142 @@
+"""What a base model means for a dataset: its encoding, its training token limit, its price.
+
+All three are data (``data/models.json`` and the dated ``data/prices.json``), each
+with the page it was taken from; this module only looks them up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+from ftops.datasets.report import CostEstimate
+
+# The service's rule for ``n_epochs: auto`` (as published in OpenAI's cookbook,
+# Chat_finetuning_data_prep): aim at 3 epochs, but at least 100 and at most
+# 25,000 example-passes, and between 1 and 25 epochs.
+TARGET_EPOCHS: Final = 3
+MIN_TARGET_EXAMPLES: Final = 100
+MAX_TARGET_EXAMPLES: Final = 25_000
+MIN_DEFAULT_EPOCHS: Final = 1
+MAX_DEFAULT_EPOCHS: Final = 25
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    name: str  # as given
+    base: str  # the base model (``ft:BASE:org:suffix:id`` resolves to BASE)
+    family: str | None  # the matching entry of models.json, None when unknown
+    encoding: str
+    token_limit: int | None  # per training example; None when unknown
+
+
+def base_model(model: str) -> str:
+    """``ft:gpt-4o-mini-2024-07-18:org:suffix:id`` continues training ``gpt-4o-mini-2024-07-18``."""
+    if model.startswith("ft:"):
+        return model[3:].split(":", 1)[0]
+    return model
+
+
+@cache
+def _models_table() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_read_data("models.json"))
+    return data
+
+
+@cache
+def _price_table() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_read_data("prices.json"))
+    return data
+
+
+def _read_data(name: str) -> str:
+    return resources.files("ftops.datasets").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def _family(base: str, names: Mapping[str, Any] | set[str]) -> str | None:
+    """The longest family name that ``base`` equals or extends with ``-``."""
+    best: str | None = None
+    for name in names:
+        if (base == name or base.startswith(name + "-")) and (best is None or len(name) > len(best)):
+            best = name
+    return best
+
+
+def model_info(model: str | None) -> ModelInfo:
+    table = _models_table()
+    if model is None:
+        return ModelInfo("", "", None, str(table["default_encoding"]), None)
+    base = base_model(model)
+    families: dict[str, Any] = table["families"]
+    family = _family(base, families)
+    if family is None:
+        return ModelInfo(model, base, None, str(table["default_encoding"]), None)
+    entry = families[family]
+    limit = entry["token_limit"]
+    return ModelInfo(model, base, family, str(entry["encoding"]), int(limit) if limit is not None else None)
+
+
+def price_table_date() -> str:
+    return str(_price_table()["date"])
+
+
+def auto_epochs(n_examples: int) -> int:
+    """The number of epochs the service picks for ``n_epochs: auto``."""
+    if n_examples <= 0:
+        return TARGET_EPOCHS
+    if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
+        return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
+    if n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
+        return max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n_examples)
+    return TARGET_EPOCHS
+
+
+def estimate_cost(
+    billed_tokens: int,
+    n_epochs: int,
+    model: str,
+    pricing: Mapping[str, float] | None = None,
+) -> CostEstimate:
+    """Training cost = billed tokens x epochs x the price per 1M tokens of the base model.
+
+    The manifests' ``pricing`` wins over the packaged table; both are matched on the
+    exact model name first, then on its base model, then on its family (longest
+    prefix). With no price known, ``usd`` and ``usd_per_1m_tokens`` are None.
+    """
+    training_tokens = billed_tokens * n_epochs
+    base = base_model(model)
+    table: dict[str, float] = _price_table()["usd_per_1m_training_tokens"]
+    for prices, source, date in (
+        (pricing or {}, "manifest pricing", None),
+        (table, "package table", price_table_date()),
+    ):
+        price = _lookup(prices, model, base)
+        if price is not None:
+            return CostEstimate(
+                model=model,
+                usd_per_1m_tokens=price,
+                training_tokens=training_tokens,
+                usd=round(training_tokens * price / 1_000_000, 6),
+                price_table_date=date,
+                source=source,
+            )
+    return CostEstimate(
+        model=model,
+        usd_per_1m_tokens=None,
+        training_tokens=training_tokens,
+        usd=None,
+        price_table_date=price_table_date(),
+        source="unknown",
+    )
+
+
+def _lookup(prices: Mapping[str, float], model: str, base: str) -> float | None:
+    for key in (model, base):
+        if key in prices:
+            return float(prices[key])
+    family = _family(base, set(prices))
+    return float(prices[family]) if family is not None else None
