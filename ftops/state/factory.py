@@ -24,6 +24,7 @@ def open_storage(backend: BackendConfig, project_root: Path) -> BaseStorage:
 
         return S3Storage.from_options(backend.options)
     if backend.type == "postgres":
-        # Issue 6 is in progress: this backend lands in the next commits.
-        raise UsageError("the postgres state backend is not available yet")
+        from ftops.state.postgres import PostgresStorage
+
+        return PostgresStorage.from_options(backend.options)
     raise UsageError(f"unknown state backend {backend.type!r}: expected one of {', '.join(BACKEND_TYPES)}")

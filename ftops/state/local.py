@@ -99,9 +99,8 @@ class LocalStorage(BaseStorage):
                 os.link(temp, self.lock_path)
             except FileExistsError:
                 os.close(fd)
-                holder = self.current_lock()
-                # Released between our link and our look: report it as being taken, then retry.
-                return holder or info.with_alive(True)
+                # None: released between our link and our look; ``info`` asks for another try.
+                return self.current_lock() or info
             self._held[info.id] = fd
             _fsync_dir(self.path.parent)
             return None

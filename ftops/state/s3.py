@@ -119,27 +119,23 @@ class S3Storage(BaseStorage):
 
     def _try_lock(self, info: LockInfo) -> LockInfo | None:
         body = json.dumps(info.to_json(), indent=2).encode("utf-8")
-        for _ in range(5):
-            try:
-                self._call(
-                    "take the lock",
-                    lambda: self.client.put_object(
-                        Bucket=self.bucket,
-                        Key=self.lock_key,
-                        Body=body,
-                        ContentType="application/json",
-                        IfNoneMatch="*",
-                    ),
-                    conflict_ok=True,
-                )
-            except _Conflict:
-                holder = self.current_lock()
-                if holder is not None:
-                    return holder
-                continue  # released between our attempt and our look: try again
-            self._held.add(info.id)
-            return None
-        raise StateError(f"the lock of {self.describe()} keeps changing hands; try again")
+        try:
+            self._call(
+                "take the lock",
+                lambda: self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.lock_key,
+                    Body=body,
+                    ContentType="application/json",
+                    IfNoneMatch="*",
+                ),
+                conflict_ok=True,
+            )
+        except _Conflict:
+            # None: released between our attempt and our look; ``info`` asks for another try.
+            return self.current_lock() or info
+        self._held.add(info.id)
+        return None
 
     def current_lock(self) -> LockInfo | None:
         holder, _ = self._lock_object()

@@ -15,11 +15,12 @@ one only when the content changes. Each backend supplies three primitives:
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
-from ftops.errors import StateConflictError
+from ftops.errors import StateConflictError, StateError
 from ftops.state.lock import LockInfo, acquire_with_backoff, new_lock_info
 from ftops.state.snapshot import StateSnapshot
 
@@ -59,7 +60,8 @@ class BaseStorage(ABC):
 
     @abstractmethod
     def _try_lock(self, info: LockInfo) -> LockInfo | None:
-        """Take the lock as ``info``; None on success, else the current holder."""
+        """Take the lock as ``info``: None on success, else the current holder, or ``info``
+        itself when the lock changed hands while we looked (the caller looks again)."""
 
     @abstractmethod
     def unlock(self, lock_id: str) -> None: ...
@@ -125,5 +127,16 @@ class BaseStorage(ABC):
 
     def lock(self, operation: str, *, timeout: float = 0.0) -> LockInfo:
         info = new_lock_info(operation, self.backend, self.describe())
-        acquire_with_backoff(lambda: self._try_lock(info), timeout, self.describe())
+
+        def attempt() -> LockInfo | None:
+            # A backend returns ``info`` itself when the lock changed hands under it (taken or
+            # released between two of its steps): look again shortly, even with no timeout.
+            for _ in range(10):
+                holder = self._try_lock(info)
+                if holder is None or holder.id != info.id:
+                    return holder
+                time.sleep(0.02)
+            raise StateError(f"the lock of {self.describe()} keeps changing hands; try again")
+
+        acquire_with_backoff(attempt, timeout, self.describe())
         return info

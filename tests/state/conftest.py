@@ -45,6 +45,35 @@ def s3_endpoint() -> Iterator[str]:
             server.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_conninfo() -> Iterator[str]:
+    """A real PostgreSQL on loopback in a temporary data folder; ``FTOPS_PG_CONN`` points at it.
+
+    If no server can be started, the PostgreSQL tests skip with the reason on a
+    developer's machine and fail in CI (``CI`` set), where the server is required.
+    """
+    from pg_server import PostgresUnavailable, start_postgres
+
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and could not be started: {error}")
+        pytest.skip(f"PostgreSQL could not be started: {error}")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FTOPS_PG_CONN", server.conninfo)
+        try:
+            yield server.conninfo
+        finally:
+            server.stop()
+
+
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
+    request.getfixturevalue("pg_conninfo")
+    options = {"schema": "ftops_tests", "name": uuid.uuid4().hex}
+    return BackendUnderTest(type="postgres", root=tmp_path, options=options)
+
+
 def _s3(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
     endpoint = request.getfixturevalue("s3_endpoint")
     options = {
@@ -56,13 +85,15 @@ def _s3(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
     return BackendUnderTest(type="s3", root=tmp_path, options=options)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendUnderTest]:
     kind = request.param
     if kind == "local":
         under_test = BackendUnderTest(type="local", root=tmp_path)
     elif kind == "s3":
         under_test = _s3(request, tmp_path)
+    elif kind == "postgres":
+        under_test = _postgres(request, tmp_path)
     else:  # pragma: no cover - every param is handled above
         raise AssertionError(kind)
     yield under_test

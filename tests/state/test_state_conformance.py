@@ -71,9 +71,10 @@ def test_a_snapshot_of_another_lineage_is_refused(backend: BackendUnderTest) -> 
     assert stored is not None and stored.resources["datasets.a"]["file_id"] == "file-1"
 
 
+# No NUL byte among them: a PostgreSQL text column cannot hold one, and JSON never has a raw one.
 @pytest.mark.parametrize(
     "garbage",
-    ['{"format_version": 1, "lineage": "', "[]", '{"format_version": 99}', "\x00\x01binary"],
+    ['{"format_version": 1, "lineage": "', "[]", '{"format_version": 99}', "\x01binary"],
 )
 def test_malformed_stored_state_is_reported(backend: BackendUnderTest, garbage: str) -> None:
     storage = backend.open()

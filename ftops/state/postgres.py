@@ -1,0 +1,300 @@
+"""The PostgreSQL backend: the state in a table, every version in a history table,
+and the lock as a session advisory lock plus a row naming its holder.
+
+- Writes are a compare-and-swap on a per-state ``version`` column
+  (``UPDATE ... WHERE version = <read>``), so a run that read an older version
+  cannot overwrite a newer one, lock or no lock. Each stored version is also
+  appended to ``ftops_state_history``.
+- The lock is ``pg_try_advisory_lock`` held by a dedicated session for as long
+  as the lock is held (PostgreSQL drops it when that session ends, so a crashed
+  holder is detectable) plus a row in ``ftops_locks`` with the holder's details
+  (so messages and ``force-unlock`` can name it). A row whose advisory lock is
+  free belongs to a crashed holder: reported as stale, never taken over, removed
+  by ``force-unlock ID``.
+
+The connection string comes from ``FTOPS_PG_CONN``, or else libpq's own ``PG*``
+variables (PGHOST, PGUSER, PGPASSWORD, ...); never from manifests or the state.
+Options: ``schema`` (default ``ftops``) and ``name`` (default ``default``), so one
+database can hold the states of several projects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ftops.errors import StateConflictError, StateError, UsageError
+from ftops.secrets import redact
+from ftops.state.lock import LockInfo
+from ftops.state.snapshot import StateSnapshot
+from ftops.state.storage import BaseStorage
+
+if TYPE_CHECKING:
+    import psycopg
+
+OPTIONS = ("schema", "name")
+CONN_ENV = "FTOPS_PG_CONN"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+# Serializes the one-time CREATE ... IF NOT EXISTS of concurrent first runs (which can race).
+_DDL_LOCK_KEY = 0x667470735F646464  # "ftops_ddd"
+
+_DDL = """
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.ftops_states (
+    name text PRIMARY KEY,
+    lineage text NOT NULL,
+    serial bigint NOT NULL,
+    version bigint NOT NULL,
+    body text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {schema}.ftops_state_history (
+    name text NOT NULL,
+    version bigint NOT NULL,
+    lineage text NOT NULL,
+    serial bigint NOT NULL,
+    body text NOT NULL,
+    written_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS {schema}.ftops_locks (
+    name text PRIMARY KEY,
+    id text NOT NULL,
+    info text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+class PostgresStorage(BaseStorage):
+    backend = "postgres"
+
+    def __init__(self, conninfo: str, schema: str = "ftops", name: str = "default") -> None:
+        self._conninfo = conninfo
+        self.schema = schema
+        self.name = name
+        self._conn: psycopg.Connection[Any] | None = None
+        self._held: dict[str, psycopg.Connection[Any]] = {}  # lock id -> session holding it
+        digest = hashlib.sha256(f"ftops:{schema}:{name}".encode()).digest()
+        self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> PostgresStorage:
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise UsageError(
+                f"postgres backend: unknown option(s) {', '.join(unknown)}; known: {', '.join(OPTIONS)} "
+                f"(the connection comes from {CONN_ENV} or the PG* variables)"
+            )
+        schema = options.get("schema", "ftops")
+        name = options.get("name", "default")
+        if not isinstance(schema, str) or not _IDENTIFIER.fullmatch(schema):
+            raise UsageError(f"postgres backend: schema {schema!r} is not a plain SQL identifier")
+        if not isinstance(name, str) or not name:
+            raise UsageError("postgres backend: name must be a non-empty string")
+        return cls(os.environ.get(CONN_ENV, ""), schema=schema, name=name)
+
+    def describe(self) -> str:
+        return f"postgres {self.schema}/{self.name}"
+
+    # ---- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        try:
+            # An empty conninfo makes libpq read PGHOST, PGUSER, PGPASSWORD, ... itself.
+            conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+        except psycopg.Error as error:
+            raise StateError(
+                f"cannot connect to PostgreSQL for {self.describe()}: {redact(str(error)).strip()}",
+                hint=f"Set {CONN_ENV} or the PG* variables (PGHOST, PGUSER, PGPASSWORD, PGDATABASE).",
+            ) from error
+        self._create_tables(conn)
+        return conn
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def _create_tables(self, conn: psycopg.Connection[Any]) -> None:
+        with self._errors("create the state tables"), conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
+            cur.execute(_DDL.format(schema=self._schema_sql()).encode())
+
+    def _schema_sql(self) -> str:
+        # Validated as a plain identifier in from_options; quoted all the same.
+        return '"' + self.schema.replace('"', '""') + '"'
+
+    def _sql(self, template: str) -> bytes:
+        return template.replace("{schema}", self._schema_sql()).encode()
+
+    def _errors(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return _mapped_errors(what, self.describe())
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def _load(self) -> tuple[bytes | None, str | None]:
+        with self._errors("read the state"), self.conn.cursor() as cur:
+            cur.execute(
+                self._sql("SELECT body, version FROM {schema}.ftops_states WHERE name = %s"), (self.name,)
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None, None
+        return str(row[0]).encode("utf-8"), str(row[1])
+
+    def _store(self, snapshot: StateSnapshot, text: str, expected: str | None) -> None:
+        with self._errors("write the state"), self.conn.transaction(), self.conn.cursor() as cur:
+            if expected is None:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO {schema}.ftops_states (name, lineage, serial, version, body) "
+                        "VALUES (%s, %s, %s, 1, %s) ON CONFLICT (name) DO NOTHING RETURNING version"
+                    ),
+                    (self.name, snapshot.lineage, snapshot.serial, text),
+                )
+            else:
+                cur.execute(
+                    self._sql(
+                        "UPDATE {schema}.ftops_states SET lineage = %s, serial = %s, body = %s, "
+                        "version = version + 1, updated_at = now() "
+                        "WHERE name = %s AND version = %s RETURNING version"
+                    ),
+                    (snapshot.lineage, snapshot.serial, text, self.name, int(expected)),
+                )
+            row = cur.fetchone()
+            if row is None:
+                raise StateConflictError(
+                    f"state {self.describe()} changed since it was read: another run wrote it",
+                    hint="Run the command again: it will start from the newer state.",
+                )
+            cur.execute(
+                self._sql(
+                    "INSERT INTO {schema}.ftops_state_history (name, version, lineage, serial, body) "
+                    "VALUES (%s, %s, %s, %s, %s)"
+                ),
+                (self.name, row[0], snapshot.lineage, snapshot.serial, text),
+            )
+
+    def history(self) -> list[tuple[int, int, str]]:
+        """Every stored version, oldest first: (version, serial, lineage)."""
+        with self._errors("read the state history"), self.conn.cursor() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT version, serial, lineage FROM {schema}.ftops_state_history "
+                    "WHERE name = %s ORDER BY version"
+                ),
+                (self.name,),
+            )
+            return [(int(v), int(s), str(lin)) for v, s, lin in cur.fetchall()]
+
+    # ---- lock ------------------------------------------------------------------------------
+
+    def _try_lock(self, info: LockInfo) -> LockInfo | None:
+        session = self._connect()
+        try:
+            with self._errors("take the lock"), session.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,))
+                got = cur.fetchone()
+                if not (got and got[0]):
+                    session.close()
+                    # Taken a moment ago and its row not written yet: ``info`` asks for another look.
+                    return self.current_lock() or info
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO {schema}.ftops_locks (name, id, info) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (name) DO NOTHING RETURNING id"
+                    ),
+                    (self.name, info.id, json.dumps(info.to_json())),
+                )
+                if cur.fetchone() is None:
+                    # The advisory lock was free but a row is there: its holder's session ended.
+                    session.close()  # which also drops the advisory lock we just took
+                    return self.current_lock() or info
+        except BaseException:
+            session.close()
+            raise
+        self._held[info.id] = session
+        return None
+
+    def current_lock(self) -> LockInfo | None:
+        with self._errors("read the lock"), self.conn.cursor() as cur:
+            cur.execute(self._sql("SELECT info FROM {schema}.ftops_locks WHERE name = %s"), (self.name,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            # pg_locks shows a bigint advisory key as its two 32-bit halves.
+            key = self._lock_key & 0xFFFFFFFFFFFFFFFF
+            cur.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = %s::bigint::oid AND objid = %s::bigint::oid AND objsubid = 1 "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+                (key >> 32, key & 0xFFFFFFFF),
+            )
+            alive = cur.fetchone()
+        try:
+            parsed = json.loads(row[0])
+        except ValueError:
+            parsed = None
+        holder = LockInfo.from_json(parsed, f"{self.describe()} lock row")
+        return holder.with_alive(bool(alive and alive[0]))
+
+    def unlock(self, lock_id: str) -> None:
+        session = self._held.pop(lock_id, None)
+        if session is None:
+            raise StateError(f"lock {lock_id} on {self.describe()} is not held by this process")
+        try:
+            with self._errors("release the lock"), session.cursor() as cur:
+                cur.execute(
+                    self._sql("DELETE FROM {schema}.ftops_locks WHERE name = %s AND id = %s"),
+                    (self.name, lock_id),
+                )
+                cur.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key,))
+        finally:
+            session.close()
+
+    def force_unlock(self, lock_id: str) -> None:
+        holder = self.current_lock()
+        if holder is None:
+            raise StateError(f"state {self.describe()} is not locked")
+        if holder.id != lock_id:
+            raise StateError(
+                f"lock ID {lock_id} does not match the current {holder.describe()}",
+                hint=f"To release that lock: ftops force-unlock {holder.id}",
+            )
+        if holder.holder_alive:
+            raise StateError(
+                f"refusing to force-unlock: {holder.describe()}, and its database session is still running",
+                hint="Stop that run first; a live holder's lock is never taken over.",
+            )
+        with self._errors("remove the lock"), self.conn.cursor() as cur:
+            cur.execute(
+                self._sql("DELETE FROM {schema}.ftops_locks WHERE name = %s AND id = %s"),
+                (self.name, lock_id),
+            )
+
+    def close(self) -> None:
+        for lock_id in list(self._held):
+            self._held.pop(lock_id).close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+@contextlib.contextmanager
+def _mapped_errors(what: str, where: str) -> Iterator[None]:
+    """Turn a database error into one clear ``StateError`` (ftops errors pass through)."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as error:
+        raise StateError(f"cannot {what} in {where}: {redact(str(error)).strip()}") from error
