@@ -1,0 +1,132 @@
+"""``ftops validate``, ``ftops schema`` and ``ftops init`` through the real command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from typer.testing import CliRunner
+
+from ftops.cli import app
+
+from .helpers import write_project
+
+REPO = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_schema_prints_a_valid_draft_2020_12_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert set(schema["properties"]) >= {"project", "provider", "backend", "datasets", "jobs", "models",
+                                         "budget", "pricing"}
+
+
+def test_the_schema_accepts_the_example_and_rejects_a_typo() -> None:
+    import yaml
+
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    validator = Draft202012Validator(schema)
+    example = yaml.safe_load((REPO / "manifests/kakao-friends.yaml").read_text(encoding="utf-8"))
+    assert list(validator.iter_errors(example)) == []
+    example["jobs"]["chunsik"]["sufix"] = "x"
+    assert [e.validator for e in validator.iter_errors(example)] == ["additionalProperties"]
+
+
+def test_validate_the_repository_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(app, ["validate", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["valid"] is True
+    assert not [d for d in report["diagnostics"] if d["severity"] == "error"]
+
+
+def test_validate_reports_every_error_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = "project: p\njobs:\n  j:\n    model: m\n    training_file: d\n    sufix: x\n"
+    write_project(tmp_path, {"manifests/m.yaml": manifest})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "manifests/m.yaml:5:20: jobs.j.training_file: no dataset named 'd'",
+        "manifests/m.yaml:6:5: jobs.j.sufix: unknown key 'sufix'; did you mean 'suffix'?",
+    ]
+    assert "Invalid: 2 error(s), 0 warning(s)." in result.output
+
+
+def test_validate_json_lists_diagnostics_with_locations(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, {"manifests/m.yaml": "project: p\nprovider: {api_key: sk-abcdefghijklmnop}\n"})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert report["datasets"] == {}
+    assert [(d["file"], d["line"], d["column"], d["path"], d["code"]) for d in report["diagnostics"]] == [
+        ("manifests/m.yaml", 2, 12, "provider.api_key", "manifest.secret-in-manifest"),
+        ("manifests/m.yaml", 2, 21, "provider.api_key", "manifest.secret-value"),
+    ]
+    assert "sk-abcdefghijklmnop" not in result.output  # the key itself is never echoed
+
+
+def test_validate_a_missing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "--manifests", "nope"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("nope: the manifests folder does not exist")
+
+
+def test_init_scaffolds_a_project_that_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "new shop"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    for relative in ("manifests/main.yaml", "manifests/manifest.schema.json", "datasets/train.jsonl",
+                     "state/.gitignore"):
+        assert (target / relative).is_file(), relative
+    manifest = (target / "manifests/main.yaml").read_text(encoding="utf-8")
+    assert manifest.startswith("# yaml-language-server: $schema=manifest.schema.json\n")
+    assert "project: new-shop\n" in manifest
+    assert "*.lock" in (target / "state/.gitignore").read_text(encoding="utf-8")
+    monkeypatch.chdir(target)
+    validated = runner.invoke(app, ["validate"])
+    assert validated.exit_code == 0, validated.output
+    assert "Valid: project new-shop" in validated.stdout
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests/main.yaml").write_text("mine\n", encoding="utf-8")
+    result = runner.invoke(app, ["init", str(tmp_path), "--project", "kept"])
+    assert result.exit_code == 0
+    assert (tmp_path / "manifests/main.yaml").read_text(encoding="utf-8") == "mine\n"
+    assert f"skipped  {tmp_path / 'manifests/main.yaml'} (exists; left unchanged)" in result.stdout
+    again = runner.invoke(app, ["init", str(tmp_path)])
+    assert again.exit_code == 0
+    assert again.stdout.count("skipped") == 4
+    assert "created" not in again.stdout
+
+
+def test_init_refuses_a_bad_project_name(tmp_path: Path) -> None:
+    from ftops.errors import UsageError
+
+    result = runner.invoke(app, ["init", str(tmp_path), "--project", "bad name"])
+    assert isinstance(result.exception, UsageError)
+    assert not (tmp_path / "manifests").exists()
+
+
+def test_help_does_not_import_yaml_or_jsonschema() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from ftops.cli import app; from typer.testing import CliRunner; "
+            "CliRunner().invoke(app, ['--help']); "
+            "print(sorted(m for m in ('yaml', 'jsonschema', 'ftops.manifest') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
