@@ -63,30 +63,15 @@ class ApplyResult:
         return self.of(Status.PENDING)
 
 
-def change_key(change: Change) -> str:
-    """A change's identity in ``depends_on``: its key when the plan gives one, else its address."""
-    key = getattr(change, "key", None)
-    return key if isinstance(key, str) and key else change.address
-
-
 class _Graph:
     """Which changes each change waits for, resolved to keys of changes in this plan."""
 
     def __init__(self, changes: Sequence[Change]) -> None:
-        self.changes = {change_key(c): c for c in changes}
-        by_address: dict[str, list[str]] = {}
-        for key, change in self.changes.items():
-            by_address.setdefault(change.address, []).append(key)
+        self.changes = {c.key: c for c in changes}
         self.deps: dict[str, set[str]] = {}
         for key, change in self.changes.items():
-            wanted: set[str] = set()
-            for dep in change.depends_on:
-                if dep in self.changes:
-                    wanted.add(dep)
-                else:
-                    wanted.update(by_address.get(dep, ()))
-            wanted.discard(key)
-            self.deps[key] = wanted
+            # A dependency on a change without steps (or not in the plan) is already satisfied.
+            self.deps[key] = {d for d in change.depends_on if d in self.changes and d != key}
 
 
 def execute(

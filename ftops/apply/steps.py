@@ -21,7 +21,6 @@ from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
 from ftops.apply.waiting import WaitOptions, wait_for_job
 from ftops.errors import OutcomeUnknownError, PlanError, ProviderError
-from ftops.plan.identity import canonical_json, sha256_hex
 from ftops.plan.model import (
     AdoptObject,
     CancelJob,
@@ -31,12 +30,13 @@ from ftops.plan.model import (
     ForgetResource,
     PromoteModel,
     Step,
+    UpdateRecord,
     UploadFile,
 )
 from ftops.plan.observed import ObservedFile, ObservedJob
 from ftops.plan.records import DatasetRecord, JobRecord, ModelRecord, read_records
 from ftops.provider import Provider
-from ftops.resources import META_INPUTS, META_RESOURCE, RESERVED_METADATA_KEYS, Project, thaw
+from ftops.resources import META_INPUTS, META_RESOURCE, Project, thaw
 
 T = TypeVar("T")
 
@@ -74,6 +74,8 @@ class StepRunner:
             return self.promote(step)
         elif isinstance(step, DeleteModel):
             self.delete_model(step)
+        elif isinstance(step, UpdateRecord):
+            self.journal.put_raw(step.address, step.record)
         elif isinstance(step, ForgetResource):
             self.journal.forget(step.address)
             self.reporter.line(f"{step.address}: removed from the state")
@@ -91,7 +93,7 @@ class StepRunner:
             create=lambda: self.provider.upload(
                 Path(step.path), step.filename, step.size_bytes, progress=advance
             ),
-            find=lambda: _find_file(self.provider.list_files(), step.filename),
+            find=lambda: _find_file(self.provider.list_files(), step.filename, set(step.supersedes)),
         )
         self.reporter.transfer_done(step.address)
         name = _name(step.address)
@@ -132,7 +134,9 @@ class StepRunner:
         body = _fill_datasets(step.address, step.request, records.datasets)
         name = _name(step.address)
         old = records.jobs.get(name)
-        known = {old.job_id, *old.previous_job_ids} if old is not None else set()
+        known = set(step.supersedes)
+        if old is not None:
+            known.update((old.job_id, *old.previous_job_ids))
         self.journal.mark_pending("job", step.address, step.inputs_hash)
         job = self._create_or_find(
             step.address,
@@ -144,7 +148,7 @@ class StepRunner:
         previous: tuple[str, ...] = ()
         if old is not None and old.job_id != job.id:
             previous = tuple(dict.fromkeys((old.job_id, *old.previous_job_ids)))
-        record = job_record(job, step.inputs_hash, _inputs_of(step, records.datasets), previous)
+        record = job_record(job, step.inputs_hash, step.inputs, previous)
         self.journal.put(step.address, record)
         self.reporter.line(f"{step.address}: created job {job.id} ({job.status})")
 
@@ -194,9 +198,7 @@ class StepRunner:
             if current.model_id != model_id:
                 earlier = (current.model_id, *current.previous)
             previous = tuple(dict.fromkeys(m for m in earlier if m != model_id))
-        declared = self.project.models.get(_name(step.address))
-        protect = declared.protect if declared is not None else bool(current and current.protect)
-        self.journal.put(step.address, ModelRecord(model_id, job.id, protect, previous))
+        self.journal.put(step.address, ModelRecord(model_id, job.id, step.protect, previous))
         passed = f", {len(step.checks)} check(s) passed" if step.checks else ""
         self.reporter.line(f"{step.address}: now {model_id}{passed}")
         return StepOutcome.DONE
@@ -249,8 +251,8 @@ def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return frozen
 
 
-def _find_file(files: tuple[ObservedFile, ...], filename: str) -> ObservedFile | None:
-    matches = [f for f in files if f.filename == filename and f.status != "error"]
+def _find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) -> ObservedFile | None:
+    matches = [f for f in files if f.filename == filename and f.status != "error" and f.id not in known]
     return min(matches, key=lambda f: (f.created_at, f.id)) if matches else None
 
 
@@ -282,32 +284,6 @@ def _fill_datasets(address: str, request: Mapping[str, Any], datasets: Mapping[s
         return value
 
     return fill(thaw(request))
-
-
-def _inputs_of(step: CreateJob, datasets: Mapping[str, DatasetRecord]) -> dict[str, Any]:
-    """The job's inputs as ``identity.job_inputs`` spells them, rebuilt from the request and the
-    uploads' content hashes; empty when they do not hash to the step's ``inputs_hash`` (never wrong)."""
-    request = thaw(step.request)
-
-    def dataset(key: str) -> dict[str, Any] | None:
-        placeholder = request.get(key)
-        if not isinstance(placeholder, dict) or placeholder.get("dataset") not in datasets:
-            return None
-        name = placeholder["dataset"]
-        return {"dataset": name, "content_hash": datasets[name].content_hash}
-
-    metadata = request.get("metadata") or {}
-    inputs = {
-        "model": request.get("model"),
-        "training_file": dataset("training_file"),
-        "validation_file": dataset("validation_file"),
-        "method": request.get("method"),
-        "suffix": request.get("suffix"),
-        "seed": request.get("seed"),
-        "metadata": {k: v for k, v in metadata.items() if k not in RESERVED_METADATA_KEYS},
-        "integrations": request.get("integrations") or [],
-    }
-    return inputs if sha256_hex(canonical_json(inputs)) == step.inputs_hash else {}
 
 
 def _error_text(job: ObservedJob) -> str | None:

@@ -51,7 +51,7 @@ def wait_for_job(
                 hint="Run `ftops wait` or `ftops apply --wait` again later; the job keeps running.",
             )
         options.sleep(interval)
-        interval = min(interval * 1.5, options.max_interval)
+        interval = min(interval * 1.5, options.max_interval, provider.poll_cap)
         job = provider.retrieve_job(job.id)
     reporter.job_update(address, job.status, describe_progress(job, None))
     return job

@@ -58,6 +58,11 @@ class Provider:
         return self._connection.description
 
     @property
+    def poll_cap(self) -> float:
+        """The longest sensible wait between two polls of a job: the emulator trains in seconds."""
+        return 0.5 if self._connection.emulator is not None else 15.0
+
+    @property
     def request_count(self) -> int:
         return self._connection.counter.total
 

@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 PROVIDER_TYPES: Final = ("openai", "azure", "emulator")
 # The emulator accepts any bearer key; this one is used when OPENAI_API_KEY is unset.
 EMULATOR_PLACEHOLDER_KEY: Final = "ftops-emulator-key"
-# Fast enough that the example job trains in seconds; FTOPS_EMULATOR_SPEED overrides.
-EMBEDDED_EMULATOR_SPEED: Final = 600.0
 # Reads are small; uploads stream large bodies, so the write/read timeouts are generous.
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(120.0, connect=10.0)
 MUTATING_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -85,19 +83,6 @@ def _require_env(name: str, provider: str) -> str:
     return value
 
 
-def _emulator_speed() -> float:
-    raw = os.environ.get("FTOPS_EMULATOR_SPEED")
-    if not raw:
-        return EMBEDDED_EMULATOR_SPEED
-    try:
-        speed = float(raw)
-    except ValueError:
-        raise UsageError(f"FTOPS_EMULATOR_SPEED must be a number, got {raw!r}") from None
-    if speed <= 0:
-        raise UsageError(f"FTOPS_EMULATOR_SPEED must be positive, got {raw!r}")
-    return speed
-
-
 def connect(config: ProviderConfig, project_root: Path) -> Connection:
     """An SDK client for ``config`` (already resolved with ``effective_provider``)."""
     counter = RequestCounter()
@@ -138,11 +123,11 @@ def connect(config: ProviderConfig, project_root: Path) -> Connection:
         )
         return Connection(azure, f"azure {endpoint}", counter)
     if config.type == "emulator":
-        from ftops.emulator import EmulatorConfig, start_background
+        from ftops.emulator import EmulatorConfig, embedded_speed, start_background
 
         data_dir = project_root / ".ftops" / "emulator"
         data_dir.mkdir(parents=True, exist_ok=True)
-        running = start_background(EmulatorConfig(data_dir=data_dir, speed=_emulator_speed()))
+        running = start_background(EmulatorConfig(data_dir=data_dir, speed=embedded_speed()))
         try:
             key = os.environ.get("OPENAI_API_KEY", "").strip() or EMULATOR_PLACEHOLDER_KEY
             client = openai.OpenAI(

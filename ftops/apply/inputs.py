@@ -1,0 +1,79 @@
+"""The planner's inputs from local files: each dataset checked and hashed, each job estimated.
+
+This is the file I/O the pure planner must not do. Every dataset is checked in
+full before anything is planned, so a broken line is reported with its file and
+line, offline, and nothing is sent to the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ftops.diagnostics import Diagnostic
+from ftops.errors import DatasetError
+from ftops.plan.desired import DatasetFingerprint, Desired, JobEstimate
+from ftops.resources import Job, Project
+
+
+def _first_job_using(project: Project, dataset: str) -> Job | None:
+    for name in sorted(project.jobs):
+        job = project.jobs[name]
+        if dataset in (job.training_file, job.validation_file):
+            return job
+    return None
+
+
+def _epochs(job: Job) -> int | None:
+    value = job.method.hyperparameters.n_epochs
+    return value if isinstance(value, int) else None
+
+
+def build_desired(project: Project) -> Desired:
+    """Check and fingerprint every dataset; estimate every job's training tokens and cost."""
+    from ftops.datasets import check_dataset
+
+    reports: dict[str, Any] = {}
+    diagnostics: list[Diagnostic] = []
+    for name in sorted(project.datasets):
+        dataset = project.datasets[name]
+        job = _first_job_using(project, name)
+        report = check_dataset(
+            dataset.path,
+            dataset.format,
+            model=job.model if job else None,
+            tokens=True,
+            display_name=dataset.file,
+            pricing=dict(project.pricing) or None,
+            n_epochs=_epochs(job) if job else None,
+        )
+        diagnostics.extend(report.diagnostics)
+        if not report.ok:
+            continue
+        reports[name] = report
+    failed = sorted(set(project.datasets) - set(reports))
+    if failed:
+        errors_only = [d for d in diagnostics if d.severity == "error"]
+        raise DatasetError(
+            f"{len(failed)} dataset(s) cannot be trained on: {', '.join(failed)}", errors_only
+        )
+    fingerprints = {name: DatasetFingerprint.of(report) for name, report in reports.items()}
+    estimates = {name: _estimate(project, job, reports) for name, job in project.jobs.items()}
+    return Desired(project=project, datasets=fingerprints, estimates=estimates)
+
+
+def _estimate(project: Project, job: Job, reports: Mapping[str, Any]) -> JobEstimate:
+    from ftops.datasets import auto_epochs, estimate_cost
+
+    report = reports.get(job.training_file)
+    stats = getattr(report, "stats", None)
+    if report is None or stats is None:
+        return JobEstimate(training_tokens=None, usd=None)
+    n_epochs = _epochs(job) or auto_epochs(report.examples)
+    try:
+        cost = estimate_cost(stats.billed_tokens, n_epochs, job.model, dict(project.pricing) or None)
+    except Exception:  # an unknown price is not an error: the plan shows the cost as unknown
+        return JobEstimate(training_tokens=stats.billed_tokens * n_epochs, usd=None, n_epochs=n_epochs)
+    usd = getattr(cost, "usd", None)
+    tokens = getattr(cost, "training_tokens", None) or stats.billed_tokens * n_epochs
+    return JobEstimate(training_tokens=int(tokens), usd=usd, n_epochs=n_epochs)

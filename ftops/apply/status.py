@@ -1,0 +1,83 @@
+"""``ftops status`` and ``ftops wait``: the jobs of the state as the account sees them now.
+
+Status makes one job listing (this project's tagged jobs) plus one events request
+per unfinished job for its latest message; finished jobs show what the state and
+the listing already hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ftops.apply.journal import StateJournal
+from ftops.apply.progress import Reporter
+from ftops.apply.steps import refreshed
+from ftops.apply.waiting import WaitOptions, wait_for_job
+from ftops.errors import UsageError
+from ftops.plan.observed import ObservedJob
+from ftops.plan.records import StateRecords
+from ftops.provider import Provider
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    address: str
+    job_id: str
+    status: str
+    trained_tokens: int | None
+    model: str | None  # the fine-tuned model, once there is one
+    last_event: str | None
+    error: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "address": self.address, "job_id": self.job_id, "status": self.status,
+            "trained_tokens": self.trained_tokens, "fine_tuned_model": self.model,
+            "last_event": self.last_event, "error": self.error,
+        }
+
+
+def job_statuses(provider: Provider, project: str, records: StateRecords) -> list[JobStatus]:
+    listed = {j.id: j for j in provider.list_jobs(project)}
+    out = []
+    for name in sorted(records.jobs):
+        record = records.jobs[name]
+        job = listed.get(record.job_id)
+        status = job.status if job else record.status
+        event = None
+        if job is not None and not job.is_terminal:
+            events = provider.job_events(job.id, limit=1)
+            event = events[0].message if events else None
+        out.append(
+            JobStatus(
+                address=f"jobs.{name}", job_id=record.job_id, status=status,
+                trained_tokens=job.trained_tokens if job else record.trained_tokens,
+                model=job.fine_tuned_model if job else record.fine_tuned_model,
+                last_event=event,
+                error=(job.error.message if job and job.error else record.error),
+            )
+        )
+    return out
+
+
+def wait_for_jobs(
+    provider: Provider, journal: StateJournal, reporter: Reporter, options: WaitOptions,
+    address: str | None = None,
+) -> list[ObservedJob]:
+    """Wait for the state's unfinished jobs (or the one at ``address``), recording each end."""
+    records = journal.records().jobs
+    names = sorted(records)
+    if address is not None:
+        kind, _, name = address.partition(".")
+        if kind != "jobs" or name not in records:
+            raise UsageError(f"{address} is not a job in the state (see `ftops state list`)")
+        names = [name]
+    finished = []
+    for name in names:
+        record = records[name]
+        job = provider.retrieve_job(record.job_id)
+        if not job.is_terminal:
+            job = wait_for_job(provider, f"jobs.{name}", job, reporter, options)
+        journal.put(f"jobs.{name}", refreshed(record, job), clear_pending=False)
+        finished.append(job)
+    return finished

@@ -1,0 +1,287 @@
+"""The library behind the CLI: load → check datasets → lock the state → refresh → plan → apply.
+
+Each public function is one command's whole job, as a Python API, so the CLI
+only parses flags and renders. Order matters and is the same everywhere:
+
+1. load the manifests and check every dataset (offline: a mistake stops here,
+   before any lock or request);
+2. open the state storage and take its lock (``lock_timeout`` waits for it);
+3. open the provider and refresh the account in three listings;
+4. make the plan (pure), show it, ask (or not), and execute it, writing the
+   state after every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ftops.errors import UsageError
+
+if TYPE_CHECKING:
+    from ftops.apply import ApplyResult, Reporter, StateJournal, WaitOptions
+    from ftops.apply.status import JobStatus as JobStatusRow
+    from ftops.plan.desired import Desired
+    from ftops.plan.model import Plan
+    from ftops.plan.observed import ObservedJob
+    from ftops.plan.options import PlanOptions
+    from ftops.provider import Provider
+    from ftops.resources import Project
+    from ftops.state import StateSnapshot, StateStorage
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every command shares: where the manifests are, which provider, how long to wait for the lock."""
+
+    manifests: Path = Path("manifests")
+    provider: str | None = None  # --provider: overrides the manifests' provider
+    lock_timeout: float = 0.0  # seconds
+
+
+@dataclass
+class Session:
+    """One command's open resources: the project, its storage (locked) and the provider."""
+
+    project: Project
+    storage: StateStorage
+    settings: Settings
+    lock_id: str | None = None
+    _provider: Provider | None = None
+    _stack: ExitStack = field(default_factory=ExitStack)
+
+    @property
+    def provider(self) -> Provider:
+        """Opened on first use: commands that only read the state never need a key."""
+        if self._provider is None:
+            from ftops.provider import open_provider
+
+            self._provider = self._stack.enter_context(
+                open_provider(self.project.provider, self.project.root, self.settings.provider)
+            )
+        return self._provider
+
+    def read_state(self) -> StateSnapshot | None:
+        return self.storage.read()
+
+
+def load_project(settings: Settings) -> Project:
+    from ftops.manifest import load_project as load
+
+    if not settings.manifests.is_dir():
+        raise UsageError(f"{settings.manifests}: no such manifests folder (use --manifests DIR)")
+    return load(settings.manifests)
+
+
+def load(settings: Settings) -> Desired:
+    """The manifests and every dataset, checked offline; raises on the first broken input."""
+    from ftops.apply.inputs import build_desired
+
+    return build_desired(load_project(settings))
+
+
+@contextmanager
+def session(settings: Settings, operation: str, *, project: Project | None = None,
+            lock: bool = True) -> Iterator[Session]:
+    """Open the state storage (locked for ``operation`` unless ``lock`` is False) and, lazily,
+    the provider; everything is released on exit, the lock last."""
+    from ftops.state import open_storage
+
+    project = project or load_project(settings)
+    storage = open_storage(project.backend, project.root)
+    with ExitStack() as stack:
+        stack.callback(storage.close)
+        lock_id = None
+        if lock:
+            info = storage.lock(operation, timeout=settings.lock_timeout)
+            lock_id = info.id
+            stack.callback(storage.unlock, info.id)
+        current = Session(project=project, storage=storage, settings=settings, lock_id=lock_id)
+        stack.callback(current._stack.close)  # the provider (and any embedded emulator) first
+        yield current
+
+
+# ---- plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    plan: Plan
+    desired: Desired
+    state: StateSnapshot | None
+    requests: int  # API requests the refresh made
+
+
+def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> PlanRun:
+    from ftops.plan.planner import make_plan
+    from ftops.provider import refresh
+
+    state = current.read_state()
+    observed = refresh(current.provider, current.project.name)
+    plan = make_plan(desired, state, observed, options)
+    return PlanRun(plan=plan, desired=desired, state=state, requests=observed.request_count)
+
+
+def plan(settings: Settings, options: PlanOptions) -> PlanRun:
+    desired = load(settings)
+    with session(settings, "plan", project=desired.project) as current:
+        return _make_plan(current, desired, options)
+
+
+# ---- apply --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplyRun:
+    plan: Plan
+    result: ApplyResult | None  # None: nothing to do, or not approved
+    approved: bool
+
+
+@dataclass(frozen=True)
+class ApplyHooks:
+    """How the caller shows a plan, asks for approval and reports progress."""
+
+    show: Callable[[Plan], None]
+    approve: Callable[[Plan], bool]
+    reporter: Callable[[], Reporter]
+
+
+def apply(
+    settings: Settings,
+    hooks: ApplyHooks,
+    *,
+    options: PlanOptions,
+    plan_file: Path | None = None,
+    wait: WaitOptions | None = None,
+    parallelism: int = 4,
+) -> ApplyRun:
+    """Plan, show, ask and execute; or, with ``plan_file``, execute exactly that saved plan
+    once it is proven fresh."""
+    from ftops.apply import execute
+    from ftops.apply.journal import StateJournal
+
+    if parallelism < 1:
+        raise UsageError("--parallelism must be at least 1")
+    desired = load(settings)
+    with session(settings, "apply", project=desired.project) as current:
+        if plan_file is not None:
+            from ftops.plan.planfile import check_plan_fresh, load_plan
+
+            the_plan = load_plan(plan_file)
+            state = current.read_state()
+            check_plan_fresh(the_plan, state, desired.inputs_digest())
+            hooks.show(the_plan)
+        else:
+            run = _make_plan(current, desired, options)
+            the_plan, state = run.plan, run.state
+            hooks.show(the_plan)
+            if not the_plan.has_changes:
+                return ApplyRun(the_plan, None, approved=False)
+            if not hooks.approve(the_plan):
+                return ApplyRun(the_plan, None, approved=False)
+        journal = StateJournal(current.storage, state, desired.project.name)
+        reporter = hooks.reporter()
+        try:
+            result = execute(
+                the_plan, provider=current.provider, journal=journal, project=desired.project,
+                reporter=reporter, wait=wait, parallelism=parallelism,
+            )
+        finally:
+            reporter.close()
+        return ApplyRun(the_plan, result, approved=True)
+
+
+def save_plan(the_plan: Plan, path: Path) -> None:
+    from ftops.plan.planfile import save_plan as save
+
+    save(the_plan, path)
+
+
+# ---- the other commands ------------------------------------------------------------------------
+
+
+def read_state(settings: Settings) -> StateSnapshot | None:
+    """The stored state, without a lock (read-only commands: output, state list/show)."""
+    with session(settings, "read", lock=False) as current:
+        return current.read_state()
+
+
+def outputs(settings: Settings) -> dict[str, str]:
+    """Model names → the fine-tuned model ids they point at now, from the state."""
+    from ftops.plan.records import read_records
+
+    records = read_records(read_state(settings))
+    return {name: record.model_id for name, record in sorted(records.models.items())}
+
+
+def status(settings: Settings) -> tuple[list[JobStatusRow], dict[str, str]]:
+    from ftops.apply.status import job_statuses
+    from ftops.plan.records import read_records
+
+    with session(settings, "status", lock=False) as current:
+        records = read_records(current.read_state())
+        rows = job_statuses(current.provider, current.project.name, records)
+        models = {name: record.model_id for name, record in sorted(records.models.items())}
+        return rows, models
+
+
+def wait(settings: Settings, reporter: Reporter, options: WaitOptions,
+         address: str | None = None) -> list[ObservedJob]:
+    from ftops.apply.journal import StateJournal
+    from ftops.apply.status import wait_for_jobs
+
+    with session(settings, "wait") as current:
+        journal = StateJournal(current.storage, current.read_state(), current.project.name)
+        try:
+            return wait_for_jobs(current.provider, journal, reporter, options, address)
+        finally:
+            reporter.close()
+
+
+def chat(settings: Settings, name_or_model: str, text: str) -> tuple[str, str]:
+    """Ask a model name's current model (or any model id); returns (model id, reply)."""
+    from ftops.plan.records import read_records
+
+    with session(settings, "chat", lock=False) as current:
+        records = read_records(current.read_state())
+        name = name_or_model.removeprefix("models.")
+        if name in records.models:
+            model = records.models[name].model_id
+        elif name in current.project.models:
+            raise UsageError(
+                f"models.{name} points at no model yet: apply (with --wait) until its job succeeds"
+            )
+        else:
+            model = name_or_model
+        reply = current.provider.chat(model, [{"role": "user", "content": text}])
+        return model, reply
+
+
+def import_object(settings: Settings, address: str, object_id: str) -> str:
+    from ftops.apply.admin import import_object as record_import
+    from ftops.apply.journal import StateJournal
+
+    desired = load(settings)
+    with session(settings, "import", project=desired.project) as current:
+        journal = StateJournal(current.storage, current.read_state(), desired.project.name)
+        return record_import(journal, current.provider, desired, address, object_id)
+
+
+def edit_state(settings: Settings, operation: str, edit: Callable[[StateJournal], None]) -> None:
+    """Run one state edit (``state rm``/``state mv``) under the lock."""
+    from ftops.apply.journal import StateJournal
+
+    with session(settings, operation) as current:
+        state = current.read_state()
+        if state is None:
+            raise UsageError(f"there is no state yet at {current.storage.describe()}")
+        edit(StateJournal(current.storage, state, current.project.name))
+
+
+def force_unlock(settings: Settings, lock_id: str) -> None:
+    with session(settings, "force-unlock", lock=False) as current:
+        current.storage.force_unlock(lock_id)
