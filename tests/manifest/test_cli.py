@@ -130,3 +130,44 @@ def test_help_does_not_import_yaml_or_jsonschema() -> None:
             "print(sorted(m for m in ('yaml', 'jsonschema', 'ftops.manifest') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+def _chat_lines(count: int, topic: str) -> str:
+    return "".join(
+        json.dumps({"messages": [{"role": "user", "content": f"{topic} question {i}?"},
+                                 {"role": "assistant", "content": f"{topic} answer {i}."}]}) + "\n"
+        for i in range(count))
+
+
+def test_validate_checks_the_referenced_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = _chat_lines(12, "train") + '{"messages": [{"role": "user", "content": "no reply"}\n'
+    write_project(tmp_path, {
+        "manifests/m.yaml": "project: p\ndatasets:\n  train: {file: ../datasets/train.jsonl}\n"
+                            "jobs:\n  j: {model: gpt-4o-mini-2024-07-18, training_file: train}\n",
+        "datasets/train.jsonl": broken,
+    })
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    errors = [d for d in report["diagnostics"] if d["severity"] == "error"]
+    assert errors and {(d["file"], d["line"]) for d in errors} == {("datasets/train.jsonl", 13)}
+    assert set(report["datasets"]) == {"train"}
+
+
+def test_validate_checks_training_and_validation_for_leakage(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = _chat_lines(12, "same")
+    write_project(tmp_path, {
+        "manifests/m.yaml": "project: p\ndatasets:\n  a: {file: ../datasets/a.jsonl}\n"
+                            "  b: {file: ../datasets/b.jsonl}\njobs:\n"
+                            "  j: {model: gpt-4o-mini-2024-07-18, training_file: a, validation_file: b}\n",
+        "datasets/a.jsonl": shared + _chat_lines(60, "train"),
+        "datasets/b.jsonl": shared,
+    })
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "--json", "--no-tokens"])
+    report = json.loads(result.stdout)
+    leaks = [d for d in report["diagnostics"] if d["code"] == "dataset.leakage"]
+    assert [(d["file"], d["severity"]) for d in leaks] == [("datasets/b.jsonl", "warning")]
+    assert set(report["datasets"]) == {"a", "b"}
