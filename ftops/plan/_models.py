@@ -73,8 +73,15 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
     succeeded = view.status == "succeeded" and view.fine_tuned_model is not None
     target = view.fine_tuned_model if succeeded else None
     keeps = f"; {address} keeps {old_current} until then" if old_current else ""
-    checks = f"{len(model.checks)} check{'s' if len(model.checks) != 1 else ''} pass"
+    n = len(model.checks)
+    checks = "" if n == 0 else f" and its {n} check passes" if n == 1 else f" and its {n} checks pass"
 
+    if target is not None and target not in ctx.observed.models:
+        draft.warn(
+            f"{address}: {target}, the model of {job_address}, no longer exists; "
+            f"use --replace {job_address} to train again"
+        )
+        return stay(f"{target} no longer exists")
     if rec is not None and target is not None and rec.model_id == target:
         if rec.protect != model.protect:
             new = ModelRecord(rec.model_id, rec.job_id, model.protect, rec.previous)
@@ -93,17 +100,11 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
             + (f"; {address} keeps {old_current}" if old_current else "")
         )
         return stay(f"{job_address} {view.status}: {view.error or 'no error given'}")
-    if target is not None and target not in ctx.observed.models:
-        draft.warn(
-            f"{address}: {target}, the model of {job_address}, no longer exists; "
-            f"use --replace {job_address} to train again"
-        )
-        return stay(f"{target} no longer exists")
 
     if target is not None:
-        reason = f"promote {target} (from {job_address}) once its {checks}"
+        reason = f"promote {target} (from {job_address})" + (f" once{checks[4:]}" if checks else "")
     else:
-        reason = f"promote once {job_address} succeeds and its {checks}{keeps}"
+        reason = f"promote once {job_address} succeeds{checks}{keeps}"
     step = PromoteModel(address, job_address, model.checks, model.protect)
     depends = (view.change_key,) if view.change_key is not None else ()
     after = frozen({"model_id": target or PENDING_MODEL, "job": job_address, "protect": model.protect})

@@ -14,8 +14,8 @@ from ftops.plan.desired import DatasetFingerprint, Desired, JobEstimate
 from ftops.plan.identity import job_inputs, job_inputs_hash, upload_filename
 from ftops.plan.model import Action, Change, Plan
 from ftops.plan.observed import JobError, Observed, ObservedFile, ObservedJob, ObservedModel
-from ftops.plan.planner import make_plan
 from ftops.plan.options import PlanOptions
+from ftops.plan.planner import make_plan
 from ftops.plan.records import DatasetRecord, JobRecord, ModelRecord, PendingRecord, pending_key, record_json
 from ftops.resources import (
     META_INPUTS,
@@ -68,7 +68,9 @@ def check(text: str = "Who is Chunsik?", contains: str = "Ryan") -> Check:
     return Check(messages=(freeze({"role": "user", "content": text}),), contains=(contains,))
 
 
-def model(name: str, job_name: str, *, checks: int = 1, protect: bool = False, keep_previous: int = 0) -> ActiveModel:
+def model(
+    name: str, job_name: str, *, checks: int = 1, protect: bool = False, keep_previous: int = 0
+) -> ActiveModel:
     return ActiveModel(
         name=name,
         job=job_name,
@@ -148,7 +150,9 @@ class World:
         fp = self.want.datasets[name]
         file_id = self._next("file")
         filename = filename or upload_filename(PROJECT, name, fp.content_hash)
-        self.files[file_id] = ObservedFile(file_id, filename, fp.size_bytes, "fine-tune", "processed", self.clock)
+        self.files[file_id] = ObservedFile(
+            file_id, filename, fp.size_bytes, "fine-tune", "processed", self.clock
+        )
         if record:
             old = self.dataset_record(name)
             retired = (old.file_id, *old.retired_file_ids) if old is not None else ()
@@ -156,7 +160,9 @@ class World:
             self.resources[f"datasets.{name}"] = record_json(rec)
         return file_id
 
-    def train(self, name: str, status: str = "succeeded", *, record: bool = True, error: str | None = None) -> str:
+    def train(
+        self, name: str, status: str = "succeeded", *, record: bool = True, error: str | None = None
+    ) -> str:
         spec = self.want.project.jobs[name]
         hashes = self.want.content_hashes()
         inputs_hash = job_inputs_hash(spec, hashes)
@@ -250,7 +256,9 @@ class World:
         return matches[-1] if matches else "file-missing"
 
     def observed(self) -> Observed:
-        return Observed(files=freeze(dict(self.files)), jobs=freeze(dict(self.jobs)), models=freeze(dict(self.models)))
+        return Observed(
+            files=freeze(dict(self.files)), jobs=freeze(dict(self.jobs)), models=freeze(dict(self.models))
+        )
 
     def state(self, serial: int = 3) -> StateSnapshot:
         return StateSnapshot(lineage=LINEAGE, serial=serial, resources=self.resources, project=PROJECT)

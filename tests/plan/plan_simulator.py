@@ -1,0 +1,105 @@
+"""A simulated apply: carries out a plan's steps against a ``World`` the way the executor
+does against the service, writing the records through ``ftops.plan.bookkeeping``. With it,
+planner tests can check the promise that matters: apply, plan again, and nothing is left."""
+
+from __future__ import annotations
+
+from plan_builders import World
+
+from ftops.plan import bookkeeping
+from ftops.plan.model import (
+    AdoptObject,
+    CancelJob,
+    CreateJob,
+    DeleteFile,
+    DeleteModel,
+    ForgetResource,
+    Plan,
+    PromoteModel,
+    UpdateRecord,
+    UploadFile,
+)
+from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
+from ftops.plan.order import execution_order
+from ftops.plan.records import read_records
+from ftops.resources import freeze
+
+
+def simulate_apply(world: World, plan: Plan, *, jobs_end_as: str = "succeeded") -> list[str]:
+    """Apply ``plan`` to ``world`` (jobs finish at once as ``jobs_end_as``, as with --wait);
+    return the mutating requests made, e.g. ["upload datasets.train", "create jobs.tune"]."""
+    requests: list[str] = []
+    res = bookkeeping.refresh_records(world.resources, world.observed())
+    for change in execution_order(plan.changes):
+        for step in change.steps:
+            if isinstance(step, UploadFile):
+                res = bookkeeping.note_pending(
+                    res, step.address, "file", step.filename, "2026-11-24T20:00:00Z"
+                )
+                file_id = world._next("file")
+                world.files[file_id] = ObservedFile(
+                    file_id, step.filename, step.size_bytes, "fine-tune", "processed", world.clock
+                )
+                res = bookkeeping.after_upload(res, step, file_id)
+                requests.append(f"upload {step.address}")
+            elif isinstance(step, CreateJob):
+                res = bookkeeping.note_pending(
+                    res, step.address, "job", step.inputs_hash, "2026-11-24T20:00:00Z"
+                )
+                records = read_records(res)
+                training = records.datasets[step.request["training_file"]["dataset"]].file_id
+                validation_ref = step.request.get("validation_file")
+                validation = records.datasets[validation_ref["dataset"]].file_id if validation_ref else None
+                job_id = world._next("ftjob")
+                ft = f"ft:{step.request['model']}:acme::{job_id}" if jobs_end_as == "succeeded" else None
+                world.jobs[job_id] = ObservedJob(
+                    id=job_id,
+                    status=jobs_end_as,
+                    model=step.request["model"],
+                    training_file=training,
+                    validation_file=validation,
+                    fine_tuned_model=ft,
+                    metadata=freeze(dict(step.request["metadata"])),
+                    created_at=world.clock,
+                )
+                if ft is not None:
+                    world.models[ft] = ObservedModel(ft, "acme-org", world.clock)
+                res = bookkeeping.after_create_job(
+                    res,
+                    step,
+                    job_id=job_id,
+                    status="validating_files",
+                    training_file_id=training,
+                    validation_file_id=validation,
+                    created_at=world.clock,
+                )
+                requests.append(f"create {step.address}")
+            elif isinstance(step, PromoteModel):
+                res = bookkeeping.refresh_records(res, world.observed())
+                job = read_records(res).jobs[step.job_address.split(".", 1)[1]]
+                if job.status != "succeeded" or job.fine_tuned_model is None:
+                    requests.append(f"skip {step.address}")
+                    continue
+                res = bookkeeping.after_promote(res, step, model_id=job.fine_tuned_model, job_id=job.job_id)
+            elif isinstance(step, CancelJob):
+                old = world.jobs[step.job_id]
+                world.jobs[step.job_id] = ObservedJob(**{**_fields(old), "status": "cancelled"})
+                res = bookkeeping.after_step(res, step)
+                requests.append(f"cancel {step.job_id}")
+            elif isinstance(step, DeleteFile):
+                del world.files[step.file_id]
+                res = bookkeeping.after_step(res, step)
+                requests.append(f"delete {step.file_id}")
+            elif isinstance(step, DeleteModel):
+                del world.models[step.model_id]
+                res = bookkeeping.after_step(res, step)
+                requests.append(f"delete {step.model_id}")
+            elif isinstance(step, AdoptObject | ForgetResource | UpdateRecord):
+                res = bookkeeping.after_step(res, step)
+    res = bookkeeping.refresh_records(res, world.observed())
+    world.resources = bookkeeping.clear_pending(res)
+    return requests
+
+
+def _fields(job: ObservedJob) -> dict[str, object]:
+    return {name: getattr(job, name) for name in job.__slots__}

@@ -1,0 +1,164 @@
+"""Planner tables: destroy, budget, --target, --replace validation, --refresh-only, shutdown
+dates, deterministic order and the inputs digest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from plan_builders import BASE, World, actions, change, desired, job, model, project
+
+from ftops.errors import BudgetExceededError, PlanError, UsageError
+from ftops.plan.model import Action, CancelJob, DeleteFile, DeleteModel
+from ftops.plan.observed import ObservedModel
+from ftops.plan.options import PlanOptions
+from ftops.plan.order import execution_order
+from ftops.plan.planner import make_plan
+
+
+def test_destroy_deletes_everything_but_protected_models_which_it_reports() -> None:
+    proj = project(
+        jobs=[job("tune"), job("side")],
+        models=[model("bot", "tune", protect=True), model("aux", "side")],
+    )
+    world = World(desired(proj)).converge()
+    kept = world.model_record("bot").model_id  # type: ignore[union-attr]
+    aux = world.model_record("aux").model_id  # type: ignore[union-attr]
+    plan = world.plan(destroy=True)
+    assert actions(plan) == [
+        ("datasets.train", "delete"),
+        ("jobs.side", "delete"),
+        ("jobs.tune", "delete"),
+        ("models.aux", "delete"),
+    ]
+    deleted = [s.model_id for c in plan.changes for s in c.steps if isinstance(s, DeleteModel)]
+    assert deleted == [aux]
+    assert any(f"models.bot is protected: kept {kept}" in w for w in plan.warnings)
+
+
+def test_destroy_cancels_running_jobs_before_deleting_the_files_they_read() -> None:
+    world = World(desired())
+    file_id = world.upload("train")
+    job_id = world.train("tune", status="running")
+    plan = world.plan(destroy=True)
+    assert change(plan, "jobs.tune").steps[0] == CancelJob("jobs.tune", job_id)
+    assert change(plan, "datasets.train").steps[0] == DeleteFile("datasets.train", file_id)
+    assert change(plan, "datasets.train").depends_on == ("jobs.tune",)
+    order = [c.key for c in execution_order(plan.changes)]
+    assert order.index("jobs.tune") < order.index("datasets.train")
+
+
+def test_budget_refuses_a_plan_whose_new_jobs_cost_more_with_the_figures() -> None:
+    proj = project(jobs=[job("a"), job("b")], models=[], budget=2.0)
+    with pytest.raises(BudgetExceededError) as raised:
+        World(desired(proj)).plan()
+    assert raised.value.message == (
+        "estimated training cost $3.00 is above the budget of $2.00 (jobs.a $1.50, jobs.b $1.50)"
+    )
+
+
+def test_budget_counts_only_jobs_this_plan_creates() -> None:
+    proj = project(jobs=[job("a"), job("b")], models=[], budget=2.0)
+    world = World(desired(proj))
+    world.upload("train")
+    world.train("a")
+    plan = world.plan()
+    assert [c.address for c in plan.costs] == ["jobs.b"]
+    assert plan.estimated_usd == 1.5
+
+
+def test_budget_with_an_unknown_price_is_refused_with_a_hint() -> None:
+    with pytest.raises(BudgetExceededError) as raised:
+        World(desired(project(budget=5.0), usd=None)).plan()
+    assert "cannot be estimated" in raised.value.message
+    assert raised.value.hint is not None and "pricing" in raised.value.hint
+
+
+def test_target_plans_only_the_target_and_what_it_depends_on() -> None:
+    proj = project(datasets=("a", "b"), jobs=[job("ja", "a"), job("jb", "b")], models=[model("ma", "ja")])
+    plan = World(desired(proj)).plan(targets=frozenset({"jobs.ja"}))
+    assert actions(plan) == [("datasets.a", "create"), ("jobs.ja", "create")]
+    assert any("targeting is in effect" in w for w in plan.warnings)
+
+
+def test_target_and_replace_with_unknown_or_malformed_addresses_are_usage_errors() -> None:
+    world = World(desired())
+    with pytest.raises(UsageError, match="no such resource"):
+        world.plan(targets=frozenset({"jobs.nope"}))
+    with pytest.raises(UsageError, match=r"datasets\.NAME, jobs\.NAME or models\.NAME"):
+        world.plan(targets=frozenset({"tune"}))
+    with pytest.raises(UsageError, match="only datasets and jobs can be replaced"):
+        world.plan(replaces=frozenset({"models.bot"}))
+
+
+def test_refresh_only_reports_drift_and_plans_no_change() -> None:
+    world = World(desired()).converge()
+    rec = world.dataset_record("train")
+    assert rec is not None
+    del world.files[rec.file_id]
+    plan = world.plan(refresh_only=True)
+    assert plan.refresh_only and plan.changes == () and not plan.has_changes
+    assert [d.address for d in plan.drift] == ["datasets.train"]
+
+
+def test_refresh_only_does_not_refuse_on_protection() -> None:
+    world = World(desired(project(models=[model("bot", "tune", protect=True)]))).converge()
+    plan = world.plan(desired(project(models=[])), refresh_only=True)
+    assert plan.changes == ()
+
+
+def test_base_model_already_shut_down_refuses_the_job() -> None:
+    world = World(desired())
+    world.models[BASE] = ObservedModel(BASE, "system", 1, shutdown_date="2026-11-01")
+    with pytest.raises(PlanError, match="was shut down on 2026-11-01"):
+        world.plan(today=date(2026, 11, 24))
+
+
+def test_base_model_shutting_down_soon_warns_for_jobs_and_active_models() -> None:
+    world = World(desired()).converge()
+    world.models[BASE] = ObservedModel(BASE, "system", 1, shutdown_date="2027-01-14")
+    plan = world.plan(today=date(2026, 11, 24))
+    assert "jobs.tune: base model gpt-4o-mini-2024-07-18 shuts down on 2027-01-14 (51 days)" in plan.warnings
+    assert any(w.startswith("models.bot: ft:") and "2027-01-14 (51 days)" in w for w in plan.warnings)
+    assert not plan.has_changes
+    assert world.plan(today=date(2026, 6, 1)).warnings == ()
+
+
+def test_changes_are_ordered_datasets_jobs_models_by_name_and_executable_in_order() -> None:
+    proj = project(
+        datasets=("zeta", "alpha"),
+        jobs=[job("jz", "zeta"), job("ja", "alpha")],
+        models=[model("mz", "jz"), model("ma", "ja")],
+    )
+    plan = World(desired(proj)).plan()
+    assert [c.key for c in plan.changes] == [
+        "datasets.alpha",
+        "datasets.zeta",
+        "jobs.ja",
+        "jobs.jz",
+        "models.ma",
+        "models.mz",
+    ]
+    assert execution_order(plan.changes) == list(plan.changes)
+
+
+def test_plan_is_deterministic() -> None:
+    world = World(desired()).converge()
+    want = desired(contents={"train": "v2"})
+    assert world.plan(want) == world.plan(want)
+
+
+def test_inputs_digest_follows_content_and_manifests_not_paths() -> None:
+    base = desired()
+    moved = replace(base, project=replace(base.project, root=Path("/elsewhere")))
+    assert base.inputs_digest() == moved.inputs_digest()
+    assert base.inputs_digest() != desired(contents={"train": "v2"}).inputs_digest()
+    assert base.inputs_digest() != desired(project(jobs=[job("tune", suffix="x")])).inputs_digest()
+
+
+def test_plan_without_state_records_no_base() -> None:
+    plan = make_plan(desired(), None, World(desired()).observed(), PlanOptions())
+    assert plan.base.state_lineage is None and plan.base.state_serial is None
+    assert [c.action for c in plan.changes] == [Action.CREATE] * 3
