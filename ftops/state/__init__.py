@@ -9,6 +9,7 @@ from ftops.state.factory import BACKEND_TYPES, open_storage
 from ftops.state.lock import LockInfo, locked
 from ftops.state.snapshot import FORMAT_VERSION, STATE_ADDRESS_KINDS, StateSnapshot, new_snapshot
 from ftops.state.storage import BaseStorage, StateStorage
+from ftops.state.transfer import Reachability, check_reachable, migrate_state, pull, push
 
 __all__ = [
     "BACKEND_TYPES",
@@ -16,9 +17,14 @@ __all__ = [
     "STATE_ADDRESS_KINDS",
     "BaseStorage",
     "LockInfo",
+    "Reachability",
     "StateSnapshot",
     "StateStorage",
+    "check_reachable",
     "locked",
+    "migrate_state",
     "new_snapshot",
     "open_storage",
+    "pull",
+    "push",
 ]

@@ -173,6 +173,13 @@ class LocalStorage(BaseStorage):
             os.unlink(self.lock_path)
         _fsync_dir(self.path.parent)
 
+    def reachability_notes(self) -> tuple[str, ...]:
+        folder = self.path.parent
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        if not os.access(existing, os.W_OK):
+            raise StateError(f"state folder {existing} is not writable")
+        return ()
+
     def close(self) -> None:
         for lock_id in list(self._held):
             fd = self._held.pop(lock_id)

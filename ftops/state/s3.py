@@ -187,6 +187,11 @@ class S3Storage(BaseStorage):
         )
         return bool(reply.get("Status") == "Enabled")
 
+    def reachability_notes(self) -> tuple[str, ...]:
+        if self.versioning_enabled():
+            return ()
+        return (f"bucket {self.bucket} has versioning off: earlier states are not kept",)
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -75,6 +75,10 @@ class BaseStorage(ABC):
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release connections (and with them any lock this process still holds)."""
 
+    def reachability_notes(self) -> tuple[str, ...]:
+        """Warnings for ``ftops init`` about this store's setup; raises ``StateError`` when unusable."""
+        return ()
+
     # ---- reads and writes ------------------------------------------------------------------
 
     def read(self) -> StateSnapshot | None:
