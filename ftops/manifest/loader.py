@@ -78,7 +78,11 @@ def examine(manifests_dir: Path) -> Outcome:
         what = "is not a folder" if manifests_dir.exists() else "does not exist"
         message = f"the manifests folder {what}; run 'ftops init' to create a project, or pass --manifests"
         return Outcome(None, (Diagnostic(shown, None, None, "", message, code="manifest.no-folder"),))
-    files = manifest_files(manifests_dir)
+    try:
+        files = manifest_files(manifests_dir)
+    except OSError as error:
+        message = f"cannot list the manifests folder: {error.strerror or error}"
+        return Outcome(None, (Diagnostic(shown, None, None, "", message, code="manifest.unreadable"),))
     if not files:
         return Outcome(None, (Diagnostic(shown, None, None, "", "no *.yaml or *.yml files in the manifests "
                                          "folder; run 'ftops init' to create a starter manifest",

@@ -236,8 +236,11 @@ def dataset_file(entry: Entry, root: Path) -> tuple[Path | None, Diagnostic | No
     if not resolved.is_file():
         state = "is not a file" if resolved.exists() else "does not exist"
         hint = ""
-        if resolved.parent.is_dir():
-            hint = did_you_mean(resolved.name, (p.name for p in resolved.parent.iterdir() if p.is_file()))
+        try:
+            nearby = [p.name for p in resolved.parent.iterdir() if p.is_file()]
+        except OSError:  # no such folder, or not readable: no suggestion
+            nearby = []
+        hint = did_you_mean(resolved.name, nearby)
         return None, entry.doc.diagnostic(at, f"{file!r} {state} (looked at {resolved.relative_to(root)})"
                                           + hint, "manifest.file-missing")
     return resolved, None
