@@ -32,11 +32,9 @@ def file_object(row: sqlite3.Row, now: float, speed: float) -> dict[str, Any]:
         "id": row["id"],
         "bytes": row["bytes"],
         "created_at": int(row["created_at"]),
-        "expires_at": None,
         "filename": row["filename"],
         "purpose": row["purpose"],
         "status": "processed" if processed else "uploaded",
-        "status_details": None,
     }
 
 
