@@ -1,0 +1,188 @@
+"""State records (strict JSON), identity helpers, and bookkeeping after steps."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from plan_builders import PROJECT, World, desired, job
+
+from ftops.errors import StateCorruptError
+from ftops.plan import bookkeeping
+from ftops.plan.identity import (
+    job_inputs_hash,
+    job_metadata,
+    parse_upload_filename,
+    upload_filename,
+)
+from ftops.plan.model import CancelJob, CreateJob, DeleteFile, DeleteModel, PromoteModel, UploadFile
+from ftops.plan.records import (
+    DatasetRecord,
+    JobRecord,
+    ModelRecord,
+    PendingRecord,
+    read_records,
+    record_json,
+)
+from ftops.resources import RESERVED_METADATA_KEYS, thaw
+
+HASH = "sha256:" + "ab" * 32
+
+RECORDS: list[Any] = [
+    DatasetRecord("file-1", "f.jsonl", HASH, "cd" * 32, 120, ("file-0",)),
+    JobRecord(
+        "ftjob-1",
+        "ee" * 32,
+        "running",
+        "gpt-4o-mini",
+        "file-1",
+        None,
+        None,
+        None,
+        1,
+        None,
+        None,
+        {"model": "gpt-4o-mini"},
+        ("ftjob-0",),
+    ),
+    ModelRecord("ft:x", "ftjob-1", True, ("ft:w",)),
+    PendingRecord("job", "jobs.tune", "ee" * 32, "2026-11-24T20:00:00Z"),
+]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: type(r).__name__)
+def test_records_round_trip_through_json(record: Any) -> None:
+    assert type(record).from_json(thaw(record_json(record)), "x.y") == record
+
+
+def test_read_records_types_every_kind() -> None:
+    resources = {
+        "datasets.train": record_json(RECORDS[0]),
+        "jobs.tune": record_json(RECORDS[1]),
+        "models.bot": record_json(RECORDS[2]),
+        "pending.jobs.tune": record_json(RECORDS[3]),
+    }
+    records = read_records(resources)
+    assert records.datasets["train"] == RECORDS[0]
+    assert records.jobs["tune"] == RECORDS[1]
+    assert records.models["bot"] == RECORDS[2]
+    assert records.pending["jobs.tune"] == RECORDS[3]
+
+
+@pytest.mark.parametrize(
+    ("address", "record", "message"),
+    [
+        ("datasets.x", {"file_id": "f"}, "filename is missing"),
+        ("datasets.x", {**thaw(record_json(RECORDS[0])), "bytes": "12"}, "bytes must be an integer"),
+        ("models.x", {"model_id": "m", "job_id": "j", "protect": "yes"}, "protect must be true or false"),
+        (
+            "pending.jobs.x",
+            {"kind": "model", "address": "a", "identity": "i", "created_at": "t"},
+            "kind must be",
+        ),
+        ("jobs.x", [], "not an object"),
+        ("things.x", {}, "unknown kind"),
+    ],
+)
+def test_malformed_records_raise_state_corrupt_naming_the_address(
+    address: str, record: Any, message: str
+) -> None:
+    with pytest.raises(StateCorruptError, match=message) as raised:
+        read_records({address: record})
+    assert address in raised.value.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["file_id", "filename", "content_hash", "raw_sha256", "bytes", "x"]),
+        st.none() | st.integers() | st.text(max_size=5) | st.lists(st.text(max_size=3)),
+    )
+)
+def test_record_reader_raises_only_state_corrupt(data: dict[str, Any]) -> None:
+    with contextlib.suppress(StateCorruptError):
+        read_records({"datasets.d": data, "jobs.j": data, "models.m": data})
+
+
+def test_upload_filename_is_parsed_back_only_for_this_project() -> None:
+    name = upload_filename(PROJECT, "train", HASH)
+    assert name == "ftops-acme--train--abababababab.jsonl"
+    assert parse_upload_filename(PROJECT, name, frozenset({"train"})) == "train"
+    assert parse_upload_filename("acme-two", name, frozenset({"train"})) is None
+    assert (
+        parse_upload_filename(PROJECT, "ftops-acme--train--abababababab.json", frozenset({"train"})) is None
+    )
+    assert (
+        parse_upload_filename(PROJECT, "ftops-acme--x--train--abababababab.jsonl", frozenset({"train"}))
+        is None
+    )
+
+
+def test_inputs_hash_covers_every_input_and_metadata_carries_the_tags() -> None:
+    hashes = {"train": HASH, "valid": "sha256:" + "cd" * 32}
+    base = job_inputs_hash(job("tune"), hashes)
+    variants = [
+        job("tune", model="gpt-4.1-mini-2025-04-14"),
+        job("tune", n_epochs=4),
+        job("tune", n_epochs="auto"),
+        job("tune", n_epochs=None),
+        job("tune", suffix="x"),
+        job("tune", validation="valid"),
+        job("tune", metadata={"team": "a"}),
+    ]
+    hashes_seen = {job_inputs_hash(v, hashes) for v in variants}
+    assert base not in hashes_seen and len(hashes_seen) == len(variants)
+    assert job_inputs_hash(job("tune"), {**hashes, "train": "sha256:" + "00" * 32}) != base
+    meta = job_metadata(PROJECT, job("tune", metadata={"team": "a"}), base)
+    assert set(meta) == RESERVED_METADATA_KEYS | {"team"}
+
+
+def test_bookkeeping_records_each_outcome() -> None:
+    world = World(desired()).converge()
+    res: dict[str, Any] = dict(world.resources)
+    old = read_records(res)
+    upload = UploadFile("datasets.train", "/p", "new.jsonl", HASH, "cd" * 32, 5)
+    res = bookkeeping.note_pending(res, "datasets.train", "file", "new.jsonl", "now")
+    assert "pending.datasets.train" in res
+    res = bookkeeping.after_upload(res, upload, "file-new")
+    ds = read_records(res).datasets["train"]
+    assert ds.file_id == "file-new" and ds.retired_file_ids == (old.datasets["train"].file_id,)
+    assert "pending.datasets.train" not in res
+    res = bookkeeping.after_step(res, DeleteFile("datasets.train", old.datasets["train"].file_id))
+    assert read_records(res).datasets["train"].retired_file_ids == ()
+
+    create = CreateJob("jobs.tune", "ff" * 32, {"model": "m"}, (), {"model": "m"})
+    res = bookkeeping.after_create_job(
+        res, create, job_id="ftjob-new", status="queued", training_file_id="file-new", validation_file_id=None
+    )
+    jr = read_records(res).jobs["tune"]
+    assert jr.job_id == "ftjob-new" and jr.previous_job_ids[0] == old.jobs["tune"].job_id
+    res = bookkeeping.after_step(res, CancelJob("jobs.tune", "ftjob-new"))
+    assert read_records(res).jobs["tune"].status == "cancelled"
+
+    res = bookkeeping.after_promote(
+        res, PromoteModel("models.bot", "jobs.tune", (), True), model_id="ft:new", job_id="ftjob-new"
+    )
+    mr = read_records(res).models["bot"]
+    assert mr.model_id == "ft:new" and mr.previous == (old.models["bot"].model_id,) and mr.protect
+    res = bookkeeping.after_step(res, DeleteModel("models.bot", old.models["bot"].model_id))
+    assert read_records(res).models["bot"].previous == ()
+
+
+def test_refresh_records_takes_job_progress_and_drops_vanished_older_objects() -> None:
+    world = World(desired())
+    world.upload("train")
+    job_id = world.train("tune", status="running")
+    ft = world.finish(job_id)
+    res = bookkeeping.refresh_records(world.resources, world.observed())
+    jr = read_records(res).jobs["tune"]
+    assert jr.status == "succeeded" and jr.fine_tuned_model == ft
+    res = {**res, "datasets.train": record_json(DatasetRecord("f", "n", HASH, "r", 1, ("gone",)))}
+    assert (
+        read_records(bookkeeping.refresh_records(res, world.observed())).datasets["train"].retired_file_ids
+        == ()
+    )
+    assert bookkeeping.clear_pending({"pending.jobs.x": {}, "jobs.x": {}}) == {"jobs.x": {}}
