@@ -190,6 +190,14 @@ def test_budget_as_a_mapping_and_defaults(tmp_path: Path) -> None:
     assert dict(project.datasets) == {} and dict(project.jobs) == {} and dict(project.models) == {}
 
 
+def test_unquoted_dates_stay_text_for_azure_api_versions(tmp_path: Path) -> None:
+    manifests = write_project(tmp_path / "p", {
+        "manifests/m.yaml": "project: p\nprovider:\n  type: azure\n  endpoint: https://x.openai.azure.com\n"
+                            "  api_version: 2024-10-21\n",
+    })
+    assert load_project(manifests).provider.api_version == "2024-10-21"
+
+
 def test_remote_backend_options_are_kept(tmp_path: Path) -> None:
     manifests = write_project(tmp_path / "p", {
         "manifests/m.yaml": "project: p\n"
