@@ -102,7 +102,8 @@ def test_valid_jobs_round_trip_to_the_typed_model(tmp_path: Path, job_name: str,
         job["metadata"] = metadata
     document = {"project": "p", "datasets": {"d": {"file": "../datasets/d.jsonl"}}, "jobs": {job_name: job}}
     manifests = write_project(tmp_path, {"datasets/d.jsonl": "{}\n"})
-    (manifests / "m.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    # escaped, so that characters YAML reads as line breaks (NEL, LS, PS) survive the trip
+    (manifests / "m.yaml").write_text(yaml.safe_dump(document, allow_unicode=False), encoding="utf-8")
 
     loaded = load_project(manifests).jobs[job_name]
 
