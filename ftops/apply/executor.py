@@ -102,6 +102,9 @@ def execute(
                     return Outcome(key, change.address, Status.PENDING, "waits for its job to finish")
         except FtopsError as error:
             return Outcome(key, change.address, Status.FAILED, str(error), error)
+        except OSError as error:  # e.g. a dataset file removed since the plan was made
+            failure = FtopsError(f"{change.address}: {error.strerror or error} ({error.filename or ''})")
+            return Outcome(key, change.address, Status.FAILED, str(failure), failure)
         return Outcome(key, change.address, Status.DONE)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="ftops-apply") as pool:

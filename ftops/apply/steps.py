@@ -57,6 +57,7 @@ class StepRunner:
     project: Project
     reporter: Reporter
     wait: WaitOptions | None  # None: do not wait for jobs
+    pause: Callable[[float], None] = time.sleep  # between create attempts; tests pass a no-op
 
     def run(self, step: Step) -> StepOutcome:
         if isinstance(step, UploadFile):
@@ -233,7 +234,7 @@ class StepRunner:
                 if attempt == CREATE_TRIES:
                     raise
                 self.reporter.line(f"{address}: {error}; not in the account, trying again")
-                time.sleep(min(2.0 * attempt, 10.0))
+                self.pause(min(2.0 * attempt, 10.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
 

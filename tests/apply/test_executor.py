@@ -1,0 +1,201 @@
+"""The executor on hand-made plans, against a real emulator through the real SDK.
+
+Plans are written by hand here (not by the planner) so that each test pins one
+executor rule: dependency order, parallel uploads, intents before creates, a failure
+skipping what depends on it, pending promotions, lost responses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ftops.apply import PlainReporter, StateJournal, Status, WaitOptions, execute
+from ftops.apply.steps import StepRunner
+from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
+from ftops.errors import OutcomeUnknownError
+from ftops.plan.model import Action, Change, CreateJob, DeleteModel, Plan, PlanBase, PromoteModel, UploadFile
+from ftops.plan.records import read_records
+from ftops.provider import Provider, open_provider
+from ftops.resources import BackendConfig, Check, Project, ProviderConfig, freeze
+from ftops.state import open_storage
+
+PROJECT = "unit"
+
+
+def examples(topic: str, count: int = 12) -> str:
+    lines = []
+    for i in range(count):
+        messages = [
+            {"role": "user", "content": f"Question {i} about {topic}?"},
+            {"role": "assistant", "content": f"Answer {i}: Ryan's cat Chunsik likes {topic}."},
+        ]
+        lines.append(json.dumps({"messages": messages}))
+    return "\n".join(lines) + "\n"
+
+
+class Harness:
+    def __init__(self, root: Path, emu: RunningEmulator) -> None:
+        self.root = root
+        self.emu = emu
+        self.project = Project(name=PROJECT, root=root, manifests_dir=root, manifest_files=())
+        self.provider: Provider = open_provider(ProviderConfig(type="openai", base_url=emu.base_url), root)
+        self.storage = open_storage(BackendConfig(path="state.json"), root)
+        self.journal = StateJournal(self.storage, None, PROJECT)
+        self.lines: list[str] = []
+
+    def reporter(self) -> PlainReporter:
+        harness = self
+
+        class Recording(PlainReporter):
+            def line(self, text: str) -> None:
+                harness.lines.append(text)
+
+        return Recording()
+
+    def dataset(self, name: str, topic: str) -> UploadFile:
+        path = self.root / f"{name}.jsonl"
+        path.write_text(examples(topic))
+        size = path.stat().st_size
+        return UploadFile(f"datasets.{name}", str(path), f"ftops-{PROJECT}--{name}--{'a' * 12}.jsonl",
+                          f"sha256:{name}", f"sha256:raw-{name}", size)
+
+    def execute(self, *changes: Change, wait: WaitOptions | None = None, parallelism: int = 4):  # type: ignore[no-untyped-def]
+        plan = Plan(PROJECT, PlanBase(None, None, "digest"), changes=tuple(changes))
+        return execute(plan, provider=self.provider, journal=self.journal, project=self.project,
+                       reporter=self.reporter(), wait=wait, parallelism=parallelism)
+
+    def state(self) -> dict[str, object]:
+        data: dict[str, object] = json.loads((self.root / "state.json").read_text())["resources"]
+        return data
+
+
+def create_job(name: str, training: str, inputs_hash: str = "h" * 64) -> CreateJob:
+    request = {
+        "model": "gpt-4o-mini-2024-07-18",
+        "training_file": {"dataset": training},
+        "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 1}}},
+        "suffix": name,
+        "metadata": {"ftops_project": PROJECT, "ftops_resource": f"jobs.{name}", "ftops_inputs": inputs_hash},
+    }
+    return CreateJob(f"jobs.{name}", inputs_hash, freeze(request))
+
+
+def change(step: object, *deps: str, action: Action = Action.CREATE) -> Change:
+    address = step.address  # type: ignore[attr-defined]
+    return Change(address, action, "test", steps=(step,), depends_on=deps)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def harness_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Harness]]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-unit-key-0123456789")
+    made: list[Harness] = []
+
+    def make(faults: str | None = None, speed: float = 2000.0) -> Harness:
+        root = tmp_path / f"h{len(made)}"
+        root.mkdir()
+        emu = start_background(EmulatorConfig(data_dir=root / "emu", speed=speed, faults=faults))
+        made.append(Harness(root, emu))
+        return made[-1]
+
+    yield make
+    for harness in made:
+        harness.provider.close()
+        harness.emu.stop()
+
+
+def test_uploads_run_in_parallel_and_a_job_waits_for_its_datasets(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory("[POST /v1/files] latency:0.3s")
+    uploads = [h.dataset(n, n) for n in ("one", "two", "three")]
+    job = create_job("j", "two")
+    result = h.execute(*(change(u) for u in uploads), change(job, "datasets.two"))
+    assert [o.status for o in result.outcomes] == [Status.DONE] * 4
+    spans = sorted((r.started_at, r.started_at + r.duration_s) for r in h.emu.requests()
+                   if r.method == "POST" and r.path == "/v1/files")
+    assert len(spans) == 3
+    assert spans[1][0] < spans[0][1]  # the second upload started before the first ended
+    records = read_records(h.journal.snapshot)
+    assert set(records.datasets) == {"one", "two", "three"}
+    assert records.pending == {}
+    created = h.provider.retrieve_job(records.jobs["j"].job_id)
+    assert created.training_file == records.datasets["two"].file_id
+    assert result.mutating_requests == 4
+
+
+def test_a_failed_change_skips_what_depends_on_it_and_leaves_its_intent(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory()
+    broken = h.dataset("broken", "x")
+    Path(broken.path).unlink()  # the file vanished after planning
+    fine = h.dataset("fine", "y")
+    result = h.execute(change(broken), change(fine), change(create_job("j", "broken"), "datasets.broken"),
+                       parallelism=1)
+    statuses = {o.address: o.status for o in result.outcomes}
+    assert statuses["datasets.broken"] is Status.FAILED
+    assert statuses["jobs.j"] is Status.SKIPPED
+    assert "datasets.broken" in result.failed[0].message
+    state = h.state()
+    assert "pending.datasets.broken" in state  # the intent written before the create stays
+    assert "datasets.broken" not in state
+
+
+def test_a_promotion_waits_or_stays_pending_and_its_prune_follows_it(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(speed=50.0)  # slow enough that the job is still running after the create
+    upload = h.dataset("train", "cats")
+    check = Check(({"role": "user", "content": "Question 3 about cats?"},), contains=("Ryan",))
+    promote = PromoteModel("models.m", "jobs.j", (check,), protect=False)
+    prune = DeleteModel("models.m", "ft:gpt-4o-mini-2024-07-18:org::old")
+    prune_change = Change("models.m", Action.DELETE, "prune", steps=(prune,), depends_on=("models.m",),
+                          deposed=prune.model_id)
+    first = h.execute(change(upload), change(create_job("j", "train"), "datasets.train"),
+                      change(promote, "jobs.j"), prune_change)
+    statuses = [o.status for o in first.outcomes]
+    assert statuses == [Status.DONE, Status.DONE, Status.PENDING, Status.SKIPPED]
+    assert "models.m" not in h.state()
+    assert not any(r.method == "DELETE" for r in h.emu.requests())
+
+    second = h.execute(change(promote), wait=WaitOptions(first_interval=0.05, max_interval=0.2))
+    assert [o.status for o in second.outcomes] == [Status.DONE], second.outcomes
+    record = read_records(h.journal.snapshot)
+    assert record.models["m"].model_id == record.jobs["j"].fine_tuned_model
+    assert record.jobs["j"].status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("faults", "jobs_created", "adopted"),
+    [("[POST /v1/fine_tuning/jobs] seq:drop-after", 1, True),
+     ("[POST /v1/fine_tuning/jobs] seq:500,500", 1, False),
+     ("[POST /v1/fine_tuning/jobs] seq:drop", 1, False)],
+    ids=["lost-answer-adopted", "two-500s-looked-then-created", "dropped-before-work"],
+)
+def test_a_create_with_an_unknown_outcome_looks_before_trying_again(
+    faults: str, jobs_created: int, adopted: bool, harness_factory: Callable[..., Harness]
+) -> None:
+    h = harness_factory(faults)
+    assert h.execute(change(h.dataset("train", "cats"))).failed == ()
+    runner = StepRunner(h.provider, h.journal, h.project, h.reporter(), None, pause=lambda _s: None)
+    runner.run(create_job("j", "train"))
+    jobs = h.provider.list_jobs(PROJECT)
+    assert len(jobs) == jobs_created
+    assert read_records(h.journal.snapshot).jobs["j"].job_id == jobs[0].id
+    assert any("adopting it" in line for line in h.lines) is adopted
+
+
+def test_a_create_never_found_fails_clearly_with_its_intent_kept(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory("[POST /v1/fine_tuning/jobs] seq:drop,drop,drop")
+    assert h.execute(change(h.dataset("train", "cats"))).failed == ()
+    runner = StepRunner(h.provider, h.journal, h.project, h.reporter(), None, pause=lambda _s: None)
+    with pytest.raises(OutcomeUnknownError):
+        runner.run(create_job("j", "train"))
+    assert h.provider.list_jobs(PROJECT) == ()
+    assert "pending.jobs.j" in h.state()
