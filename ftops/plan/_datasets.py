@@ -52,24 +52,10 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
     rec = ctx.records.datasets.get(name)
     forced = address in ctx.options.replaces
     found = ctx.files_by_name.get(filename, [])
-    after = frozen(
-        {
-            "filename": filename,
-            "content_hash": fp.content_hash,
-            "bytes": fp.size_bytes,
-            "examples": fp.examples,
-        }
-    )
+    after = frozen({"filename": filename, "content_hash": fp.content_hash, "bytes": fp.size_bytes})
     before = None
     if rec is not None:
-        before = frozen(
-            {
-                "file_id": rec.file_id,
-                "filename": rec.filename,
-                "content_hash": rec.content_hash,
-                "bytes": rec.bytes,
-            }
-        )
+        before = frozen({"filename": rec.filename, "content_hash": rec.content_hash, "bytes": rec.bytes})
         draft.kept_files.update(rec.retired_file_ids)
         for file_id in rec.retired_file_ids:
             draft.retire_files.append((address, file_id, "an earlier upload of this dataset"))
@@ -215,7 +201,7 @@ def _plan_file_retirements(ctx: Context, draft: Draft) -> None:
         change = Change(
             address,
             Action.DELETE,
-            f"delete {why}",
+            f"delete: {why}",
             frozen({"file_id": file_id}),
             None,
             (DeleteFile(address, file_id),),

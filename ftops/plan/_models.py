@@ -62,7 +62,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
     job_address = view.address
     old_current = rec.model_id if rec is not None else None
     old_previous = rec.previous if rec is not None else ()
-    before = frozen(rec.to_json()) if rec is not None else None
+    before = frozen({"model_id": rec.model_id, "protect": rec.protect}) if rec is not None else None
     if rec is not None and rec.model_id not in ctx.observed.models:
         draft.drift.append(Drift(address, f"model {rec.model_id} was deleted outside ftops"))
 
@@ -85,7 +85,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
     if rec is not None and target is not None and rec.model_id == target:
         if rec.protect != model.protect:
             new = ModelRecord(rec.model_id, rec.job_id, model.protect, rec.previous)
-            after = frozen(new.to_json())
+            after = frozen({"model_id": rec.model_id, "protect": model.protect})
             reason = f"protect: {str(rec.protect).lower()} → {str(model.protect).lower()}"
             draft.add(
                 Change(
@@ -107,7 +107,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
         reason = f"promote once {job_address} succeeds{checks}{keeps}"
     step = PromoteModel(address, job_address, model.checks, model.protect)
     depends = (view.change_key,) if view.change_key is not None else ()
-    after = frozen({"model_id": target or PENDING_MODEL, "job": job_address, "protect": model.protect})
+    after = frozen({"model_id": target or PENDING_MODEL, "protect": model.protect})
     action = Action.CREATE if rec is None else Action.UPDATE
     draft.add(Change(address, action, reason, before, after, (step,), depends))
     previous = old_previous

@@ -1,0 +1,66 @@
+"""The plan for machines: versioned JSON (``format_version``), one entry per change with
+``address``, ``action``, ``reason``, ``before``, ``after``, plus drift, warnings, costs, jobs
+in progress and the summary. Additions are backwards compatible; a removal bumps the version."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ftops.plan.model import Change, Plan
+from ftops.render.diff import ABSENT, field_changes
+from ftops.render.summary import summarize, summary_line
+from ftops.resources import thaw
+
+RENDER_FORMAT_VERSION: Final = 1
+
+
+def render_json(plan: Plan) -> dict[str, Any]:
+    counts = summarize(plan)
+    return {
+        "format_version": RENDER_FORMAT_VERSION,
+        "project": plan.project,
+        "refresh_only": plan.refresh_only,
+        "base": {
+            "state_lineage": plan.base.state_lineage,
+            "state_serial": plan.base.state_serial,
+            "inputs_digest": plan.base.inputs_digest,
+        },
+        "changes": [_change(c) for c in plan.changes],
+        "drift": [{"address": d.address, "message": d.message} for d in plan.drift],
+        "warnings": list(plan.warnings),
+        "costs": [
+            {"address": c.address, "model": c.model, "training_tokens": c.training_tokens, "usd": c.usd}
+            for c in plan.costs
+        ],
+        "estimated_usd": round(plan.estimated_usd, 6),
+        "in_progress": dict(plan.in_progress),
+        "summary": {
+            "add": counts.add,
+            "change": counts.change,
+            "destroy": counts.destroy,
+            "adopt": counts.adopt,
+            "has_changes": plan.has_changes,
+            "text": summary_line(plan),
+        },
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "deposed": change.deposed,
+        "action": change.action.value,
+        "reason": change.reason,
+        "before": thaw(change.before),
+        "after": thaw(change.after),
+        "fields": [
+            {
+                "path": f.path,
+                "before": None if f.before is ABSENT else thaw(f.before),
+                "after": None if f.after is ABSENT else thaw(f.after),
+            }
+            for f in (field_changes(change.before, change.after) if change.before and change.after else [])
+        ],
+        "depends_on": list(change.depends_on),
+        "steps": [type(s).__name__ for s in change.steps],
+    }

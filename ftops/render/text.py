@@ -1,0 +1,88 @@
+"""The plan for people: one line per change with Terraform's symbols, the reason, a field-level
+diff for updates and replacements, then jobs in progress, cost, drift, warnings and the summary."""
+
+from __future__ import annotations
+
+from ftops.plan.model import Action, Change, Plan
+from ftops.render.diff import field_changes, show
+from ftops.render.summary import summary_line
+
+_COLORS = {
+    Action.CREATE: "32",  # green
+    Action.UPDATE: "33",  # yellow
+    Action.DELETE: "31",  # red
+    Action.REPLACE: "35",  # magenta
+    Action.ADOPT: "36",  # cyan
+    Action.NOOP: "0",
+}
+_DIFFED = (Action.UPDATE, Action.REPLACE)
+
+
+class _Paint:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color and code != "0" else text
+
+    def bold(self, text: str) -> str:
+        return self("1", text)
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    paint = _Paint(color)
+    lines: list[str] = []
+    shown = [c for c in plan.changes if c.action is not Action.NOOP]
+    if shown:
+        lines.append("ftops will perform the following actions:")
+        lines.append("")
+        width = max(len(c.key) for c in shown)
+        for change in shown:
+            lines.extend(_change_lines(change, width, paint))
+        lines.append("")
+    if plan.in_progress:
+        lines.append(paint.bold("Jobs in progress:"))
+        width = max(len(a) for a in plan.in_progress)
+        lines.extend(f"  {address.ljust(width)}  {status}" for address, status in plan.in_progress.items())
+        lines.append("")
+    if plan.costs:
+        lines.extend(_cost_lines(plan))
+        lines.append("")
+    if plan.drift:
+        lines.append(paint.bold("Changes outside ftops (drift):"))
+        lines.extend(f"  {d.address}: {d.message}" for d in plan.drift)
+        lines.append("")
+    if plan.warnings:
+        lines.append(paint.bold("Warnings:"))
+        lines.extend(f"  {paint('33', '!')} {w}" for w in plan.warnings)
+        lines.append("")
+    lines.append(paint.bold(summary_line(plan)))
+    return "\n".join(lines) + "\n"
+
+
+def _change_lines(change: Change, width: int, paint: _Paint) -> list[str]:
+    code = _COLORS[change.action]
+    symbol = paint(code, change.action.symbol.rjust(3))
+    lines = [f"  {symbol} {change.key.ljust(width)}  {change.reason}"]
+    if change.action in _DIFFED and change.before is not None and change.after is not None:
+        for field in field_changes(change.before, change.after):
+            lines.append(
+                f"          {paint('33', '~')} {field.path}: {show(field.before)} → {show(field.after)}"
+            )
+    return lines
+
+
+def _cost_lines(plan: Plan) -> list[str]:
+    lines = ["Estimated training cost of the jobs this plan starts:"]
+    width = max(len(c.address) for c in plan.costs)
+    model_width = max(len(c.model) for c in plan.costs)
+    for cost in plan.costs:
+        usd = f"${cost.usd:,.2f}" if cost.usd is not None else "unknown (no price for this model)"
+        lines.append(
+            f"  {cost.address.ljust(width)}  {cost.model.ljust(model_width)}  "
+            f"{cost.training_tokens:>12,} tokens  {usd}"
+        )
+    tokens = sum(c.training_tokens for c in plan.costs)
+    unknown = " (some prices unknown)" if any(c.usd is None for c in plan.costs) else ""
+    lines.append(f"  Total: {tokens:,} training tokens, ${plan.estimated_usd:,.2f}{unknown}")
+    return lines
