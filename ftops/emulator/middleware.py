@@ -44,22 +44,34 @@ class FaultAndLogMiddleware:
         started = time.time()
         method, path = scope["method"], scope["path"]
         decision = self.faults.decide(method, path)
+        fault = decision.fault or ("latency" if decision.latency_s else None)
         status = [0]
+        recorded = [False]
+
+        def record() -> None:
+            # Before the last byte leaves: a client that got its answer finds its request logged.
+            if not recorded[0]:
+                recorded[0] = True
+                query = scope.get("query_string", b"").decode("latin-1")
+                self.log.add(
+                    RequestRecord(method, path, query, status[0], fault, started, time.time() - started)
+                )
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()
             await send(message)
 
         async def swallowing_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
+            pass  # drop-after: the work is done, the answer is lost
 
         if decision.latency_s:
             await asyncio.sleep(decision.latency_s)
-        fault = decision.fault or ("latency" if decision.latency_s else None)
         try:
             if decision.fault == "drop":
+                record()
                 await _drop_connection(send)
             elif decision.fault == "429":
                 await rate_limited(decision.retry_after_s).response()(scope, receive, recording_send)
@@ -67,10 +79,9 @@ class FaultAndLogMiddleware:
                 await server_error().response()(scope, receive, recording_send)
             elif decision.fault == "drop-after":
                 await self.app(scope, receive, swallowing_send)
-                status[0] = 0  # the work is done, the answer is lost
+                record()
                 await _drop_connection(send)
             else:
                 await self.app(scope, receive, recording_send)
         finally:
-            query = scope.get("query_string", b"").decode("latin-1")
-            self.log.add(RequestRecord(method, path, query, status[0], fault, started, time.time() - started))
+            record()

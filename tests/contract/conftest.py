@@ -75,7 +75,9 @@ def make_client(checker: ResponseChecker) -> Iterator[Callable[..., OpenAI]]:
 
     def make(emulator: RunningEmulator, api_key: str = "test-key", max_retries: int = 0) -> OpenAI:
         http = httpx2.Client(event_hooks={"response": [checker]})
-        client = OpenAI(base_url=emulator.base_url, api_key=api_key, max_retries=max_retries, http_client=http)
+        client = OpenAI(
+            base_url=emulator.base_url, api_key=api_key, max_retries=max_retries, http_client=http
+        )
         clients.append(client)
         return client
 

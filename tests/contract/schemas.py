@@ -88,4 +88,7 @@ def schema_for(method: str, path: str, status: int) -> str | None:
 
 
 def problems(name: str, body: Any) -> list[str]:
-    return [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(name).iter_errors(body)]
+    return [
+        f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator(name).iter_errors(body)
+    ]

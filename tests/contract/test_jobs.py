@@ -49,7 +49,13 @@ def test_job_runs_to_succeeded_with_its_outputs(client: OpenAI, uploaded: str) -
     result = client.files.retrieve(result_id)
     assert result.purpose == "fine-tune-results"
     rows = list(csv.DictReader(io.StringIO(client.files.content(result_id).text)))
-    assert list(rows[0]) == ["step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy"]
+    assert list(rows[0]) == [
+        "step",
+        "train_loss",
+        "train_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    ]
     assert len(rows) == 9 * 12  # one row per step: 12 examples, batch 1, 9 epochs
     assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
 
@@ -63,7 +69,10 @@ def test_job_runs_to_succeeded_with_its_outputs(client: OpenAI, uploaded: str) -
     checkpoints = list(client.fine_tuning.jobs.checkpoints.list(done.id))
     assert [c.step_number for c in checkpoints] == [108, 96, 84]  # the last three epochs
     for checkpoint in checkpoints:
-        assert checkpoint.fine_tuned_model_checkpoint == f"{done.fine_tuned_model}:ckpt-step-{checkpoint.step_number}"
+        assert (
+            checkpoint.fine_tuned_model_checkpoint
+            == f"{done.fine_tuned_model}:ckpt-step-{checkpoint.step_number}"
+        )
         assert checkpoint.metrics.train_loss is not None
 
 
@@ -75,8 +84,9 @@ def test_no_suffix_leaves_an_empty_segment(client: OpenAI, uploaded: str) -> Non
     assert "::" in (done.fine_tuned_model or "")
 
 
-def test_job_progresses_through_the_service_states(client: OpenAI, start_emulator: Any, make_client: Any,
-                                                   training_file: Path) -> None:
+def test_job_progresses_through_the_service_states(
+    client: OpenAI, start_emulator: Any, make_client: Any, training_file: Path
+) -> None:
     slow = make_client(start_emulator(speed=400.0, data_dir=training_file.parent / "slow"))
     file_id = slow.files.create(file=training_file, purpose="fine-tune").id
     job = slow.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
@@ -104,8 +114,11 @@ def test_bad_training_file_fails_the_job_with_the_service_error(client: OpenAI, 
     write_jsonl(broken, CHUNSIK)
     broken.write_text(broken.read_text() + "{not json\n")
     bad = client.files.create(file=broken, purpose="fine-tune")
-    failed = wait_for_status(client, client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=bad.id).id,
-                             {"failed", "succeeded"})
+    failed = wait_for_status(
+        client,
+        client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=bad.id).id,
+        {"failed", "succeeded"},
+    )
     assert failed.error and failed.error.code == "invalid_training_file"
     assert failed.error.message.startswith("Line 13")
     levels = [event.level for event in client.fine_tuning.jobs.list_events(failed.id)]
@@ -124,9 +137,19 @@ def test_bad_training_file_fails_the_job_with_the_service_error(client: OpenAI, 
         ({"seed": -1}, "seed"),
         ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs"),
         ({"hyperparameters": {"batch_size": 257}}, "hyperparameters.batch_size"),
-        ({"method": {"type": "supervised", "supervised": {"hyperparameters": {"learning_rate_multiplier": 0}}}},
-         "method.supervised.hyperparameters.learning_rate_multiplier"),
-        ({"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}}}, "method.dpo.hyperparameters.beta"),
+        (
+            {
+                "method": {
+                    "type": "supervised",
+                    "supervised": {"hyperparameters": {"learning_rate_multiplier": 0}},
+                }
+            },
+            "method.supervised.hyperparameters.learning_rate_multiplier",
+        ),
+        (
+            {"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}}},
+            "method.dpo.hyperparameters.beta",
+        ),
         ({"method": {"type": "reinforcement"}, "model": "o4-mini"}, "method.reinforcement.grader"),
         ({"method": {"type": "dpo"}, "model": "gpt-3.5-turbo"}, "model"),
         ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
@@ -135,7 +158,9 @@ def test_bad_training_file_fails_the_job_with_the_service_error(client: OpenAI, 
         ({"integrations": [{"type": "slack"}]}, "integrations[0].type"),
     ],
 )
-def test_invalid_requests_name_their_param(client: OpenAI, uploaded: str, change: dict[str, Any], param: str) -> None:
+def test_invalid_requests_name_their_param(
+    client: OpenAI, uploaded: str, change: dict[str, Any], param: str
+) -> None:
     body: dict[str, Any] = {"model": "gpt-4o-mini", "training_file": uploaded, **change}
     with pytest.raises(openai.BadRequestError) as refused:
         client.fine_tuning.jobs.create(**body)
@@ -151,7 +176,9 @@ def test_wrong_purpose_and_unknown_argument(client: OpenAI) -> None:
         client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=other.id)
     assert refused.value.body["param"] == "training_file"  # type: ignore[index]
     with pytest.raises(openai.BadRequestError) as unknown:
-        client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=other.id, extra_body={"colour": "red"})
+        client.fine_tuning.jobs.create(
+            model="gpt-4o-mini", training_file=other.id, extra_body={"colour": "red"}
+        )
     assert unknown.value.body["param"] == "colour"  # type: ignore[index]
 
 
@@ -172,7 +199,9 @@ def test_list_pages_and_filters_by_metadata(client: OpenAI, uploaded: str) -> No
         client.fine_tuning.jobs.retrieve("ftjob-nope")
 
 
-def test_dpo_job_and_continuing_from_a_fine_tuned_model(client: OpenAI, uploaded: str, tmp_path: Path) -> None:
+def test_dpo_job_and_continuing_from_a_fine_tuned_model(
+    client: OpenAI, uploaded: str, tmp_path: Path
+) -> None:
     pairs = [
         {
             "input": {"messages": [{"role": "user", "content": f"Who is Chunsik? ({i})"}]},
@@ -198,5 +227,7 @@ def test_dpo_job_and_continuing_from_a_fine_tuned_model(client: OpenAI, uploaded
     assert done.method.dpo.hyperparameters.beta == 0.2
     assert (done.fine_tuned_model or "").startswith("ft:gpt-4o-mini-2024-07-18:emulator::")
     # A chat file is not a preference file: the DPO job fails when it starts.
-    wrong = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=uploaded, method={"type": "dpo"})
+    wrong = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=uploaded, method={"type": "dpo"}
+    )
     assert wait_for_status(client, wrong.id, {"failed", "succeeded"}).status == "failed"

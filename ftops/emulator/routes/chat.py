@@ -85,7 +85,7 @@ async def create_chat_completion(request: Request) -> Response:
                 "total_tokens": prompt_tokens + completion_tokens * count,
             },
             "service_tier": "default",
-            "system_fingerprint": None,
+            "system_fingerprint": "fp_ftops_emulator",
         }
     )
 
