@@ -131,3 +131,19 @@ def test_valid_snapshots_round_trip(resources: dict[str, Any], serial: int, proj
     again = StateSnapshot.from_text(snapshot.to_text(), "x")
     assert again == snapshot
     assert again.content_equal(snapshot)
+
+
+def test_content_equal_tells_true_one_and_one_point_zero_apart() -> None:
+    base = new_snapshot(None).with_resources({"jobs.j": {"n": 1, "list": [1]}})
+    assert base.content_equal(base.with_resources({"jobs.j": {"n": 1, "list": [1]}}))
+    for other in ({"n": True, "list": [1]}, {"n": 1.0, "list": [1]}, {"n": 1, "list": [True]}):
+        assert not base.content_equal(base.with_resources({"jobs.j": other}))
+
+
+def test_the_document_has_one_line_per_resource_in_address_order() -> None:
+    snapshot = new_snapshot("p").with_resources({"jobs.b": {"x": [1, {"é": None}]}, "datasets.a": {"n": 1.5}})
+    lines = snapshot.to_text().splitlines()
+    assert '    "datasets.a": {"n": 1.5},' in lines
+    assert '    "jobs.b": {"x": [1, {"é": null}]}' in lines
+    assert lines.index('    "datasets.a": {"n": 1.5},') < lines.index('    "jobs.b": {"x": [1, {"é": null}]}')
+    assert snapshot.to_text().endswith("}\n")
