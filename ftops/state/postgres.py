@@ -80,6 +80,7 @@ class PostgresStorage(BaseStorage):
         self.name = name
         self._conn: psycopg.Connection[Any] | None = None
         self._held: dict[str, psycopg.Connection[Any]] = {}  # lock id -> session holding it
+        self._tables_ready = False  # created (if missing) once per storage, on first connect
         digest = hashlib.sha256(f"ftops:{schema}:{name}".encode()).digest()
         self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
 
@@ -115,7 +116,9 @@ class PostgresStorage(BaseStorage):
                 f"cannot connect to PostgreSQL for {self.describe()}: {redact(str(error)).strip()}",
                 hint=f"Set {CONN_ENV} or the PG* variables (PGHOST, PGUSER, PGPASSWORD, PGDATABASE).",
             ) from error
-        self._create_tables(conn)
+        if not self._tables_ready:
+            self._create_tables(conn)
+            self._tables_ready = True
         return conn
 
     @property
