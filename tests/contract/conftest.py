@@ -12,6 +12,7 @@ import pytest
 from openai import OpenAI
 
 from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
+
 from .data import CHUNSIK, write_jsonl
 from .schemas import problems, schema_for
 

@@ -1,10 +1,11 @@
 """Validate the emulator's HTTP responses against the schemas copied from OpenAI's spec.
 
-The copy (``tests/fixtures/openapi/schemas.json``) is OpenAPI 3.0; two of its
-known gaps are handled here: ``nullable: true`` becomes JSON Schema's
-``anyOf [..., null]`` (and boolean ``exclusiveMinimum`` a numeric one), ``FineTuningJob.status`` is an open string because
-the service also answers ``pausing`` and ``paused``, and an empty file list
-has null ``first_id``/``last_id`` (as the spec allows for checkpoint lists).
+The copy (``tests/fixtures/openapi/schemas.json``) is OpenAPI 3.0, translated
+here to JSON Schema: ``nullable: true`` becomes ``anyOf [..., null]`` and a
+boolean ``exclusiveMinimum`` a numeric one. Known gaps of the spec handled
+here: ``FineTuningJob.status`` is an open string (the service also answers
+``pausing`` and ``paused``), and an empty file list has null
+``first_id``/``last_id`` (as the spec allows for checkpoint lists).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _components() -> dict[str, Any]:
     return {"schemas": _json_schema(schemas)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(name: str) -> Draft202012Validator:
     # "#/components/schemas/X" refs resolve against this document's root.
     return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": _components()})

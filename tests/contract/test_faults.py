@@ -66,9 +66,7 @@ def test_drop_closes_the_connection_before_the_work(
 def test_drop_after_does_the_work_and_loses_the_answer(
     start_emulator: Any, make_client: Any, tmp_path: Path, training_file: Path
 ) -> None:
-    emulator, client = _faulty(
-        start_emulator, make_client, tmp_path, "[POST /v1/fine_tuning/jobs] seq:drop-after"
-    )
+    _, client = _faulty(start_emulator, make_client, tmp_path, "[POST /v1/fine_tuning/jobs] seq:drop-after")
     file_id = client.files.create(file=training_file, purpose="fine-tune").id
     with pytest.raises(openai.APIConnectionError):
         client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id, metadata={"try": "1"})
@@ -80,7 +78,7 @@ def test_a_retrying_client_creates_twice_after_a_lost_answer(
     start_emulator: Any, make_client: Any, tmp_path: Path, training_file: Path
 ) -> None:
     # Why ftops tags its jobs: the SDK's own retry after a lost response makes a duplicate.
-    emulator, client = _faulty(
+    _, client = _faulty(
         start_emulator, make_client, tmp_path, "[POST /v1/fine_tuning/jobs] seq:drop-after", retries=1
     )
     file_id = client.files.create(file=training_file, purpose="fine-tune").id
@@ -114,7 +112,7 @@ def test_faults_can_be_changed_while_running(emulator: RunningEmulator, client: 
 def test_faulted_requests_take_the_time_they_say(
     start_emulator: Any, make_client: Any, tmp_path: Path
 ) -> None:
-    emulator, client = _faulty(start_emulator, make_client, tmp_path, "latency:0.1s:1.0")
+    _, client = _faulty(start_emulator, make_client, tmp_path, "latency:0.1s:1.0")
     started = time.monotonic()
     client.models.list()
     assert time.monotonic() - started >= 0.1
