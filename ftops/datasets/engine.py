@@ -9,7 +9,6 @@ does not grow with the length of the lines or of the file beyond that.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from array import array
 from collections.abc import Callable
@@ -21,7 +20,8 @@ from typing import Any, Final
 
 from ftops.datasets.canonical import canonical_json
 from ftops.datasets.collect import Collector
-from ftops.datasets.formats import CHECKERS, Shape
+from ftops.datasets.formats import CHECKERS, Shape, type_name
+from ftops.datasets.hashing import Hashes
 from ftops.errors import DatasetError
 
 CHUNK_BYTES: Final = 4 * 1024 * 1024
@@ -80,6 +80,7 @@ class Scanner:
         token_limit: int | None = None,
         model: str | None = None,
         workers: int | None = None,
+        background_hashing: bool = True,
     ) -> None:
         self.path = path
         self.checker: Callable[[dict[str, Any]], tuple[Shape, list[Any]]] | None = (
@@ -92,7 +93,7 @@ class Scanner:
         self.model = model
         self.workers = workers
         self.result = ScanResult()
-        self._content = hashlib.sha256()
+        self._hashes = Hashes("raw", "content", background=background_hashing)
         self._first_seen: dict[int, int] = {}
         self._batch = _Batch()
         self._counter: Any = None
@@ -101,7 +102,6 @@ class Scanner:
     # --- the pass ------------------------------------------------------------------------------------
 
     def run(self) -> ScanResult:
-        raw = hashlib.sha256()
         try:
             handle = self.path.open("rb")
         except OSError as error:
@@ -112,17 +112,18 @@ class Scanner:
             self._counter = BatchCounter(self.encoding, workers=self.workers)
         try:
             with handle:
-                self._read(handle, raw)
+                self._read(handle)
             if self._counter is not None:
                 self._flush_batch(final=True)
         finally:
             if self._counter is not None:
                 self._counter.close()
-        self.result.raw_sha256 = "sha256:" + raw.hexdigest()
-        self.result.content_hash = "sha256:" + self._content.hexdigest()
+            digests = self._hashes.hexdigests()
+        self.result.raw_sha256 = digests["raw"]
+        self.result.content_hash = digests["content"]
         return self.result
 
-    def _read(self, handle: Any, raw: Any) -> None:
+    def _read(self, handle: Any) -> None:
         carry = b""
         line_number = 1
         first = True
@@ -131,7 +132,7 @@ class Scanner:
             chunk = handle.read(CHUNK_BYTES)
             if not chunk:
                 break
-            raw.update(chunk)
+            self._hashes.update("raw", chunk)
             size += len(chunk)
             if first:
                 first = False
@@ -166,7 +167,7 @@ class Scanner:
             canonical.append(self._line(line, line_number))
             line_number += 1
         canonical.append("")
-        self._content.update("\n".join(canonical).encode("utf-8", "surrogatepass"))
+        self._hashes.update("content", "\n".join(canonical).encode("utf-8", "surrogatepass"))
         return line_number
 
     def _decode_lines(self, block: bytes, line_number: int) -> list[str]:
@@ -241,8 +242,9 @@ class Scanner:
             self.out.error(number, "", f"not valid JSON: {error}", "dataset.invalid-json")
             return None
         if not isinstance(value, dict):
-            kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
-            self.out.error(number, "", f"a line must be a JSON object, not {kind}", "dataset.not-object")
+            self.out.error(
+                number, "", f"a line must be a JSON object, not {type_name(value)}", "dataset.not-object"
+            )
             return None
         return value
 

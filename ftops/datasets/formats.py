@@ -64,7 +64,7 @@ class _Check:
         self.issues.append((path, message, code, "warning"))
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -76,6 +76,10 @@ def _type_name(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
+
+
+def _a(role: str) -> str:
+    return f"an {role}" if role[0] in "aeio" else f"a {role}"  # "a user": the u sounds like "you"
 
 
 def _unknown_keys(check: _Check, obj: dict[str, Any], allowed: frozenset[str], path: str, what: str) -> None:
@@ -98,20 +102,20 @@ _UNSUPPORTED_PARTS: Final = {"input_audio": "audio", "file": "file"}
 def _content(check: _Check, content: Any, path: str, role: str, out: list[str]) -> bool:
     """Check a message's content; collect its texts into ``out``. True when it holds something."""
     if isinstance(content, str):
-        if not content.strip():
-            check.error(path, f"empty content in a {role} message", "dataset.empty-content")
+        if _blank(content):
+            check.error(path, f"empty content in {_a(role)} message", "dataset.empty-content")
             return False
         out.append(content)
         return True
     if not isinstance(content, list):
         check.error(
             path,
-            f"content must be a string or an array of parts, not {_type_name(content)}",
+            f"content must be a string or an array of parts, not {type_name(content)}",
             "dataset.wrong-type",
         )
         return False
     if not content:
-        check.error(path, f"empty content in a {role} message (an empty array)", "dataset.empty-content")
+        check.error(path, f"empty content in {_a(role)} message (an empty array)", "dataset.empty-content")
         return False
     found = False
     for index, part in enumerate(content):
@@ -122,19 +126,17 @@ def _content(check: _Check, content: Any, path: str, role: str, out: list[str]) 
 
 def _part(check: _Check, part: Any, path: str, role: str, out: list[str]) -> bool:
     if not isinstance(part, dict):
-        check.error(path, f"a content part must be an object, not {_type_name(part)}", "dataset.wrong-type")
+        check.error(path, f"a content part must be an object, not {type_name(part)}", "dataset.wrong-type")
         return False
     kind = part.get("type")
     if kind == "text":
         _unknown_keys(check, part, _TEXT_PART_KEYS, path, "a text part")
         text = part.get("text")
         if not isinstance(text, str):
-            check.error(
-                f"{path}.text", f"text must be a string, not {_type_name(text)}", "dataset.wrong-type"
-            )
+            check.error(f"{path}.text", f"text must be a string, not {type_name(text)}", "dataset.wrong-type")
             return False
-        if not text.strip():
-            check.error(f"{path}.text", f"empty text in a {role} message", "dataset.empty-content")
+        if _blank(text):
+            check.error(f"{path}.text", f"empty text in {_a(role)} message", "dataset.empty-content")
             return False
         out.append(text)
         return True
@@ -142,7 +144,7 @@ def _part(check: _Check, part: Any, path: str, role: str, out: list[str]) -> boo
         if role != "user":
             check.error(
                 path,
-                f"images are allowed only in user messages, not in a {role} message",
+                f"images are allowed only in user messages, not in {_a(role)} message",
                 "dataset.unsupported",
             )
             return False
@@ -151,13 +153,13 @@ def _part(check: _Check, part: Any, path: str, role: str, out: list[str]) -> boo
         if role != "assistant":
             check.error(
                 path,
-                f"refusal parts belong in assistant messages, not in a {role} message",
+                f"refusal parts belong in assistant messages, not in {_a(role)} message",
                 "dataset.wrong-type",
             )
             return False
         _unknown_keys(check, part, _REFUSAL_PART_KEYS, path, "a refusal part")
         refusal = part.get("refusal")
-        if not isinstance(refusal, str) or not refusal.strip():
+        if not isinstance(refusal, str) or _blank(refusal):
             check.error(f"{path}.refusal", "refusal must be a non-empty string", "dataset.wrong-type")
             return False
         out.append(refusal)
@@ -181,7 +183,7 @@ def _image(check: _Check, part: dict[str, Any], path: str) -> bool:
     if not isinstance(image, dict):
         check.error(
             f"{path}.image_url",
-            f"image_url must be an object with a url, not {_type_name(image)}",
+            f"image_url must be an object with a url, not {type_name(image)}",
             "dataset.wrong-type",
         )
         return False
@@ -217,7 +219,7 @@ _CALL_FUNCTION_KEYS: Final = frozenset({"name", "arguments"})
 def _function_definition(check: _Check, fn: Any, path: str, allowed: frozenset[str]) -> None:
     if not isinstance(fn, dict):
         check.error(
-            path, f"a function definition must be an object, not {_type_name(fn)}", "dataset.wrong-type"
+            path, f"a function definition must be an object, not {type_name(fn)}", "dataset.wrong-type"
         )
         return
     _unknown_keys(check, fn, allowed, path, "a function definition")
@@ -239,12 +241,12 @@ def _function_definition(check: _Check, fn: Any, path: str, allowed: frozenset[s
 
 def _tools(check: _Check, tools: Any, path: str) -> None:
     if not isinstance(tools, list):
-        check.error(path, f"tools must be an array, not {_type_name(tools)}", "dataset.wrong-type")
+        check.error(path, f"tools must be an array, not {type_name(tools)}", "dataset.wrong-type")
         return
     for index, tool in enumerate(tools):
         where = f"{path}[{index}]"
         if not isinstance(tool, dict):
-            check.error(where, f"a tool must be an object, not {_type_name(tool)}", "dataset.wrong-type")
+            check.error(where, f"a tool must be an object, not {type_name(tool)}", "dataset.wrong-type")
             continue
         _unknown_keys(check, tool, _TOOL_KEYS, where, "a tool")
         if tool.get("type") != "function":
@@ -267,7 +269,7 @@ def _call_function(check: _Check, fn: Any, path: str, out: list[str]) -> None:
     if not isinstance(fn, dict):
         check.error(
             path,
-            f"function must be an object with name and arguments, not {_type_name(fn)}",
+            f"function must be an object with name and arguments, not {type_name(fn)}",
             "dataset.wrong-type",
         )
         return
@@ -280,7 +282,7 @@ def _call_function(check: _Check, fn: Any, path: str, out: list[str]) -> None:
     if not isinstance(arguments, str):
         check.error(
             f"{path}.arguments",
-            f"arguments must be a string of JSON, not {_type_name(arguments)}",
+            f"arguments must be a string of JSON, not {type_name(arguments)}",
             "dataset.wrong-type",
         )
         return
@@ -298,7 +300,7 @@ def _tool_calls(check: _Check, calls: Any, path: str, out: list[str], ids: set[s
     for index, call in enumerate(calls):
         where = f"{path}[{index}]"
         if not isinstance(call, dict):
-            check.error(where, f"a tool call must be an object, not {_type_name(call)}", "dataset.wrong-type")
+            check.error(where, f"a tool call must be an object, not {type_name(call)}", "dataset.wrong-type")
             continue
         _unknown_keys(check, call, _CALL_KEYS, where, "a tool call")
         call_id = call.get("id")
@@ -330,7 +332,7 @@ def _message(
 ) -> str | None:
     """Check one message and collect its texts; returns its role when it is a known one."""
     if not isinstance(msg, dict):
-        check.error(path, f"a message must be an object, not {_type_name(msg)}", "dataset.wrong-type")
+        check.error(path, f"a message must be an object, not {type_name(msg)}", "dataset.wrong-type")
         return None
     role = msg.get("role")
     if not isinstance(role, str) or role not in roles:
@@ -358,7 +360,7 @@ def _message(
                     "dataset.unknown-key",
                 )
             else:
-                _unknown_keys(check, {key: None}, allowed, path, f"a {role} message")
+                _unknown_keys(check, {key: None}, allowed, path, f"{_a(role)} message")
     name = msg.get("name")
     if name is not None:
         if not isinstance(name, str) or not name:
@@ -374,7 +376,7 @@ def _message(
     elif role == "user":
         shape.has_user = True
     if "content" not in msg:
-        check.error(path, f"missing key 'content' in a {role} message", "dataset.missing-key")
+        check.error(path, f"missing key 'content' in {_a(role)} message", "dataset.missing-key")
     elif role == "function" and msg["content"] is None:
         pass
     else:
@@ -433,21 +435,50 @@ def _assistant(check: _Check, msg: dict[str, Any], path: str, call_ids: set[str]
         _content(check, content, f"{path}.content", "assistant", out)
 
 
-def _messages(check: _Check, messages: Any, path: str, roles: frozenset[str]) -> list[tuple[str, bool]]:
-    """Check a message list; returns (role, trained) for each message with a known role."""
+def _blank(text: str) -> bool:
+    # isspace() stops at the first visible character, where strip() would copy the whole text
+    return not text or text.isspace()
+
+
+def _messages(check: _Check, messages: Any, path: str, roles: frozenset[str]) -> tuple[int, int]:
+    """Check a message list; returns (assistant messages, trained assistant messages)."""
     if not isinstance(messages, list):
-        check.error(path, f"messages must be an array, not {_type_name(messages)}", "dataset.wrong-type")
-        return []
+        check.error(path, f"messages must be an array, not {type_name(messages)}", "dataset.wrong-type")
+        return 0, 0
     if not messages:
         check.error(path, "messages is empty", "dataset.empty-content")
-        return []
-    seen: list[tuple[str, bool]] = []
+        return 0, 0
+    shape = check.shape
+    assistants = trained = 0
     call_ids: set[str] = set()
     for index, msg in enumerate(messages):
+        # Fast path for the common message, {"role": ..., "content": "some text"}: the same
+        # rules as _message, without its generality. Anything else takes the full check.
+        if type(msg) is dict and len(msg) == 2:
+            role = msg.get("role")
+            content = msg.get("content")
+            if type(content) is str and type(role) is str and role in roles and not _blank(content):
+                if role == "assistant":
+                    shape.trained.append(content)
+                    assistants += 1
+                    trained += 1
+                elif role == "user":
+                    shape.has_user = True
+                    shape.prompt.append(content)
+                elif role == "system" or role == "developer":
+                    shape.has_system = True
+                    shape.prompt.append(content)
+                else:
+                    role = None  # tool and function messages need more keys: full check
+                if role is not None:
+                    shape.messages += 1
+                    shape.overhead += TOKENS_PER_MESSAGE
+                    continue
         role = _message(check, msg, f"{path}[{index}]", roles, call_ids)
-        if role is not None:
-            seen.append((role, role == "assistant" and msg.get("weight", 1) != 0))
-    return seen
+        if role == "assistant":
+            assistants += 1
+            trained += msg.get("weight", 1) != 0
+    return assistants, trained
 
 
 # --- the three formats -------------------------------------------------------------------------------
@@ -483,9 +514,9 @@ def check_chat(obj: dict[str, Any]) -> tuple[Shape, list[Issue]]:
     if "functions" in obj:
         _functions(check, obj["functions"], "functions")
     if _require_messages(check, obj, ""):
-        seen = _messages(check, obj["messages"], "messages", _CHAT_ROLES)
-        if seen and not any(trained for _, trained in seen):
-            has_assistant = any(role == "assistant" for role, _ in seen)
+        assistants, trained = _messages(check, obj["messages"], "messages", _CHAT_ROLES)
+        if check.shape.messages and not trained:
+            has_assistant = assistants > 0
             check.error(
                 "messages",
                 "nothing to train on: every assistant message has weight 0"
@@ -504,7 +535,7 @@ def check_preference(obj: dict[str, Any]) -> tuple[Shape, list[Issue]]:
         check.error("", "missing key 'input'", "dataset.missing-key")
     elif not isinstance(inp, dict):
         check.error(
-            "input", f"input must be an object with messages, not {_type_name(inp)}", "dataset.wrong-type"
+            "input", f"input must be an object with messages, not {type_name(inp)}", "dataset.wrong-type"
         )
     else:
         _unknown_keys(check, inp, _PREFERENCE_INPUT_KEYS, "input", "input")
@@ -549,11 +580,11 @@ def check_reinforcement(obj: dict[str, Any]) -> tuple[Shape, list[Issue]]:
     # Only messages and tools are reserved; every other key is data for the graders.
     _common_options(check, obj, "")
     if _require_messages(check, obj, ""):
-        seen = _messages(check, obj["messages"], "messages", _REINFORCEMENT_ROLES)
+        _messages(check, obj["messages"], "messages", _REINFORCEMENT_ROLES)
         check.shape.prompt.extend(check.shape.trained)
         check.shape.trained.clear()
         messages = obj["messages"]
-        if seen and isinstance(messages, list) and isinstance(messages[-1], dict):
+        if check.shape.messages and isinstance(messages, list) and isinstance(messages[-1], dict):
             last = messages[-1].get("role")
             if last not in ("user", "developer"):
                 check.error(

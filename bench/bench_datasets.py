@@ -1,0 +1,152 @@
+"""Benchmark of the dataset engine, side by side in one run on one synthetic chat file.
+
+    .venv/bin/python -m bench.bench_datasets            # 200 MB (the issue's figure)
+    .venv/bin/python -m bench.bench_datasets --size 20  # a quicker look
+
+Measures, on the same file:
+  1. validation + hashing without tokens (check_dataset(tokens=False)), MB/s;
+  2. validation + hashing + token counts + statistics (check_dataset(model=...)), MB/s;
+  3. the tokenizer alone encoding every text of the file, one call per text (what the
+     cookbook's counting costs in the tokenizer), on one thread, with the texts already
+     in memory: the floor that item 2 is compared with;
+  4. a cookbook-style pass: json.loads each line, loop over messages, encode every value;
+and the peak resident memory of the process (ru_maxrss), which must not grow with the
+file: the file is streamed, never read whole (except by the cookbook pass, as the
+cookbook does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SAMPLE_TEXT = (
+    "the model answers questions about the kakao friends characters and their stories with short "
+    "clear sentences fine tuning data needs consistent tone format and examples of edge cases "
+    "Chunsik is a cat who wears a sweet potato hat and lives with Ryan 춘식이는 고구마를 좋아해요 "
+    'numbers like 42 3.14 2026 and punctuation, such as: commas; quotes "here" and (parentheses)!'
+)
+WORDS = tuple(SAMPLE_TEXT.split(" "))
+
+
+def _text(rng: random.Random, low: int, high: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
+
+
+def generate(path: Path, size_mb: float, seed: int = 7) -> int:
+    """Chat examples of realistic shape: a system prompt, 1-3 user/assistant turns."""
+    rng = random.Random(seed)
+    target = int(size_mb * 1_000_000)
+    written = lines = 0
+    with path.open("w", encoding="utf-8") as out:
+        while written < target:
+            messages = [{"role": "system", "content": _text(rng, 10, 60)}]
+            for _ in range(rng.choice((1, 1, 1, 2, 3))):
+                messages.append({"role": "user", "content": _text(rng, 10, 150)})
+                messages.append({"role": "assistant", "content": _text(rng, 20, 300)})
+            line = json.dumps({"messages": messages}, ensure_ascii=False) + "\n"
+            out.write(line)
+            written += len(line.encode("utf-8"))
+            lines += 1
+    return lines
+
+
+def texts_of(path: Path) -> list[str]:
+    texts: list[str] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            for message in json.loads(line)["messages"]:
+                texts.append(message["content"])
+    return texts
+
+
+def cookbook_pass(path: Path, encoding: object) -> int:
+    """The cookbook's counting: whole file in memory, json.loads, encode every value of every message."""
+    encode = encoding.encode  # type: ignore[attr-defined]
+    with path.open(encoding="utf-8") as handle:
+        dataset = [json.loads(line) for line in handle]
+    total = 0
+    for example in dataset:
+        tokens = 3
+        for message in example["messages"]:
+            tokens += 3
+            for key, value in message.items():
+                tokens += len(encode(value))
+                if key == "name":
+                    tokens += 1
+        total += tokens
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=float, default=200.0, help="file size in MB (default 200)")
+    parser.add_argument("--model", default="gpt-4o-mini-2024-07-18")
+    parser.add_argument("--file", type=Path, help="use this file instead of generating one")
+    args = parser.parse_args()
+
+    from ftops.datasets import check_dataset
+    from ftops.datasets.encodings import get_encoding
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.file or Path(tmp) / "bench.jsonl"
+        if args.file is None:
+            started = time.perf_counter()
+            lines = generate(path, args.size)
+            print(f"generated {lines:,} examples in {time.perf_counter() - started:.1f} s")
+        size_mb = path.stat().st_size / 1_000_000
+        print(
+            f"file: {size_mb:,.1f} MB, {size_mb * 1000 / max(1, sum(1 for _ in path.open('rb'))):.2f} KB/line"
+        )
+        encoding = get_encoding("o200k_base")
+
+        started = time.perf_counter()
+        plain = check_dataset(path, "chat", tokens=False)
+        t_plain = time.perf_counter() - started
+        rss_plain = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        started = time.perf_counter()
+        full = check_dataset(path, "chat", model=args.model)
+        t_full = time.perf_counter() - started
+        rss_full = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        assert plain.content_hash == full.content_hash and full.stats is not None
+
+        texts = texts_of(path)
+        text_mb = sum(len(t.encode("utf-8")) for t in texts) / 1_000_000
+        encode = encoding.encode_ordinary
+        started = time.perf_counter()
+        token_sum = sum(len(encode(text)) for text in texts)
+        t_tok = time.perf_counter() - started
+        del texts
+
+        started = time.perf_counter()
+        cookbook_total = cookbook_pass(path, encoding)
+        t_cook = time.perf_counter() - started
+        rss_cook = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    ours_total = round(full.stats.total_tokens.mean * full.stats.examples)
+    print(f"validation + hashing, no tokens : {t_plain:7.2f} s  {size_mb / t_plain:7.1f} MB/s  (one core)")
+    print(f"with tokens and statistics      : {t_full:7.2f} s  {size_mb / t_full:7.1f} MB/s")
+    print(f"tokenizer alone, {text_mb:,.0f} MB of text : {t_tok:7.2f} s  (one thread, {token_sum:,} tokens)")
+    print(f"cookbook-style pass             : {t_cook:7.2f} s  {size_mb / t_cook:7.1f} MB/s")
+    print(f"ratio with tokens / tokenizer alone : {t_full / t_tok:5.2f}x  (goal <= 1.5x)")
+    print(f"speed-up over the cookbook pass     : {t_cook / t_full:5.2f}x  (goal >= 5x)")
+    agree = ours_total == cookbook_total
+    print(f"token totals agree with the cookbook: {agree} ({ours_total:,} vs {cookbook_total:,})")
+    print(
+        f"peak RSS after no-token pass {rss_plain:,.0f} MB, after token pass {rss_full:,.0f} MB, "
+        f"after cookbook pass {rss_cook:,.0f} MB"
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
