@@ -137,8 +137,7 @@ def execute(
                 outcome = future.result()
                 outcomes[outcome.key] = outcome
                 if outcome.status is Status.FAILED:
-                    reporter.line(f"{outcome.address}: failed: {outcome.message}")
-                    stopping = True
+                    stopping = True  # the caller reports the failure itself
     for key, change in graph.changes.items():
         if key not in outcomes:
             why = "not started: an earlier change failed" if stopping else "not started: a dependency cycle"

@@ -77,14 +77,14 @@ def _echo(text: str, err: bool = False) -> None:
 
 
 def _show_plan(plan: Plan, fmt: str = "text") -> None:
-    from ftops import render
+    from ftops.render import render_json, render_markdown, render_text
 
     if fmt == "json":
-        _echo(json.dumps(render.render_json(plan), indent=2, ensure_ascii=False))
+        _echo(json.dumps(render_json(plan), indent=2, ensure_ascii=False))
     elif fmt == "markdown":
-        _echo(render.render_markdown(plan))
+        _echo(render_markdown(plan))
     else:
-        _echo(render.render_text(plan, color=_interactive()))
+        _echo(render_text(plan, color=_interactive()))
 
 
 def _approver(auto_approve: bool, question: str) -> Any:

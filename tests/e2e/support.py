@@ -31,7 +31,7 @@ def chat_examples(topic: str, count: int = 12) -> list[dict[str, Any]]:
         {
             "messages": [
                 {"role": "system", "content": "Kakao Friends Assistant Bot."},
-                {"role": "user", "content": f"Tell me fact {i} about {topic}."},
+                {"role": "user", "content": f"Tell me fact {i} about {topic}." if i else "Who is Chunsik?"},
                 {"role": "assistant", "content": f"Fact {i} about {topic}: Chunsik is Ryan's cat ({i})."},
             ]
         }

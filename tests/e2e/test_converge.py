@@ -92,7 +92,8 @@ def test_a_lost_state_is_adopted_with_zero_creates(project: Project, run: Run) -
     assert plan.code == 0, plan.text
     actions = {c["address"]: c["action"] for c in json.loads(plan.out)["changes"]}
     assert all(actions[a] == "adopt" for a in ids), actions
-    assert "create" not in actions.values()
+    # Model names are re-pointed (their checks run again); nothing is created in the account.
+    assert {a for a, action in actions.items() if action == "create"} <= {"models.alpha", "models.beta"}
     converge(run)
     creates = [m for m in project.mutating() if m in ("POST /v1/files", "POST /v1/fine_tuning/jobs")]
     assert creates == []

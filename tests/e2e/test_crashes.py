@@ -9,6 +9,7 @@ slowed a little by the emulator, so the kill lands before the next one is handle
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -30,6 +31,9 @@ def assert_converged(project: Project, run: Run) -> None:
         result = run("apply", "--auto-approve", "--wait")
         if result.code == 0:
             break
+        stale = re.search(r"the holder is gone.*ftops force-unlock (\S+)", result.err, re.DOTALL)
+        if stale:  # a killed run leaves its lock; the error says how to release it
+            assert run("force-unlock", stale.group(1)).code == 0
     assert result.code == 0, result.text
     files = project.our_files()
     names = sorted(f.filename.split("--")[1] for f in files)
