@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ftops.plan.model import Change, Plan
+from ftops.plan.model import Action, Change, Plan
 from ftops.render.diff import ABSENT, field_changes
 from ftops.render.summary import summarize, summary_line
 from ftops.resources import thaw
@@ -45,6 +45,10 @@ def render_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _diffed(change: Change) -> bool:
+    return change.action in (Action.UPDATE, Action.REPLACE) and bool(change.before) and bool(change.after)
+
+
 def _change(change: Change) -> dict[str, Any]:
     return {
         "address": change.address,
@@ -59,7 +63,7 @@ def _change(change: Change) -> dict[str, Any]:
                 "before": None if f.before is ABSENT else thaw(f.before),
                 "after": None if f.after is ABSENT else thaw(f.after),
             }
-            for f in (field_changes(change.before, change.after) if change.before and change.after else [])
+            for f in (field_changes(change.before, change.after) if _diffed(change) else [])
         ],
         "depends_on": list(change.depends_on),
         "steps": [type(s).__name__ for s in change.steps],
