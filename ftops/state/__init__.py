@@ -6,6 +6,7 @@
 """
 
 from ftops.state.factory import BACKEND_TYPES, open_storage
+from ftops.state.initialize import InitResult, init_backend
 from ftops.state.lock import LockInfo, locked
 from ftops.state.snapshot import FORMAT_VERSION, STATE_ADDRESS_KINDS, StateSnapshot, new_snapshot
 from ftops.state.storage import BaseStorage, StateStorage
@@ -16,11 +17,13 @@ __all__ = [
     "FORMAT_VERSION",
     "STATE_ADDRESS_KINDS",
     "BaseStorage",
+    "InitResult",
     "LockInfo",
     "Reachability",
     "StateSnapshot",
     "StateStorage",
     "check_reachable",
+    "init_backend",
     "locked",
     "migrate_state",
     "new_snapshot",
