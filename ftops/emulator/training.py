@@ -139,7 +139,7 @@ def check_training_file(
             return FileProblem("invalid_training_file", f"{where} is empty; every line must be an example.")
         try:
             example = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             return FileProblem("invalid_training_file", f"{where} is not valid JSON ({error}).")
         problem = _example_error(example, method, legacy_completion, where)
         if problem:
@@ -159,7 +159,7 @@ def conversations(path: Path) -> Iterator[tuple[str, str]]:
     for _, raw in _lines(path):
         try:
             example = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue
         if not isinstance(example, dict):
             continue
