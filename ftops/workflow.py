@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ftops.apply.status import JobStatus as JobStatusRow
     from ftops.plan.desired import Desired
     from ftops.plan.model import Plan
-    from ftops.plan.observed import ObservedJob
+    from ftops.plan.observed import Observed, ObservedJob
     from ftops.plan.options import PlanOptions
     from ftops.provider import Provider
     from ftops.resources import Project
@@ -112,6 +112,7 @@ class PlanRun:
     plan: Plan
     desired: Desired
     state: StateSnapshot | None
+    observed: Observed
     requests: int  # API requests the refresh made
 
 
@@ -122,7 +123,8 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
     state = current.read_state()
     observed = refresh(current.provider, current.project.name)
     plan = make_plan(desired, state, observed, options)
-    return PlanRun(plan=plan, desired=desired, state=state, requests=observed.request_count)
+    return PlanRun(plan=plan, desired=desired, state=state, observed=observed,
+                   requests=observed.request_count)
 
 
 def plan(settings: Settings, options: PlanOptions) -> PlanRun:
@@ -163,6 +165,7 @@ def apply(
     once it is proven fresh."""
     from ftops.apply import execute
     from ftops.apply.journal import StateJournal
+    from ftops.apply.steps import sync_job_records
 
     if parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
@@ -179,9 +182,14 @@ def apply(
             run = _make_plan(current, desired, options)
             the_plan, state = run.plan, run.state
             hooks.show(the_plan)
-            if not the_plan.has_changes:
+            if the_plan.has_changes and not hooks.approve(the_plan):
                 return ApplyRun(the_plan, None, approved=False)
-            if not hooks.approve(the_plan):
+            if state is not None:
+                # The refreshed job statuses are stored, so status/output read a current state.
+                sync_job_records(StateJournal(current.storage, state, desired.project.name),
+                                 run.observed.jobs)
+                state = current.read_state()
+            if not the_plan.has_changes:
                 return ApplyRun(the_plan, None, approved=False)
         journal = StateJournal(current.storage, state, desired.project.name)
         reporter = hooks.reporter()

@@ -234,7 +234,7 @@ class StepRunner:
                 if attempt == CREATE_TRIES:
                     raise
                 self.reporter.line(f"{address}: {error}; not in the account, trying again")
-                self.pause(min(2.0 * attempt, 10.0))
+                self.pause(self.provider.retry.backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -311,3 +311,24 @@ def refreshed(record: JobRecord, job: ObservedJob) -> JobRecord:
         record, status=job.status, fine_tuned_model=job.fine_tuned_model, error=_error_text(job),
         finished_at=job.finished_at, trained_tokens=job.trained_tokens,
     )
+
+
+def sync_job_records(journal: StateJournal, jobs: Mapping[str, ObservedJob]) -> int:
+    """Bring the state's job records up to date with a refresh (status, model, tokens), as
+    Terraform stores a refreshed state; one write, none when nothing changed. Returns how
+    many records changed."""
+    changed = 0
+
+    def change(resources: dict[str, Any]) -> None:
+        nonlocal changed
+        for name, record in read_records(resources).jobs.items():
+            job = jobs.get(record.job_id)
+            if job is None:
+                continue
+            updated = refreshed(record, job)
+            if updated != record:
+                resources[f"jobs.{name}"] = _frozen(updated.to_json())
+                changed += 1
+
+    journal.edit(change)
+    return changed

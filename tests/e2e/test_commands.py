@@ -1,0 +1,164 @@
+"""The other commands through the CLI: status, wait, output, chat, import, state, plan flags."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from .support import Project, Result, chat_examples, spawn
+
+Run = Callable[..., Result]
+
+
+def converge(run: Run) -> None:
+    result = run("apply", "--auto-approve", "--wait")
+    assert result.code == 0, result.text
+
+
+def test_output_status_and_chat(project: Project, run: Run) -> None:
+    assert "Nothing in the state yet" in run("status").out
+    converge(run)
+    state = project.state()["resources"]
+    alpha = state["models.alpha"]["model_id"]
+
+    everything = run("output", "--json")
+    assert json.loads(everything.out) == {"alpha": alpha, "beta": state["models.beta"]["model_id"]}
+    assert run("output", "alpha").out.strip() == alpha
+    missing = run("output", "gamma")
+    assert missing.code == 1 and "models.gamma" in missing.err
+
+    status = run("status", "--json")
+    jobs = json.loads(status.out)["jobs"]
+    assert [(j["address"], j["status"]) for j in jobs] == [("jobs.a", "succeeded"), ("jobs.b", "succeeded")]
+    assert all(j["trained_tokens"] for j in jobs)
+    plain = run("status")
+    assert "jobs.a" in plain.out and f"models.alpha -> {alpha}" in plain.out
+
+    reply = run("chat", "alpha", "Who is Chunsik?")
+    assert reply.code == 0 and "Ryan" in reply.out
+    by_id = run("chat", alpha, "Who is Chunsik?")
+    assert by_id.code == 0 and "Ryan" in by_id.out
+    unknown = run("chat", "ft:gpt-4o-mini-2024-07-18:nobody::none", "hi")
+    assert unknown.code == 1 and unknown.err.startswith("Error: chat with")
+    assert "Traceback" not in unknown.err
+
+
+def test_chat_with_a_name_not_promoted_yet_says_so(project: Project, run: Run) -> None:
+    result = run("chat", "alpha", "hello")
+    assert result.code == 1
+    assert "models.alpha points at no model yet" in result.err
+
+
+def test_wait_finishes_what_apply_left_running(project: Project, run: Run) -> None:
+    assert run("apply", "--auto-approve").code == 0
+    waited = run("wait")
+    assert waited.code == 0, waited.text
+    records = project.state()["resources"]
+    assert records["jobs.a"]["status"] == records["jobs.b"]["status"] == "succeeded"
+    assert run("wait", "jobs.nope").code == 1
+
+
+def test_state_list_show_mv_rm(project: Project, run: Run) -> None:
+    converge(run)
+    listed = run("state", "list").out.split()
+    assert "jobs.a" in listed and "models.alpha" in listed
+    shown = json.loads(run("state", "show", "jobs.a").out)
+    assert shown["job_id"].startswith("ftjob-")
+    assert run("state", "show", "jobs.zzz").code == 1
+
+    wrong_kind = run("state", "mv", "jobs.a", "models.a")
+    assert wrong_kind.code == 1 and "keeps its kind" in wrong_kind.err
+    assert run("state", "mv", "jobs.a", "jobs.renamed").code == 0
+    assert "jobs.renamed" in run("state", "list").out.split()
+    assert run("state", "mv", "jobs.renamed", "jobs.a").code == 0
+
+    serial = project.state()["serial"]
+    assert run("state", "rm", "jobs.a").code == 0
+    assert "jobs.a" not in project.state()["resources"]
+    assert project.state()["serial"] == serial + 1
+    # Forgotten, not deleted: the next plan adopts it again by its tags.
+    plan = json.loads(run("plan", "--json").out)
+    actions = {c["address"]: c["action"] for c in plan["changes"]}
+    assert actions["jobs.a"] == "adopt"
+
+
+def test_import_records_existing_objects(project: Project, run: Run) -> None:
+    converge(run)
+    before = project.state()["resources"]
+    for address in ("datasets.train", "jobs.a", "models.alpha"):
+        assert run("state", "rm", address).code == 0
+    file_id = before["datasets.train"]["file_id"]
+    job_id = before["jobs.a"]["job_id"]
+    model_id = before["models.alpha"]["model_id"]
+    assert run("import", "datasets.train", "file-does-not-exist").code == 1
+    assert run("import", "datasets.valid", before["datasets.valid"]["file_id"]).code == 1  # already there
+    for address, object_id in (("datasets.train", file_id), ("jobs.a", job_id), ("models.alpha", model_id)):
+        result = run("import", address, object_id)
+        assert result.code == 0, result.text
+    after = project.state()["resources"]
+    assert after["datasets.train"]["content_hash"] == before["datasets.train"]["content_hash"]
+    assert after["jobs.a"]["inputs_hash"] == before["jobs.a"]["inputs_hash"]
+    assert after["models.alpha"]["model_id"] == model_id
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_plan_formats_targets_and_replace(project: Project, run: Run) -> None:
+    markdown = run("plan", "--format", "markdown")
+    assert markdown.code == 0 and "|" in markdown.out
+    assert run("plan", "--format", "yaml").code == 1
+    targeted = json.loads(run("plan", "--json", "--target", "jobs.b").out)
+    addresses = {c["address"] for c in targeted["changes"] if c["action"] != "no-op"}
+    assert addresses == {"datasets.extra", "jobs.b"}
+    assert run("plan", "--target", "jobs.nope").code == 1
+
+    converge(run)
+    job_b = project.state()["resources"]["jobs.b"]["job_id"]
+    project.emulator.clear_requests()
+    replaced = run("apply", "--auto-approve", "--wait", "--replace", "jobs.b")
+    assert replaced.code == 0, replaced.text
+    creates = [m for m in project.mutating() if m == "POST /v1/fine_tuning/jobs"]
+    assert creates == ["POST /v1/fine_tuning/jobs"]
+    assert project.state()["resources"]["jobs.b"]["job_id"] != job_b
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_refresh_only_reports_drift_and_changes_nothing(project: Project, run: Run) -> None:
+    converge(run)
+    alpha = project.state()["resources"]["models.alpha"]["model_id"]
+    project.account().models.delete(alpha)  # deleted outside ftops
+    project.emulator.clear_requests()
+    drift = run("plan", "--refresh-only", "--detailed-exitcode")
+    assert drift.code == 2, drift.text
+    assert alpha in drift.out
+    assert project.mutating() == []
+
+
+def test_a_second_apply_waits_for_the_lock_with_lock_timeout(project: Project, run: Run) -> None:
+    both = [spawn(project, "apply", "--auto-approve", "--wait", "--lock-timeout", "90s") for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in both]
+    assert [p.returncode for p in both] == [0, 0], outputs
+    # Whichever ran second found the work done: one of them made no change.
+    assert any("No changes" in out for out, _err in outputs), outputs
+    assert len(project.our_jobs()) == 2 and len(project.our_files()) == 3
+
+
+def test_a_dataset_error_stops_before_any_request(project: Project, run: Run) -> None:
+    project.write_dataset("extra", [*chat_examples("x"), {"messages": "not a list"}])
+    (project.root / "datasets" / "extra.jsonl").write_text(
+        (project.root / "datasets" / "extra.jsonl").read_text() + "{broken json\n"
+    )
+    result = run("apply", "--auto-approve")
+    assert result.code == 1
+    assert "extra.jsonl:13" in result.err  # file and line
+    assert project.emulator.requests() == []
+    assert not project.state_path.exists()
+
+
+def test_missing_key_names_the_variable(project: Project, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    result = run("plan")
+    assert result.code == 1
+    assert "OPENAI_API_KEY is not set" in result.err
+    assert project.emulator.requests() == []
