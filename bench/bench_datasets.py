@@ -39,17 +39,26 @@ def _text(rng: random.Random, low: int, high: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
 
 
-def generate(path: Path, size_mb: float, seed: int = 7) -> int:
-    """Chat examples of realistic shape: a system prompt, 1-3 user/assistant turns."""
+SHAPES = {
+    # (system words, user words, assistant words): a conversational assistant with long answers,
+    # and short messages as in classification or extraction data
+    "long": ((10, 60), (10, 150), (20, 300)),
+    "short": ((5, 15), (3, 25), (1, 8)),
+}
+
+
+def generate(path: Path, size_mb: float, shape: str = "long", seed: int = 7) -> int:
+    """Chat examples: a system prompt, 1-3 user/assistant turns, message lengths by ``shape``."""
+    system, user, assistant = SHAPES[shape]
     rng = random.Random(seed)
     target = int(size_mb * 1_000_000)
     written = lines = 0
     with path.open("w", encoding="utf-8") as out:
         while written < target:
-            messages = [{"role": "system", "content": _text(rng, 10, 60)}]
+            messages = [{"role": "system", "content": _text(rng, *system)}]
             for _ in range(rng.choice((1, 1, 1, 2, 3))):
-                messages.append({"role": "user", "content": _text(rng, 10, 150)})
-                messages.append({"role": "assistant", "content": _text(rng, 20, 300)})
+                messages.append({"role": "user", "content": _text(rng, *user)})
+                messages.append({"role": "assistant", "content": _text(rng, *assistant)})
             line = json.dumps({"messages": messages}, ensure_ascii=False) + "\n"
             out.write(line)
             written += len(line.encode("utf-8"))
@@ -89,6 +98,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size", type=float, default=200.0, help="file size in MB (default 200)")
+    parser.add_argument(
+        "--shape", choices=sorted(SHAPES), default="long", help="message lengths (default long)"
+    )
     parser.add_argument("--model", default="gpt-4o-mini-2024-07-18")
     parser.add_argument("--file", type=Path, help="use this file instead of generating one")
     args = parser.parse_args()
@@ -100,7 +112,7 @@ def main() -> None:
         path = args.file or Path(tmp) / "bench.jsonl"
         if args.file is None:
             started = time.perf_counter()
-            lines = generate(path, args.size)
+            lines = generate(path, args.size, args.shape)
             print(f"generated {lines:,} examples in {time.perf_counter() - started:.1f} s")
         size_mb = path.stat().st_size / 1_000_000
         print(

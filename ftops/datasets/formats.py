@@ -448,32 +448,9 @@ def _messages(check: _Check, messages: Any, path: str, roles: frozenset[str]) ->
     if not messages:
         check.error(path, "messages is empty", "dataset.empty-content")
         return 0, 0
-    shape = check.shape
     assistants = trained = 0
     call_ids: set[str] = set()
     for index, msg in enumerate(messages):
-        # Fast path for the common message, {"role": ..., "content": "some text"}: the same
-        # rules as _message, without its generality. Anything else takes the full check.
-        if type(msg) is dict and len(msg) == 2:
-            role = msg.get("role")
-            content = msg.get("content")
-            if type(content) is str and type(role) is str and role in roles and not _blank(content):
-                if role == "assistant":
-                    shape.trained.append(content)
-                    assistants += 1
-                    trained += 1
-                elif role == "user":
-                    shape.has_user = True
-                    shape.prompt.append(content)
-                elif role == "system" or role == "developer":
-                    shape.has_system = True
-                    shape.prompt.append(content)
-                else:
-                    role = None  # tool and function messages need more keys: full check
-                if role is not None:
-                    shape.messages += 1
-                    shape.overhead += TOKENS_PER_MESSAGE
-                    continue
         role = _message(check, msg, f"{path}[{index}]", roles, call_ids)
         if role == "assistant":
             assistants += 1
