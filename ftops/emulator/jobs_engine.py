@@ -1,4 +1,4 @@
-"""Fine-tuning jobs in the store: creation, catching up with the clock, and their API shape.
+"""Fine-tuning jobs in the store: catching up with the clock, and their API shape.
 
 ``sync_active`` is called before any read that can see a job, its events,
 checkpoints, result file or model: it writes whatever the job's timeline says
@@ -9,162 +9,17 @@ always consistent with the clock without any background thread.
 from __future__ import annotations
 
 import json
-import math
-import os
-import shutil
 import sqlite3
 from typing import Any
 
-from ftops.emulator import catalog, lifecycle, training
-from ftops.emulator.apierrors import invalid, not_found
-from ftops.emulator.ids import new_id, random_token
-from ftops.emulator.job_requests import JobRequest
-from ftops.emulator.lifecycle import Failure, JobPlan
+from ftops.emulator import lifecycle
+from ftops.emulator.apierrors import not_found
+from ftops.emulator.ids import new_id
+from ftops.emulator.lifecycle import JobPlan
 from ftops.emulator.runtime import Runtime
 
 _AUTO_SHOWN = {"n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto"}
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
-
-
-def _file_row(conn: sqlite3.Connection, file_id: str, param: str) -> sqlite3.Row:
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM files WHERE id = ? AND deleted = 0", (file_id,)
-    ).fetchone()
-    if row is None:
-        raise invalid(
-            f"invalid {param}: {file_id}. The file does not exist.", param=param, code="invalid_file"
-        )
-    if row["purpose"] != "fine-tune":
-        raise invalid(
-            f"File {file_id} has purpose '{row['purpose']}'; {param} needs purpose 'fine-tune'.",
-            param=param,
-            code="invalid_file_purpose",
-        )
-    return row
-
-
-def _resolve_model(conn: sqlite3.Connection, request: JobRequest) -> tuple[str, catalog.BaseModel]:
-    """(the model the job reports, the base model it trains on) or 400 naming ``model``."""
-    base = catalog.base_model(request.model)
-    if base is None and request.model.startswith("ft:"):
-        owned = conn.execute(
-            "SELECT id FROM models WHERE id = ? AND deleted = 0", (request.model,)
-        ).fetchone()
-        base = catalog.base_model(request.model.split(":")[1]) if owned else None
-        if base is not None:
-            if request.method_type not in base.methods:
-                base = None
-            else:
-                return request.model, base
-    if base is None or not base.methods:
-        raise invalid(
-            f"Model {request.model} is not available for fine-tuning or does not exist.",
-            param="model",
-            code="model_not_available",
-        )
-    if request.method_type not in base.methods:
-        raise invalid(
-            f"Model {request.model} does not support the '{request.method_type}' method.",
-            param="model",
-            code="invalid_method_for_model",
-        )
-    return base.trains_as, base
-
-
-def _auto(given: dict[str, Any], examples: int, method: str) -> dict[str, Any]:
-    """Concrete values for 'auto' (or omitted) hyperparameters, in the spirit of the service's rules."""
-    resolved = dict(given)
-    if resolved.get("n_epochs", "auto") == "auto":
-        epochs = 3
-        if examples * epochs < 100:
-            epochs = min(25, math.ceil(100 / max(examples, 1)))
-        elif examples * epochs > 25_000:
-            epochs = max(1, 25_000 // examples)
-        resolved["n_epochs"] = epochs
-    if resolved.get("batch_size", "auto") == "auto":
-        resolved["batch_size"] = max(1, min(256, round(examples * 0.002)))
-    if resolved.get("learning_rate_multiplier", "auto") == "auto":
-        resolved["learning_rate_multiplier"] = 2.0 if resolved["batch_size"] < 8 else 1.0
-    if method == "dpo" and resolved.get("beta", "auto") == "auto":
-        resolved["beta"] = 0.1
-    if method == "reinforcement":
-        for name, value in (("compute_multiplier", 1.0), ("eval_interval", 1), ("eval_samples", 1)):
-            if resolved.get(name, "auto") == "auto":
-                resolved[name] = value
-        resolved.setdefault("reasoning_effort", "medium")
-    return resolved
-
-
-def create_job(rt: Runtime, request: JobRequest) -> dict[str, Any]:
-    now = rt.clock()
-    with rt.store.transaction() as conn:
-        model, base = _resolve_model(conn, request)
-        training_row = _file_row(conn, request.training_file, "training_file")
-        if request.validation_file:
-            _file_row(conn, request.validation_file, "validation_file")
-        legacy = base.id in ("babbage-002", "davinci-002")
-        checked = training.check_training_file(
-            rt.store.blob_path(training_row["id"]), request.method_type, base.encoding, legacy
-        )
-        failure = None
-        if isinstance(checked, training.FileProblem):
-            failure = Failure(checked.code, checked.message, "training_file")
-        elif request.validation_file:
-            valid = training.check_training_file(
-                rt.store.blob_path(request.validation_file), request.method_type, base.encoding, legacy
-            )
-            if isinstance(valid, training.FileProblem):
-                failure = Failure(valid.code, "Validation file: " + valid.message, "validation_file")
-        examples = checked.examples if isinstance(checked, training.TrainingSummary) else 0
-        tokens = checked.tokens if isinstance(checked, training.TrainingSummary) else 0
-        job_id = new_id("ftjob-")
-        seed = request.seed if request.seed is not None else int.from_bytes(job_id.encode()[-4:]) % 2**31
-        resolved = _auto(request.hyperparameter_values(), examples, request.method_type)
-        base_segment = model.split(":")[1] if model.startswith("ft:") else model
-        plan = lifecycle.make_plan(
-            fine_tuned_model=f"ft:{base_segment}:{rt.org_slug}:{request.suffix or ''}:{random_token(8)}",
-            examples=examples,
-            tokens_per_epoch=tokens,
-            n_epochs=int(resolved["n_epochs"]),
-            batch_size=int(resolved["batch_size"]),
-            learning_rate_multiplier=float(resolved["learning_rate_multiplier"]),
-            has_validation=request.validation_file is not None,
-            seed=seed,
-            failure=failure,
-        )
-        body = {
-            "model": model,
-            "training_file": request.training_file,
-            "validation_file": request.validation_file,
-            "method": request.method_type,
-            "given": request.hyperparameter_values(),
-            "resolved": resolved,
-            "grader": json.loads(request.grader) if request.grader else None,
-            "suffix": request.suffix,
-            "seed": seed,
-            "integrations": json.loads(request.integrations) if request.integrations else None,
-            "metadata": dict(request.metadata) if request.metadata is not None else None,
-        }
-        conn.execute(
-            "INSERT INTO jobs (id, body, plan, created_at, speed, state) VALUES (?, ?, ?, ?, ?, 'active')",
-            (job_id, json.dumps(body), json.dumps(plan.to_json()), now, rt.speed),
-        )
-        conn.executemany(
-            "INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)",
-            [(job_id, key, value) for key, value in request.metadata or ()],
-        )
-        add_event(conn, job_id, int(now), f"Created fine-tuning job: {job_id}")
-        _keep_training_copy(rt, training_row["id"], job_id)
-        sync_job(conn, rt, job_row(conn, job_id), now)
-        return job_object(job_row(conn, job_id), now, rt.organization)
-
-
-def _keep_training_copy(rt: Runtime, file_id: str, job_id: str) -> None:
-    source, target = rt.store.blob_path(file_id), rt.store.training_copy_path(job_id)
-    try:
-        os.link(source, target)  # free on one filesystem
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def add_event(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ftops.emulator import job_creation
 from ftops.emulator import jobs_engine as engine
 from ftops.emulator.apierrors import invalid
 from ftops.emulator.http import api_key, json_object, query_int, runtime
@@ -19,8 +21,13 @@ from ftops.emulator.pagination import cursor_seq, list_body, page
 async def create_job(request: Request) -> Response:
     api_key(request)
     rt = runtime(request)
-    job_request = parse_job_request(await json_object(request))
-    return JSONResponse(engine.create_job(rt, job_request))
+    accepted = job_creation.accept(rt, parse_job_request(await json_object(request)))
+    try:
+        inspection = await run_in_threadpool(job_creation.inspect, accepted)
+        return JSONResponse(job_creation.record(rt, accepted, inspection))
+    except BaseException:
+        job_creation.discard(accepted)
+        raise
 
 
 def _metadata_filter(request: Request) -> tuple[str, list[str]]:
