@@ -175,9 +175,16 @@ class S3Storage(BaseStorage):
                 "release the lock",
                 lambda: self.client.delete_object(Bucket=self.bucket, Key=self.lock_key, IfMatch=etag),
                 conflict_ok=True,
+                unsupported_ok=True,
             )
         except _Conflict as error:
             raise StateError(f"the lock of {self.describe()} changed while being released") from error
+        except _Unsupported:
+            # Stores without conditional deletes (S3 itself before late 2025): the holder was
+            # checked just above, so only a take-over within those milliseconds could be lost.
+            self._call(
+                "release the lock", lambda: self.client.delete_object(Bucket=self.bucket, Key=self.lock_key)
+            )
 
     # ---- reachability and history ------------------------------------------------------------
 
@@ -213,7 +220,13 @@ class S3Storage(BaseStorage):
         return data, str(reply["ETag"])
 
     def _call(
-        self, what: str, fn: Callable[[], T], *, conflict_ok: bool = False, missing_ok: bool = False
+        self,
+        what: str,
+        fn: Callable[[], T],
+        *,
+        conflict_ok: bool = False,
+        missing_ok: bool = False,
+        unsupported_ok: bool = False,
     ) -> T:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -227,6 +240,15 @@ class S3Storage(BaseStorage):
             if code in _MISSING_CODES and (missing_ok or conflict_ok):
                 # A conditional write or delete on an object that vanished lost a race too.
                 raise (_Missing if missing_ok else _Conflict) from error
+            if code == "NotImplemented" or status == "501":
+                if unsupported_ok:
+                    raise _Unsupported from error
+                raise StateError(
+                    f"cannot {what} in {self.describe()}: the store does not support conditional "
+                    "requests (If-Match / If-None-Match), which the s3 backend needs so that no "
+                    "update or lock is ever lost",
+                    hint="Use AWS S3 or an S3-compatible store that supports conditional writes.",
+                ) from error
             raise StateError(f"cannot {what} in {self.describe()}: {redact(str(error))}") from error
         except BotoCoreError as error:
             raise StateError(
@@ -237,6 +259,10 @@ class S3Storage(BaseStorage):
 
 class _Conflict(Exception):
     """A conditional request found the object changed (HTTP 412/409)."""
+
+
+class _Unsupported(Exception):
+    """The store does not implement a conditional request (HTTP 501)."""
 
 
 class _Missing(Exception):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from tests_state_support import S3_BUCKET
 
 from ftops.errors import StateError, UsageError
@@ -59,3 +62,60 @@ def test_an_unreachable_endpoint_is_one_clear_error(tmp_path: Path, s3_endpoint:
     with pytest.raises(StateError, match="Could not connect") as caught:
         storage.read()
     assert "AWS_" in (caught.value.hint or "")
+
+
+class _Body:
+    """A raw HTTP body for botocore's response parser."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: object) -> Iterator[bytes]:
+        yield self.data
+
+    def read(self, *_: object) -> bytes:
+        data, self.data = self.data, b""
+        return data
+
+
+NOT_IMPLEMENTED = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>'
+    b"<Message>A header you provided implies functionality that is not implemented</Message></Error>"
+)
+
+
+def answer_501_to(header: str, refused: list[str]) -> Callable[..., AWSResponse | None]:
+    """A store that lacks a conditional request: 501 whenever ``header`` is sent."""
+
+    def before_send(request: Any, **_: object) -> AWSResponse | None:
+        if header in request.headers:
+            refused.append(request.url)
+            return AWSResponse(request.url, 501, {}, _Body(NOT_IMPLEMENTED))
+        return None
+
+    return before_send
+
+
+def test_a_store_without_conditional_writes_is_refused_clearly(tmp_path: Path, s3_endpoint: str) -> None:
+    storage = open_s3(tmp_path, bucket=S3_BUCKET, key="no-conditions/state.json", endpoint_url=s3_endpoint)
+    refused: list[str] = []
+    storage.client.meta.events.register("before-send.s3.PutObject", answer_501_to("If-None-Match", refused))
+    with pytest.raises(StateError, match="does not support conditional requests") as caught:
+        storage.lock("apply")
+    assert caught.value.hint and len(refused) == 1
+    storage.close()
+
+
+def test_a_store_without_conditional_deletes_still_releases_the_lock(
+    tmp_path: Path, s3_endpoint: str
+) -> None:
+    storage = open_s3(
+        tmp_path, bucket=S3_BUCKET, key="no-delete-conditions/state.json", endpoint_url=s3_endpoint
+    )
+    refused: list[str] = []
+    storage.client.meta.events.register("before-send.s3.DeleteObject", answer_501_to("If-Match", refused))
+    info = storage.lock("apply")
+    storage.unlock(info.id)
+    assert len(refused) == 1  # the conditional delete was refused, the plain one went through
+    assert storage.current_lock() is None
+    storage.close()
