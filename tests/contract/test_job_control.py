@@ -93,3 +93,31 @@ def test_data_survives_a_restart_and_the_job_moves_on(
     done = wait_for_status(again, job.id, {"succeeded", "failed"})
     assert done.status == "succeeded"
     assert done.fine_tuned_model in [m.id for m in again.models.list()]
+
+
+def test_two_servers_on_one_folder_share_the_jobs(
+    start_emulator: Any, make_client: Any, tmp_path: Path, training_file: Path
+) -> None:
+    # As two ftops processes on one project would: both read and advance the same SQLite store.
+    first = make_client(start_emulator(speed=SLOW, data_dir=tmp_path / "shared"))
+    second = make_client(start_emulator(speed=SLOW, data_dir=tmp_path / "shared"))
+    file_id = first.files.create(file=training_file, purpose="fine-tune").id
+    job = first.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
+    deadline = time.monotonic() + 10
+    status = job.status
+    while status not in ("succeeded", "failed") and time.monotonic() < deadline:
+        # Both advance the job in turn; neither may write an event twice.
+        status = (
+            (first if int(time.monotonic() * 50) % 2 else second).fine_tuning.jobs.retrieve(job.id).status
+        )
+    assert status == "succeeded"
+    seen_by_first = [e.id for e in first.fine_tuning.jobs.list_events(job.id, limit=100)]
+    seen_by_second = [e.id for e in second.fine_tuning.jobs.list_events(job.id, limit=100)]
+    assert seen_by_first == seen_by_second and len(set(seen_by_first)) == len(seen_by_first)
+    messages = [e.message for e in first.fine_tuning.jobs.list_events(job.id, limit=100)]
+    assert messages.count("The job has successfully completed") == 1
+    assert (
+        second.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
+        == first.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
+    )
+    assert len(list(second.files.list(purpose="fine-tune-results"))) == 1

@@ -66,6 +66,19 @@ def test_non_owner_keys_from_the_config(
     assert model in [m.id for m in owner.models.list()]
 
 
+def test_admin_marks_keys_as_non_owner(emulator: RunningEmulator, make_client: Any, tuned: str) -> None:
+    answer = httpx2.put(emulator.root_url + "/_emulator/non_owner_keys", json={"keys": ["viewer"]})
+    assert answer.status_code == 200
+    with pytest.raises(openai.PermissionDeniedError):
+        make_client(emulator, api_key="viewer").models.delete(tuned)
+    assert (
+        httpx2.put(emulator.root_url + "/_emulator/non_owner_keys", json={"keys": "viewer"}).status_code
+        == 400
+    )
+    httpx2.put(emulator.root_url + "/_emulator/non_owner_keys", json={"keys": []})
+    assert make_client(emulator, api_key="viewer").models.delete(tuned).deleted
+
+
 def test_admin_sets_a_shutdown_date(emulator: RunningEmulator, client: OpenAI, tuned: str) -> None:
     answer = httpx2.put(
         emulator.root_url + "/_emulator/shutdown_dates", json={"model": tuned, "shutdown_date": "2027-03-01"}
@@ -97,6 +110,8 @@ def test_fine_tuned_model_answers_from_its_training_data(client: OpenAI, tuned: 
     assert "not in my fine-tuning data" in (unrelated.choices[0].message.content or "")
     checkpoint = f"{tuned}:ckpt-step-108"
     assert client.chat.completions.create(model=checkpoint, messages=question).choices[0].message.content
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model=f"{tuned}:ckpt-step-5", messages=question)  # no such checkpoint
 
 
 def test_the_model_keeps_its_knowledge_after_the_file_is_deleted(client: OpenAI, tuned: str) -> None:

@@ -51,7 +51,11 @@ async def create_chat_completion(request: Request) -> Response:
     tuned = _CHECKPOINT.sub("", model)
     with rt.store.transaction() as conn:
         sync_active(conn, rt, rt.clock())
-        if find_model(conn, model) is None and find_model(conn, tuned) is None:
+        known = find_model(conn, model) is not None
+        if not known and model != tuned and find_model(conn, tuned) is not None:
+            # A checkpoint answers like its job's model, if the job reached that step.
+            known = conn.execute("SELECT 1 FROM checkpoints WHERE model = ?", (model,)).fetchone() is not None
+        if not known:
             raise model_not_found(model)
         job = conn.execute("SELECT job_id FROM models WHERE id = ?", (tuned,)).fetchone()
     reply = None
