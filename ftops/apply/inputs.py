@@ -8,12 +8,15 @@ line, offline, and nothing is sent to the API.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ftops.diagnostics import Diagnostic
 from ftops.errors import DatasetError
 from ftops.plan.desired import DatasetFingerprint, Desired, JobEstimate
 from ftops.resources import Job, Project
+
+if TYPE_CHECKING:
+    from ftops.datasets import DatasetReport
 
 
 def _first_job_using(project: Project, dataset: str) -> Job | None:
@@ -33,7 +36,7 @@ def build_desired(project: Project) -> Desired:
     """Check and fingerprint every dataset; estimate every job's training tokens and cost."""
     from ftops.datasets import check_dataset
 
-    reports: dict[str, Any] = {}
+    reports: dict[str, DatasetReport] = {}
     diagnostics: list[Diagnostic] = []
     for name in sorted(project.datasets):
         dataset = project.datasets[name]
@@ -62,18 +65,16 @@ def build_desired(project: Project) -> Desired:
     return Desired(project=project, datasets=fingerprints, estimates=estimates)
 
 
-def _estimate(project: Project, job: Job, reports: Mapping[str, Any]) -> JobEstimate:
+def _estimate(project: Project, job: Job, reports: Mapping[str, DatasetReport]) -> JobEstimate:
     from ftops.datasets import auto_epochs, estimate_cost
 
     report = reports.get(job.training_file)
-    stats = getattr(report, "stats", None)
+    stats = report.stats if report is not None else None
     if report is None or stats is None:
         return JobEstimate(training_tokens=None, usd=None)
+    # The training file's report was made with this job's model only if it is the first job
+    # to use it; the cost is computed here for this job's own model and epochs.
     n_epochs = _epochs(job) or auto_epochs(report.examples)
-    try:
-        cost = estimate_cost(stats.billed_tokens, n_epochs, job.model, dict(project.pricing) or None)
-    except Exception:  # an unknown price is not an error: the plan shows the cost as unknown
-        return JobEstimate(training_tokens=stats.billed_tokens * n_epochs, usd=None, n_epochs=n_epochs)
-    usd = getattr(cost, "usd", None)
-    tokens = getattr(cost, "training_tokens", None) or stats.billed_tokens * n_epochs
-    return JobEstimate(training_tokens=int(tokens), usd=usd, n_epochs=n_epochs)
+    cost = estimate_cost(stats.billed_tokens, n_epochs, job.model, dict(project.pricing) or None)
+    # usd is None when no price is known: the plan shows the cost as unknown (and a budget refuses).
+    return JobEstimate(training_tokens=cost.training_tokens, usd=cost.usd, n_epochs=n_epochs)

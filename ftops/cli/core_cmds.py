@@ -70,6 +70,10 @@ def _interactive() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not os.environ.get("CI")
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _echo(text: str, err: bool = False) -> None:
     from ftops.secrets import redact
 
@@ -93,7 +97,7 @@ def _approver(auto_approve: bool, question: str) -> Any:
 
         if auto_approve:
             return True
-        if not sys.stdin.isatty() or os.environ.get("CI"):
+        if not _stdin_is_terminal() or os.environ.get("CI"):
             raise ApprovalRequiredError(
                 "apply needs approval, and there is no terminal to ask on (or CI is set)",
                 hint="Pass --auto-approve, or apply a saved plan: ftops plan --out PLAN; ftops apply PLAN",

@@ -162,3 +162,29 @@ def test_missing_key_names_the_variable(project: Project, run: Run, monkeypatch:
     assert result.code == 1
     assert "OPENAI_API_KEY is not set" in result.err
     assert project.emulator.requests() == []
+
+
+@pytest.mark.parametrize(("answer", "applied"), [("yes\n", True), ("no\n", False), ("y\n", False)])
+def test_apply_on_a_terminal_asks_and_only_yes_applies(
+    answer: str, applied: bool, project: Project, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ftops.cli.core_cmds._stdin_is_terminal", lambda: True)
+    result = run("apply", stdin=answer)
+    assert result.code == 0, result.text
+    assert "Only 'yes' will be accepted" in result.out
+    assert project.state_path.exists() is applied
+    assert ("Apply cancelled." in result.out) is not applied
+
+
+def test_destroy_without_a_terminal_refuses(project: Project, run: Run) -> None:
+    converge(run)
+    project.emulator.clear_requests()
+    result = run("destroy")
+    assert result.code == 1 and "--auto-approve" in result.err
+    assert project.mutating() == []
+
+
+def test_a_saved_plan_takes_no_planning_flags(project: Project, run: Run) -> None:
+    assert run("plan", "--out", "p.plan").code == 0
+    result = run("apply", "p.plan", "--target", "jobs.a")
+    assert result.code == 1 and "saved plan" in result.err
