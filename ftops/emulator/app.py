@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from ftops.emulator.apierrors import ApiError, server_error
@@ -38,6 +38,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client hung up mid-request: nobody is left to answer, and it is no emulator bug.
+    return Response(status_code=400)
+
+
 async def _crash(request: Request, exc: Exception) -> Response:
     # A bug in the emulator: answer like the service's 500 rather than with a bare page.
     _log.exception("emulator bug on %s %s", request.method, request.url.path)
@@ -54,7 +59,12 @@ def build_app(rt: Runtime) -> Any:
             *chat.ROUTES,
             *admin.ROUTES,
         ],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
+            Exception: _crash,
+        },
     )
     app.state.runtime = rt
     return FaultAndLogMiddleware(app, rt.faults, rt.log)

@@ -30,8 +30,24 @@ def api_key(request: Request) -> str:
     return key.strip()
 
 
+MAX_JSON_BYTES = 4 * 1024 * 1024  # JSON bodies here are small; a huge one is refused, not buffered
+
+
+async def _bounded_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        raise invalid(f"The request body is too large (at most {MAX_JSON_BYTES} bytes).")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_JSON_BYTES:
+            raise invalid(f"The request body is too large (at most {MAX_JSON_BYTES} bytes).")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_object(request: Request) -> dict[str, Any]:
-    body = await request.body()
+    body = await _bounded_body(request)
     try:
         value = json.loads(body) if body else None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

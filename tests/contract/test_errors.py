@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -143,3 +144,22 @@ def test_job_requests_of_any_shape_are_refused_cleanly(
     answer = httpx2.post(emulator.base_url + "/fine_tuning/jobs", json=body, headers=AUTH)
     assert answer.status_code in (400, 404), answer.text  # no such training file: never accepted
     _error(answer)
+
+
+def test_oversized_json_bodies_are_refused(emulator: RunningEmulator) -> None:
+    huge = b'{"model": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    answer = httpx2.post(
+        emulator.base_url + "/fine_tuning/jobs",
+        content=huge,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400 and "too large" in _error(answer)["message"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
+        yield b'{"model": "'
+        for _ in range(5):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    streamed = httpx2.post(emulator.base_url + "/chat/completions", content=chunks(), headers=AUTH)
+    assert streamed.status_code == 400
