@@ -5,8 +5,8 @@
   one, lock or no lock. A bucket with versioning keeps every earlier version.
 - The lock is ``<key>.lock``, created with ``If-None-Match: *`` (as Terraform's S3
   backend does with ``use_lockfile``) and holding the holder's details. S3 cannot
-  tell whether its holder still runs, so ``holder_alive`` is None and
-  ``force-unlock`` trusts the person who names the lock id.
+  tell whether its holder still runs (only that a holder on this same host has
+  exited), so ``force-unlock`` trusts the person who names the lock id.
 
 Credentials come only from boto3's usual sources (``AWS_*`` variables, profiles,
 instance roles), never from manifests or the state.
@@ -15,12 +15,13 @@ instance roles), never from manifests or the state.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ftops.errors import StateConflictError, StateError, UsageError
 from ftops.secrets import redact
-from ftops.state.lock import LockInfo
+from ftops.state.lock import LockInfo, pid_alive
 from ftops.state.snapshot import StateSnapshot
 from ftops.state.storage import BaseStorage
 
@@ -149,7 +150,8 @@ class S3Storage(BaseStorage):
             parsed = json.loads(data)
         except ValueError:
             parsed = None
-        return LockInfo.from_json(parsed, f"s3://{self.bucket}/{self.lock_key}"), etag
+        holder = LockInfo.from_json(parsed, f"s3://{self.bucket}/{self.lock_key}")
+        return holder.with_alive(_gone_if_local_and_dead(holder)), etag
 
     def unlock(self, lock_id: str) -> None:
         if lock_id not in self._held:
@@ -255,6 +257,14 @@ class S3Storage(BaseStorage):
                 f"cannot {what} in {self.describe()}: {redact(str(error))}",
                 hint="Check the AWS_* environment variables, the region and endpoint_url.",
             ) from error
+
+
+def _gone_if_local_and_dead(holder: LockInfo) -> bool | None:
+    """S3 cannot say whether a holder runs; a holder on this very host whose process is gone
+    certainly does not (False). Anything else stays unknown (None): a live pid here may have
+    been reused, so it never blocks a force-unlock."""
+    same_host = holder.who.rpartition("@")[2] == socket.gethostname()
+    return False if same_host and not pid_alive(holder.pid) else None
 
 
 class _Conflict(Exception):
