@@ -10,7 +10,8 @@ skipped. A promotion whose job has not finished is left pending (without
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,6 +75,49 @@ class _Graph:
             self.deps[key] = {d for d in change.depends_on if d in self.changes and d != key}
 
 
+def _schedule(
+    graph: _Graph,
+    pool: ThreadPoolExecutor,
+    run_change: Callable[[str], Outcome],
+    outcomes: dict[str, Outcome],
+) -> None:
+    """Start each change once its dependencies are done; skip those whose dependency did not
+    finish; after a failure start nothing new. Fills ``outcomes``."""
+    started: set[str] = set()
+    running: dict[Future[Outcome], str] = {}
+    stopping = False
+    while True:
+        progressed = False
+        for key, deps in graph.deps.items():
+            if key in started:
+                continue
+            blocked = [d for d in deps if d in outcomes and outcomes[d].status is not Status.DONE]
+            if blocked:
+                started.add(key)
+                progressed = True
+                cause = outcomes[blocked[0]]
+                outcomes[key] = Outcome(
+                    key, graph.changes[key].address, Status.SKIPPED,
+                    f"waits for {cause.address} ({cause.status.value})",
+                )
+                continue
+            if not stopping and all(d in outcomes for d in deps):
+                started.add(key)
+                progressed = True
+                running[pool.submit(run_change, key)] = key
+        if not running:
+            if progressed:
+                continue  # skips may cascade further; look again
+            return  # done, stopping, or a dependency cycle (reported as skipped by the caller)
+        finished, _ = futures.wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            running.pop(future)
+            outcome = future.result()
+            outcomes[outcome.key] = outcome
+            if outcome.status is Status.FAILED:
+                stopping = True  # the caller reports the failure itself
+
+
 def execute(
     plan: Plan,
     *,
@@ -87,12 +131,10 @@ def execute(
     """Run every actionable change of ``plan``; never raises for a step's failure (see the result)."""
     start_requests, start_mutating = provider.request_count, provider.mutating_request_count
     start_writes = journal.writes
-    runner = StepRunner(provider, journal, project, reporter, wait)
+    stop = threading.Event()
+    runner = StepRunner(provider, journal, project, reporter, wait, stop=stop)
     graph = _Graph([c for c in plan.changes if c.steps])
     outcomes: dict[str, Outcome] = {}
-    started: set[str] = set()
-    running: dict[Future[Outcome], str] = {}
-    stopping = False
 
     def run_change(key: str) -> Outcome:
         change = graph.changes[key]
@@ -108,43 +150,21 @@ def execute(
         return Outcome(key, change.address, Status.DONE)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="ftops-apply") as pool:
-        while True:
-            progressed = False
-            for key, deps in graph.deps.items():
-                if key in started:
-                    continue
-                blocked = [d for d in deps if d in outcomes and outcomes[d].status is not Status.DONE]
-                if blocked:
-                    started.add(key)
-                    progressed = True
-                    cause = outcomes[blocked[0]]
-                    outcomes[key] = Outcome(
-                        key, graph.changes[key].address, Status.SKIPPED,
-                        f"waits for {cause.address} ({cause.status.value})",
-                    )
-                    continue
-                if not stopping and all(d in outcomes for d in deps):
-                    started.add(key)
-                    progressed = True
-                    running[pool.submit(run_change, key)] = key
-            if not running:
-                if progressed:
-                    continue  # skips may cascade further; look again
-                break  # done, stopping, or a dependency cycle (reported as skipped below)
-            finished, _ = futures.wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                running.pop(future)
-                outcome = future.result()
-                outcomes[outcome.key] = outcome
-                if outcome.status is Status.FAILED:
-                    stopping = True  # the caller reports the failure itself
+        try:
+            _schedule(graph, pool, run_change, outcomes)
+        except BaseException:
+            # Ctrl-C: start nothing new, end the waits, let in-flight requests finish and record
+            # their results (so the state says what was done), then let the interrupt through.
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    failed = any(o.status is Status.FAILED for o in outcomes.values())
     for key, change in graph.changes.items():
         if key not in outcomes:
-            why = "not started: an earlier change failed" if stopping else "not started: a dependency cycle"
+            why = "not started: an earlier change failed" if failed else "not started: a dependency cycle"
             outcomes[key] = Outcome(key, change.address, Status.SKIPPED, why)
-    ordered = tuple(outcomes[key] for key in graph.changes)
     return ApplyResult(
-        outcomes=ordered,
+        outcomes=tuple(outcomes[key] for key in graph.changes),
         requests=provider.request_count - start_requests,
         mutating_requests=provider.mutating_request_count - start_mutating,
         state_writes=journal.writes - start_writes,

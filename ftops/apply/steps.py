@@ -8,6 +8,7 @@ has not finished yet (wait, or leave it for a later run).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -58,6 +59,7 @@ class StepRunner:
     reporter: Reporter
     wait: WaitOptions | None  # None: do not wait for jobs
     pause: Callable[[float], None] = time.sleep  # between create attempts; tests pass a no-op
+    stop: threading.Event | None = None  # set on Ctrl-C: waits end early
 
     def run(self, step: Step) -> StepOutcome:
         if isinstance(step, UploadFile):
@@ -182,7 +184,7 @@ class StepRunner:
             if self.wait is None:
                 self.reporter.line(f"{step.address}: pending, {step.job_address} is {job.status}")
                 return StepOutcome.PENDING
-            job = wait_for_job(self.provider, step.job_address, job, self.reporter, self.wait)
+            job = wait_for_job(self.provider, step.job_address, job, self.reporter, self.wait, self.stop)
             self._update_job(step.job_address, job)
         current = self.journal.records().models.get(_name(step.address))
         keeps = f"; {step.address} keeps {current.model_id}" if current else ""

@@ -7,6 +7,7 @@ plus one events listing of the newest event.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,9 +37,11 @@ def describe_progress(job: ObservedJob, last_event: str | None) -> str:
 
 
 def wait_for_job(
-    provider: Provider, address: str, job: ObservedJob, reporter: Reporter, options: WaitOptions
+    provider: Provider, address: str, job: ObservedJob, reporter: Reporter, options: WaitOptions,
+    stop: threading.Event | None = None,
 ) -> ObservedJob:
-    """Poll until the job is terminal; returns its final state."""
+    """Poll until the job is terminal; returns its final state. Setting ``stop`` (Ctrl-C in the
+    main thread) ends the wait at once; the job keeps running in the account."""
     start = options.clock()
     interval = options.first_interval
     while not job.is_terminal:
@@ -50,7 +53,10 @@ def wait_for_job(
                 f"{address}: job {job.id} still {job.status} after {options.timeout:.0f}s of waiting",
                 hint="Run `ftops wait` or `ftops apply --wait` again later; the job keeps running.",
             )
-        options.sleep(interval)
+        if stop is None:
+            options.sleep(interval)
+        elif stop.wait(interval):
+            raise PlanError(f"{address}: stopped waiting for job {job.id} ({job.status}); it keeps running")
         interval = min(interval * 1.5, options.max_interval, provider.poll_cap)
         job = provider.retrieve_job(job.id)
     reporter.job_update(address, job.status, describe_progress(job, None))

@@ -8,6 +8,7 @@ Listings page by hand so that each page is one retried request.
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -160,14 +161,15 @@ class Provider:
             )
             return convert.observed_file(file)
 
+        reported = [0]  # bytes already reported, so a retried attempt does not count twice
+
         def send() -> Any:
             # Opened per attempt: a retried 429 must send the whole file again from the start.
-            with path.open("rb") as stream:
+            # The SDK streams a file object in chunks (never the whole file in memory).
+            with _ProgressFile(path, progress, reported) as stream:
                 return self._client.files.create(file=(filename, stream, JSONL_MIME), purpose="fine-tune")
 
         created = call(self.retry, Kind.CREATE, f"upload {filename}", send)
-        if progress is not None:
-            progress(size)
         return convert.observed_file(created)
 
     def create_job(self, body: Mapping[str, Any], *, what: str = "create job") -> ObservedJob:
@@ -209,3 +211,20 @@ class Provider:
         except NotFoundError:
             return False
         return True
+
+
+class _ProgressFile(io.FileIO):
+    """A file that reports how far the upload has read it."""
+
+    def __init__(self, path: Path, progress: ProgressCallback | None, reported: list[int]) -> None:
+        super().__init__(path, "rb")
+        self._progress = progress
+        self._reported = reported
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        chunk = super().read(size)
+        position = self.tell()
+        if self._progress is not None and position > self._reported[0]:
+            self._progress(position - self._reported[0])
+            self._reported[0] = position
+        return chunk

@@ -193,8 +193,10 @@ def test_upload_resends_the_whole_file_after_a_429(tmp_path: Path) -> None:
         return _error(429, "busy", {"retry-after": "0"})
 
     provider, _ = make_provider(Script(refused, ok))
-    file = provider.upload(data, "ftops-p--d--abc.jsonl", data.stat().st_size)
+    sent: list[int] = []
+    file = provider.upload(data, "ftops-p--d--abc.jsonl", data.stat().st_size, progress=sent.append)
     assert file.id == "file-9"
+    assert sum(sent) == data.stat().st_size  # streamed progress, not counted twice on the retry
     assert len(bodies) == 2
     assert all(data.read_bytes() in body for body in bodies)
 
