@@ -1,0 +1,44 @@
+"""Streaming: the memory a check needs does not grow with the file (beyond a few integers per example)."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from ftops.datasets import check_dataset, engine
+
+from .conftest import chat_example
+
+
+def write(path: Path, examples: int) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(examples):
+            out.write(json.dumps(chat_example(i, "a long enough answer " * 40)) + "\n")
+    return path
+
+
+def peak_bytes(path: Path) -> int:
+    tracemalloc.start()
+    try:
+        report = check_dataset(path, "chat", model="gpt-4o-mini", workers=1)
+        assert report.ok
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_peak_memory_is_flat_in_the_file_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # small buffers, so that a file a few MB long is many times larger than what is held at once
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(engine, "BATCH_CHARS", 64 * 1024)
+    small = write(tmp_path / "small.jsonl", 300)  # ~0.3 MB
+    large = write(tmp_path / "large.jsonl", 2400)  # ~2.4 MB
+    check_dataset(small, "chat", model="gpt-4o-mini")  # build and cache the encoding outside the measurement
+    small_peak, large_peak = peak_bytes(small), peak_bytes(large)
+    assert large.stat().st_size > 7 * small.stat().st_size
+    # 2,100 more examples cost a few hundred bytes each (statistics, duplicate fingerprints), not their text
+    assert large_peak < small_peak + 2100 * 400, (small_peak, large_peak)
+    assert large_peak < large.stat().st_size / 2  # never the whole file
