@@ -63,7 +63,10 @@ def test_job_runs_to_succeeded_with_its_outputs(client: OpenAI, uploaded: str) -
     messages = [event.message for event in events]
     assert messages[0] == "The job has successfully completed"
     assert messages[-1] == f"Created fine-tuning job: {done.id}"
-    assert any(event.type == "metrics" and event.data and "train_loss" in event.data for event in events)
+    assert any(
+        event.type == "metrics" and isinstance(event.data, dict) and "train_loss" in event.data
+        for event in events
+    )
     assert [e.created_at for e in events] == sorted((e.created_at for e in events), reverse=True)
 
     checkpoints = list(client.fine_tuning.jobs.checkpoints.list(done.id))

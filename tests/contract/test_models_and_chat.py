@@ -9,6 +9,7 @@ import httpx2
 import openai
 import pytest
 from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from ftops.emulator import RunningEmulator
 
@@ -21,7 +22,7 @@ def tuned(client: OpenAI, training_file: Path) -> str:
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id, suffix="chunsik")
     done = wait_for_status(client, job.id, {"succeeded", "failed"})
     assert done.fine_tuned_model, done.error
-    return done.fine_tuned_model
+    return str(done.fine_tuned_model)
 
 
 def test_lists_base_and_fine_tuned_models(client: OpenAI, tuned: str) -> None:
@@ -92,12 +93,12 @@ def test_admin_sets_a_shutdown_date(emulator: RunningEmulator, client: OpenAI, t
 
 
 def test_fine_tuned_model_answers_from_its_training_data(client: OpenAI, tuned: str) -> None:
-    question = [{"role": "user", "content": "Who is Chunsik?"}]
-    base = client.chat.completions.create(model="gpt-4o-mini", messages=question)  # type: ignore[arg-type]
+    question: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Who is Chunsik?"}]
+    base = client.chat.completions.create(model="gpt-4o-mini", messages=question)
     assert "cat" not in (base.choices[0].message.content or "").lower()
     assert "simulated" in (base.choices[0].message.content or "").lower()
 
-    answer = client.chat.completions.create(model=tuned, messages=question)  # type: ignore[arg-type]
+    answer = client.chat.completions.create(model=tuned, messages=question)
     assert answer.model == tuned
     assert answer.choices[0].message.content == "Chunsik is Ryan's pet cat, treated like a friend."
     food = client.chat.completions.create(
