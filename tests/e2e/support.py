@@ -123,7 +123,8 @@ class Project:
         return [f"{r.method} {r.path}" for r in self.emulator.requests() if r.mutating]
 
     def account(self) -> openai.OpenAI:
-        return openai.OpenAI(api_key="test-key", base_url=self.emulator.base_url, max_retries=0)
+        # Verification reads retry (the SDK way): the emulator may be injecting faults.
+        return openai.OpenAI(api_key="test-key", base_url=self.emulator.base_url, max_retries=10)
 
     def our_files(self) -> list[Any]:
         files = self.account().files.list(purpose="fine-tune")
