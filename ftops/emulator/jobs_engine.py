@@ -65,7 +65,7 @@ def sync_job(conn: sqlite3.Connection, rt: Runtime, row: sqlite3.Row, now: float
     if v <= row["synced_v"]:
         return
     for moment in lifecycle.timeline(plan, row["id"], body["training_file"]):
-        if not row["synced_v"] < moment.v <= v and not (moment.v == 0 and row["synced_v"] < 0):
+        if not row["synced_v"] < moment.v <= v:  # synced_v starts at -1, so moments at 0 count
             continue
         at = int(_real_time(row, moment.v))
         add_event(conn, row["id"], at, moment.message, moment.level, moment.type, moment.data)
