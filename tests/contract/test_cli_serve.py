@@ -63,7 +63,17 @@ def test_serve_reports_a_busy_port_in_one_line(tmp_path: Path) -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "ftops", "emulator", "serve", "--port", str(port), "--data", str(tmp_path)],
+            [
+                sys.executable,
+                "-m",
+                "ftops",
+                "emulator",
+                "serve",
+                "--port",
+                str(port),
+                "--data",
+                str(tmp_path),
+            ],
             capture_output=True,
             text=True,
             timeout=30,
