@@ -125,7 +125,7 @@ class Scanner:
         return self.result
 
     def _read(self, handle: Any) -> None:
-        carry = b""
+        carry: list[bytes] = []  # the start of a line the chunks so far have not finished
         line_number = 1
         first = True
         size = 0
@@ -145,15 +145,15 @@ class Scanner:
                         "dataset.bom",
                     )
                     chunk = chunk[len(BOM) :]
-            data = carry + chunk if carry else chunk
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                carry = data
+            cut = chunk.rfind(b"\n") + 1
+            if cut == 0:  # a line longer than a chunk: joined once it ends, not chunk by chunk
+                carry.append(chunk)
                 continue
-            carry = data[cut:]
-            line_number = self._block(data[:cut], line_number)
+            block = b"".join([*carry, chunk[:cut]]) if carry else chunk[:cut]
+            carry = [chunk[cut:]] if cut < len(chunk) else []
+            line_number = self._block(block, line_number)
         if carry:
-            self._block(carry + b"\n", line_number)
+            self._block(b"".join(carry) + b"\n", line_number)
         self.result.size_bytes = size
 
     def _block(self, block: bytes, line_number: int) -> int:
@@ -197,6 +197,9 @@ class Scanner:
             canonical = canonical_json(value)
         except ValueError:  # a number too large for a double: 1e400 parses as infinity
             self.out.error(number, "", "a number is out of range", "dataset.invalid-json")
+            return "!" + line
+        except RecursionError:
+            self.out.error(number, "", "nested too deeply", "dataset.invalid-json")
             return "!" + line
         if self.checker is None:
             return canonical

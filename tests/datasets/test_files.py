@@ -110,3 +110,17 @@ def test_over_the_token_limit_says_by_how_much(write_jsonl: Write) -> None:
 def sum_capped(report: object, limit: int, longest: int) -> int:
     stats = report.stats  # type: ignore[attr-defined]
     return round(stats.total_tokens.mean * stats.examples) - longest + limit
+
+
+def test_hostile_lines_are_reported_not_raised(write_jsonl: Write) -> None:
+    deep_array = "[" * 100_000 + "]" * 100_000
+    deep_object = '{"messages": ' + '{"a": ' * 5000 + "1" + "}" * 5001
+    long_line = json.dumps(chat_example(0, "many words " * 900_000))  # longer than two read chunks
+    path = write_jsonl("f.jsonl", [*good(10), deep_array, deep_object, long_line])
+    report = check_dataset(path, "chat", display_name="f.jsonl")
+    by_line = {d.line: d for d in report.errors}
+    assert set(by_line) == {11, 12}
+    assert by_line[11].message.startswith("not valid JSON") and by_line[12].message.startswith(
+        "not valid JSON"
+    )
+    assert report.examples == 11 and report.stats is not None and report.stats.examples == 11
