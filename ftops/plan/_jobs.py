@@ -104,7 +104,11 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
         draft.add(Change(address, Action.NOOP, reason, before, after))
         return
 
-    adopted = None if forced or not same else max(same, key=_preference)
+    # A job with these inputs whose model ftops has since deleted (a rollback to earlier inputs
+    # after pruning) cannot serve: adopting it would leave its model names stuck.
+    spent = [j for j in same if j.status == "succeeded" and j.fine_tuned_model not in ctx.observed.models]
+    usable = [j for j in same if j not in spent]
+    adopted = None if forced or not usable else max(usable, key=_preference)
     steps: list[Step] = []
     previous = (rec.job_id, *rec.previous_job_ids) if rec is not None else ()
     if adopted is not None:
@@ -137,6 +141,8 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
             reason = "new job"
         else:
             reason = "inputs changed: train a new job"
+        if spent and not forced:
+            reason += f" ({spent[-1].id} had these inputs, but its model no longer exists)"
         estimate = ctx.desired.estimates.get(name)
         draft.costs.append(
             CostLine(

@@ -45,13 +45,35 @@ def plan_models(ctx: Context, draft: Draft) -> None:
     holdings: list[_Holding] = []
     for name in ctx.desired_models():
         holdings.append(_plan_desired(ctx, draft, name))
+    # What stays: what the names hold, the current model of every declared job (the job itself
+    # keeps its output, so declaring a job without a name never loses a paid-for model), and
+    # every model a protected name has held.
+    kept = set().union(*(h.held() for h in holdings)) | _job_outputs(draft) | _protected(ctx)
     removed_ids: set[str] = set()
     for name in sorted(ctx.records.models):
         if ctx.destroy or name not in ctx.project.models:
-            holding = _plan_removed(ctx, draft, name, ctx.records.models[name], removed_ids)
+            holding = _plan_removed(ctx, draft, name, ctx.records.models[name], kept, removed_ids)
             if holding is not None:
                 holdings.append(holding)
-    _plan_pruning(ctx, draft, holdings, removed_ids)
+                kept |= holding.held()
+    _plan_pruning(ctx, draft, holdings, kept, removed_ids)
+
+
+def _job_outputs(draft: Draft) -> set[str]:
+    return {
+        view.fine_tuned_model
+        for view in draft.jobs.values()
+        if view.status == "succeeded" and view.fine_tuned_model is not None
+    }
+
+
+def _protected(ctx: Context) -> set[str]:
+    return {
+        m
+        for record in ctx.records.models.values()
+        if record.protect
+        for m in (record.model_id, *record.previous)
+    }
 
 
 def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
@@ -117,7 +139,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
 
 
 def _plan_removed(
-    ctx: Context, draft: Draft, name: str, rec: ModelRecord, removed_ids: set[str]
+    ctx: Context, draft: Draft, name: str, rec: ModelRecord, kept: set[str], removed_ids: set[str]
 ) -> _Holding | None:
     address = f"models.{name}"
     everything = [m for m in (rec.model_id, *rec.previous) if m in ctx.observed.models]
@@ -134,16 +156,21 @@ def _plan_removed(
         )
         return _Holding(name, rec.model_id, rec.previous, True, 0, None)
     why = "destroy" if ctx.destroy else "removed from the manifests"
-    steps: list[Step] = [DeleteModel(address, m) for m in everything]
-    removed_ids.update(everything)
+    doomed = [m for m in everything if m not in kept]
+    steps: list[Step] = [DeleteModel(address, m) for m in doomed]
+    removed_ids.update(doomed)
     steps.append(ForgetResource(address))
-    reason = f"{why}: delete {', '.join(everything)}" if everything else f"{why}: forget"
+    reason = f"{why}: delete {', '.join(doomed)}" if doomed else f"{why}: forget"
+    if len(doomed) < len(everything):
+        reason += f" (keeps {', '.join(m for m in everything if m in kept)}, still in use)"
     draft.add(Change(address, Action.DELETE, reason, frozen(rec.to_json()), None, tuple(steps)))
     return None
 
 
-def _plan_pruning(ctx: Context, draft: Draft, holdings: list[_Holding], removed_ids: set[str]) -> None:
-    """Delete fine-tuned models made by this project that no name holds after this plan."""
+def _plan_pruning(
+    ctx: Context, draft: Draft, holdings: list[_Holding], kept: set[str], removed_ids: set[str]
+) -> None:
+    """Delete fine-tuned models made by this project that nothing keeps after this plan."""
     made_by: dict[str, str] = {}  # model id -> the address of the job that made it
     for job in ctx.project_jobs:
         if job.fine_tuned_model:
@@ -156,30 +183,28 @@ def _plan_pruning(ctx: Context, draft: Draft, holdings: list[_Holding], removed_
         for model_id in (model_rec.model_id, *model_rec.previous):
             holder_before.setdefault(model_id, name)
             made_by.setdefault(model_id, f"models.{name}")
-    held = set().union(*(h.held() for h in holdings)) if holdings else set()
-    protected = {
-        m
-        for name, model_rec in ctx.records.models.items()
-        if model_rec.protect
-        for m in (model_rec.model_id, *model_rec.previous)
-    }
     promotions = {h.name: h.promotion_key for h in holdings}
     for model_id in sorted(made_by):
-        if model_id in held or model_id in removed_ids or model_id not in ctx.observed.models:
-            continue
-        if model_id in protected:
-            continue  # a protected name's models are never pruned; releasing it is explicit
+        if model_id in kept or model_id in removed_ids or model_id not in ctx.observed.models:
+            continue  # (a protected name's models are in ``kept``: releasing them is explicit)
         holder = holder_before.get(model_id)
         if holder is not None:
             address = f"models.{holder}"
-            key = promotions.get(holder)
-            depends = (key,) if key is not None else ()
-            reason = f"prune: superseded in {address}"
-            if key is not None:
-                reason += " (after the promotion)"
+            current = ctx.records.models[holder].model_id == model_id
+            # The name's current model goes only once the promotion that replaces it is done.
+            key = promotions.get(holder) if current else None
+            depends: tuple[str, ...] = (key,) if key is not None else ()
+            reason = f"prune: superseded in {address}" + (" (after the promotion)" if key else "")
         else:
             address, depends = made_by[model_id], ()
-            reason = f"prune: made by {made_by[model_id]}, held by no model name"
+            job_name = address.split(".", 1)[1]
+            declared = address.startswith("jobs.") and job_name in ctx.project.jobs and not ctx.destroy
+            origin = (
+                f"an earlier model of {address}" if declared else f"made by {address} (no longer declared)"
+            )
+            reason = f"prune: {origin}, held by no model name"
+            if declared and address in draft.actionable:
+                depends = (draft.actionable[address],)  # after its replacement job is created
         draft.add(
             Change(
                 address,

@@ -25,11 +25,28 @@ from ftops.plan.records import read_records
 from ftops.resources import freeze
 
 
-def simulate_apply(world: World, plan: Plan, *, jobs_end_as: str = "succeeded") -> list[str]:
+class Crash(Exception):
+    """The process died right after a mutating request reached the service."""
+
+
+def simulate_apply(
+    world: World, plan: Plan, *, jobs_end_as: str = "succeeded", crash_after: int | None = None
+) -> list[str]:
     """Apply ``plan`` to ``world`` (jobs finish at once as ``jobs_end_as``, as with --wait);
-    return the mutating requests made, e.g. ["upload datasets.train", "create jobs.tune"]."""
+    return the mutating requests made, e.g. ["upload datasets.train", "create jobs.tune"].
+
+    With ``crash_after=k`` the run dies right after its k-th mutating request took effect and
+    before its result was written to the state (the worst moment): ``world.resources`` keeps
+    what was written until then, and ``Crash`` is raised."""
     requests: list[str] = []
     res = bookkeeping.refresh_records(world.resources, world.observed())
+
+    def sent(request: str) -> None:
+        requests.append(request)
+        if crash_after is not None and len(requests) >= crash_after:
+            world.resources = res
+            raise Crash(request)
+
     for change in execution_order(plan.changes):
         for step in change.steps:
             if isinstance(step, UploadFile):
@@ -40,8 +57,8 @@ def simulate_apply(world: World, plan: Plan, *, jobs_end_as: str = "succeeded") 
                 world.files[file_id] = ObservedFile(
                     file_id, step.filename, step.size_bytes, "fine-tune", "processed", world.clock
                 )
+                sent(f"upload {step.address}")
                 res = bookkeeping.after_upload(res, step, file_id)
-                requests.append(f"upload {step.address}")
             elif isinstance(step, CreateJob):
                 res = bookkeeping.note_pending(
                     res, step.address, "job", step.inputs_hash, "2026-11-24T20:00:00Z"
@@ -64,6 +81,7 @@ def simulate_apply(world: World, plan: Plan, *, jobs_end_as: str = "succeeded") 
                 )
                 if ft is not None:
                     world.models[ft] = ObservedModel(ft, "acme-org", world.clock)
+                sent(f"create {step.address}")
                 res = bookkeeping.after_create_job(
                     res,
                     step,
@@ -73,27 +91,25 @@ def simulate_apply(world: World, plan: Plan, *, jobs_end_as: str = "succeeded") 
                     validation_file_id=validation,
                     created_at=world.clock,
                 )
-                requests.append(f"create {step.address}")
             elif isinstance(step, PromoteModel):
                 res = bookkeeping.refresh_records(res, world.observed())
                 job = read_records(res).jobs[step.job_address.split(".", 1)[1]]
                 if job.status != "succeeded" or job.fine_tuned_model is None:
-                    requests.append(f"skip {step.address}")
-                    continue
+                    continue  # pending: the executor skips it without --wait
                 res = bookkeeping.after_promote(res, step, model_id=job.fine_tuned_model, job_id=job.job_id)
             elif isinstance(step, CancelJob):
                 old = world.jobs[step.job_id]
                 world.jobs[step.job_id] = ObservedJob(**{**_fields(old), "status": "cancelled"})
+                sent(f"cancel {step.job_id}")
                 res = bookkeeping.after_step(res, step)
-                requests.append(f"cancel {step.job_id}")
             elif isinstance(step, DeleteFile):
                 del world.files[step.file_id]
+                sent(f"delete {step.file_id}")
                 res = bookkeeping.after_step(res, step)
-                requests.append(f"delete {step.file_id}")
             elif isinstance(step, DeleteModel):
                 del world.models[step.model_id]
+                sent(f"delete {step.model_id}")
                 res = bookkeeping.after_step(res, step)
-                requests.append(f"delete {step.model_id}")
             elif isinstance(step, AdoptObject | ForgetResource | UpdateRecord):
                 res = bookkeeping.after_step(res, step)
     res = bookkeeping.refresh_records(res, world.observed())

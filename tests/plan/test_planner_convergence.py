@@ -35,6 +35,10 @@ def _assert_account_matches(world: World, want: Desired) -> None:
         rec = world.model_record(name)
         assert rec is not None and rec.model_id in world.models
         held |= {rec.model_id, *rec.previous[: want.project.models[name].keep_previous]}
+    for name in want.project.jobs:  # a declared job keeps its current model
+        rec_job = world.job_record(name)
+        if rec_job is not None and rec_job.fine_tuned_model:
+            held.add(rec_job.fine_tuned_model)
     fine_tuned = {m for m in world.models if m.startswith("ft:")}
     assert fine_tuned == held
 

@@ -71,13 +71,28 @@ def test_keep_previous_keeps_the_most_recent_previous_models() -> None:
     assert change(plan, f"models.bot[{ids[0]}]").depends_on == ()
 
 
-def test_a_model_no_name_holds_is_pruned() -> None:
+def test_a_declared_job_keeps_its_model_without_a_name_but_a_removed_job_loses_it() -> None:
     proj = project(jobs=[job("tune"), job("trial")], models=[model("bot", "tune")])
     world = World(desired(proj)).converge()
     trial_model = world.job_record("trial").fine_tuned_model  # type: ignore[union-attr]
-    plan = world.plan()
+    assert actions(world.plan()) == []  # jobs.trial is declared: its model is its output
+    plan = world.plan(desired(project()))
     prune = change(plan, f"jobs.trial[{trial_model}]")
-    assert prune.reason == "prune: made by jobs.trial, held by no model name"
+    assert prune.reason == "prune: made by jobs.trial (no longer declared), held by no model name"
+    assert prune.steps == (DeleteModel("jobs.trial", trial_model),)
+
+
+def test_an_earlier_model_of_a_job_no_name_holds_is_pruned() -> None:
+    proj = project(jobs=[job("tune"), job("trial")], models=[model("bot", "tune")])
+    world = World(desired(proj)).converge()
+    first = world.job_record("trial").fine_tuned_model  # type: ignore[union-attr]
+    world.want = desired(project(jobs=[job("tune"), job("trial", n_epochs=9)], models=[model("bot", "tune")]))
+    world.train("trial")
+    plan = world.plan()
+    assert (
+        change(plan, f"jobs.trial[{first}]").reason
+        == "prune: an earlier model of jobs.trial, held by no model name"
+    )
 
 
 def test_protected_name_removed_from_the_manifests_is_refused_with_how_to_release_it() -> None:
@@ -112,9 +127,21 @@ def test_protect_flag_change_updates_the_record_only() -> None:
 def test_removed_unprotected_name_deletes_its_models_and_is_forgotten() -> None:
     world = World(desired()).converge()
     current = world.model_record("bot").model_id  # type: ignore[union-attr]
-    plan = world.plan(desired(project(models=[])))
+    plan = world.plan(desired(project(jobs=[job("other")], models=[])))
     removal = change(plan, "models.bot")
     assert removal.steps == (DeleteModel("models.bot", current), ForgetResource("models.bot"))
+
+
+def test_removed_name_keeps_a_model_still_in_use_by_another_name_or_its_declared_job() -> None:
+    proj = project(models=[model("bot", "tune"), model("twin", "tune")])
+    world = World(desired(proj)).converge()
+    current = world.model_record("twin").model_id  # type: ignore[union-attr]
+    plan = world.plan(desired(project()))
+    removal = change(plan, "models.twin")
+    assert removal.steps == (ForgetResource("models.twin"),)
+    assert f"keeps {current}, still in use" in removal.reason
+    deleted = [s for c in plan.changes for s in c.steps if isinstance(s, DeleteModel)]
+    assert deleted == []
 
 
 def test_model_deleted_outside_ftops_is_drift() -> None:
