@@ -14,6 +14,7 @@ from typing import Any
 
 from ftops.emulator.apierrors import rate_limited, server_error
 from ftops.emulator.faults import FaultInjector
+from ftops.emulator.ids import new_id
 from ftops.emulator.requestlog import RequestLog, RequestRecord
 
 Scope = MutableMapping[str, Any]
@@ -47,19 +48,25 @@ class FaultAndLogMiddleware:
         fault = decision.fault or ("latency" if decision.latency_s else None)
         status = [0]
         recorded = [False]
+        request_id = new_id("req_", 32)
 
         def record() -> None:
             # Before the last byte leaves: a client that got its answer finds its request logged.
             if not recorded[0]:
                 recorded[0] = True
                 query = scope.get("query_string", b"").decode("latin-1")
+                answered = request_id if status[0] else ""
+                duration = time.time() - started
                 self.log.add(
-                    RequestRecord(method, path, query, status[0], fault, started, time.time() - started)
+                    RequestRecord(method, path, query, status[0], fault, started, duration, answered)
                 )
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                # As the service does; the SDK exposes it as `_request_id`, handy in bug reports.
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 record()
             await send(message)

@@ -24,6 +24,7 @@ class RequestRecord:
     fault: str | None  # the injected fault, if any: 429, 500, drop, drop-after, latency
     started_at: float
     duration_s: float
+    request_id: str = ""  # the x-request-id sent back (empty when no answer was sent)
 
     @property
     def mutating(self) -> bool:

@@ -20,11 +20,14 @@ def test_log_in_process_and_over_http(emulator: RunningEmulator, client: OpenAI)
     ]
     assert [r.mutating for r in records] == [False, True, False]
     assert records[2].query == "limit=5"
+    listed = client.files.with_raw_response.list()
+    assert listed.headers["x-request-id"] == emulator.requests()[-1].request_id != ""
 
     over_http = httpx2.get(emulator.root_url + "/_emulator/requests").json()
     assert [(r["method"], r["path"], r["mutating"]) for r in over_http] == [
         ("GET", "/v1/models", False),
         ("POST", "/v1/files", True),
+        ("GET", "/v1/files", False),
         ("GET", "/v1/files", False),
     ]
     assert httpx2.delete(emulator.root_url + "/_emulator/requests").status_code == 200
