@@ -23,7 +23,7 @@ from ftops.errors import UsageError
 
 if TYPE_CHECKING:
     from ftops.apply import ApplyResult, Reporter, StateJournal, WaitOptions
-    from ftops.apply.status import JobStatus as JobStatusRow
+    from ftops.apply.status import JobStatus, ModelStatus
     from ftops.plan.desired import Desired
     from ftops.plan.model import Plan
     from ftops.plan.observed import Observed, ObservedJob
@@ -226,15 +226,15 @@ def outputs(settings: Settings) -> dict[str, str]:
     return {name: record.model_id for name, record in sorted(records.models.items())}
 
 
-def status(settings: Settings) -> tuple[list[JobStatusRow], dict[str, str]]:
-    from ftops.apply.status import job_statuses
+def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
+    """The state's jobs as the account sees them now, and each model name with its shutdown date."""
+    from ftops.apply.status import job_statuses, model_statuses
     from ftops.plan.records import read_records
 
     with session(settings, "status", lock=False) as current:
         records = read_records(current.read_state())
         rows = job_statuses(current.provider, current.project.name, records)
-        models = {name: record.model_id for name, record in sorted(records.models.items())}
-        return rows, models
+        return rows, model_statuses(current.provider, records)
 
 
 def wait(settings: Settings, reporter: Reporter, options: WaitOptions,

@@ -60,6 +60,37 @@ def job_statuses(provider: Provider, project: str, records: StateRecords) -> lis
     return out
 
 
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    model_id: str
+    base_model: str | None
+    shutdown_date: str | None  # of the fine-tuned model, else of its base (issue 10)
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "model_id": self.model_id, "base_model": self.base_model,
+                "shutdown_date": self.shutdown_date}
+
+
+def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatus]:
+    """Each model name with its base model and shutdown date, from one models listing."""
+    if not records.models:
+        return []
+    listed = {m.id: m for m in provider.list_models()}
+    by_job_id = {r.job_id: r for r in records.jobs.values()}
+    out = []
+    for name in sorted(records.models):
+        record = records.models[name]
+        job = by_job_id.get(record.job_id)
+        base = job.base_model if job else None
+        own = listed.get(record.model_id)
+        date = own.shutdown_date if own else None
+        if date is None and base is not None and base in listed:
+            date = listed[base].shutdown_date
+        out.append(ModelStatus(name, record.model_id, base, date))
+    return out
+
+
 def wait_for_jobs(
     provider: Provider, journal: StateJournal, reporter: Reporter, options: WaitOptions,
     address: str | None = None,

@@ -174,6 +174,8 @@ def plan(
     if out is not None:
         workflow.save_plan(run.plan, out)
     _show_plan(run.plan, fmt)
+    if fmt == "text":
+        _echo(f"\n(The account was read in {run.requests} API requests.)")
     if out is not None and fmt == "text":
         _echo(f"\nSaved the plan to {out}. Apply exactly it with: ftops apply {out}")
     changed = run.plan.has_changes or (run.plan.refresh_only and bool(run.plan.drift))
@@ -269,7 +271,8 @@ def status(
 
     rows, models = workflow.status(_settings(manifests, provider))
     if json_output:
-        _echo(json.dumps({"jobs": [r.to_json() for r in rows], "models": models}, indent=2))
+        payload = {"jobs": [r.to_json() for r in rows], "models": [m.to_json() for m in models]}
+        _echo(json.dumps(payload, indent=2))
         return
     if not rows and not models:
         _echo("Nothing in the state yet: run `ftops apply`.")
@@ -289,8 +292,10 @@ def status(
             detail = r.error or r.last_event or ""
             _echo(f"{r.address}  {r.job_id}  {r.status}  {tokens}  {r.model or '-'}"
                   + (f"  {detail}" if detail else ""))
-    for name, model_id in models.items():
-        _echo(f"models.{name} -> {model_id}")
+    for model in models:
+        base = f" (base {model.base_model})" if model.base_model else ""
+        shutdown = f", shuts down {model.shutdown_date}" if model.shutdown_date else ""
+        _echo(f"models.{model.name} -> {model.model_id}{base}{shutdown}")
 
 
 def wait_cmd(

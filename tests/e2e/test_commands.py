@@ -29,8 +29,12 @@ def test_output_status_and_chat(project: Project, run: Run) -> None:
     missing = run("output", "gamma")
     assert missing.code == 1 and "models.gamma" in missing.err
 
-    status = run("status", "--json")
-    jobs = json.loads(status.out)["jobs"]
+    status = json.loads(run("status", "--json").out)
+    jobs = status["jobs"]
+    models = {m["name"]: m for m in status["models"]}
+    assert models["alpha"]["model_id"] == alpha
+    assert models["alpha"]["base_model"] == "gpt-4o-mini-2024-07-18"
+    assert models["alpha"]["shutdown_date"]  # the emulator serves the base model's date
     assert [(j["address"], j["status"]) for j in jobs] == [("jobs.a", "succeeded"), ("jobs.b", "succeeded")]
     assert all(j["trained_tokens"] for j in jobs)
     plain = run("status")
