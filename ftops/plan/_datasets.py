@@ -176,7 +176,8 @@ def _cancels_of(ctx: Context, draft: Draft, file_ids: tuple[str, ...]) -> tuple[
 def _collect_orphans(ctx: Context, draft: Draft) -> None:
     """Uploads named for this project's datasets that no record and no change keeps: left by a
     run that crashed between the upload and the state write, after the content changed again."""
-    names = frozenset(ctx.project.datasets) | frozenset(ctx.records.datasets)
+    pending = {a.split(".", 1)[1] for a in ctx.records.pending if a.startswith("datasets.")}
+    names = frozenset(ctx.project.datasets) | frozenset(ctx.records.datasets) | frozenset(pending)
     for file in sorted(ctx.observed.files.values(), key=lambda f: (f.created_at, f.id)):
         if file.purpose != "fine-tune" or file.id in draft.kept_files:
             continue

@@ -96,7 +96,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
     target = view.fine_tuned_model if succeeded else None
     keeps = f"; {address} keeps {old_current} until then" if old_current else ""
     n = len(model.checks)
-    checks = "" if n == 0 else f" and its {n} check passes" if n == 1 else f" and its {n} checks pass"
+    check_text = f"its {n} check passes" if n == 1 else f"its {n} checks pass"
 
     if target is not None and target not in ctx.observed.models:
         draft.warn(
@@ -124,9 +124,9 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
         return stay(f"{job_address} {view.status}: {view.error or 'no error given'}")
 
     if target is not None:
-        reason = f"promote {target} (from {job_address})" + (f" once{checks[4:]}" if checks else "")
+        reason = f"promote {target} (from {job_address})" + (f" once {check_text}" if n else "")
     else:
-        reason = f"promote once {job_address} succeeds{checks}{keeps}"
+        reason = f"promote once {job_address} succeeds" + (f" and {check_text}" if n else "") + keeps
     step = PromoteModel(address, job_address, model.checks, model.protect)
     depends = (view.change_key,) if view.change_key is not None else ()
     after = frozen({"model_id": target or PENDING_MODEL, "protect": model.protect})

@@ -18,7 +18,7 @@ from ftops.plan._datasets import plan_dataset_cleanup, plan_datasets
 from ftops.plan._jobs import plan_jobs
 from ftops.plan._models import plan_models
 from ftops.plan.desired import Desired
-from ftops.plan.model import Change, CostLine, CreateJob, Plan, PlanBase
+from ftops.plan.model import Action, Change, CostLine, CreateJob, ForgetResource, Plan, PlanBase
 from ftops.plan.observed import Observed
 from ftops.plan.options import PlanOptions
 from ftops.plan.records import read_records
@@ -73,6 +73,33 @@ def _run_rules(ctx: Context, draft: Draft) -> None:
     plan_jobs(ctx, draft)
     plan_models(ctx, draft)
     plan_dataset_cleanup(ctx, draft)
+    _forget_stale_intents(ctx, draft)
+
+
+def _forget_stale_intents(ctx: Context, draft: Draft) -> None:
+    """An intent whose resource is neither declared nor recorded any more, and that no change
+    of this plan handles: the interrupted create is settled (anything it made is cleaned up as
+    an orphan), so the intent is dropped."""
+    handled = {c.address for c in draft.changes if c.deposed is None}
+    records = ctx.records
+    recorded = (
+        {f"datasets.{n}" for n in records.datasets}
+        | {f"jobs.{n}" for n in records.jobs}
+        | {f"models.{n}" for n in records.models}
+    )
+    declared = (
+        set()
+        if ctx.destroy
+        else (
+            {d.address for d in ctx.project.datasets.values()}
+            | {j.address for j in ctx.project.jobs.values()}
+        )
+    )
+    for address in sorted(records.pending):
+        if address in handled or address in recorded or address in declared:
+            continue
+        reason = "forget the intent left by an interrupted apply (the resource is no longer declared)"
+        draft.add(Change(address, Action.DELETE, reason, None, None, (ForgetResource(address),)))
 
 
 def _recorded(state: StateSnapshot | None) -> set[str]:

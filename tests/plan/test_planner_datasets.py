@@ -150,3 +150,14 @@ def test_removed_dataset_read_only_by_finished_jobs_is_deleted_at_once() -> None
     plan = world.plan(desired(project(), usd=None), targets=frozenset({"datasets.extra"}))
     removal = change(plan, "datasets.extra")
     assert removal.depends_on == () and removal.action is Action.DELETE
+
+
+def test_intent_for_a_resource_no_longer_declared_is_forgotten_and_its_upload_deleted() -> None:
+    world = World(desired(project(datasets=("train", "gone"))))
+    filename = upload_filename(PROJECT, "gone", world.want.datasets["gone"].content_hash)
+    world.pending("datasets.gone", "file", filename)
+    orphan = world.upload("gone", record=False)
+    world.want = desired()
+    plan = world.plan()
+    assert change(plan, "datasets.gone").steps == (ForgetResource("datasets.gone"),)
+    assert change(plan, f"datasets.gone[{orphan}]").steps == (DeleteFile("datasets.gone", orphan),)
