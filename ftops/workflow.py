@@ -190,6 +190,9 @@ def apply(
                                  run.observed.jobs)
                 state = current.read_state()
             if not the_plan.has_changes:
+                if wait is not None and state is not None:
+                    _wait_for_running(current, StateJournal(current.storage, state, desired.project.name),
+                                      hooks, wait)
                 return ApplyRun(the_plan, None, approved=False)
         journal = StateJournal(current.storage, state, desired.project.name)
         reporter = hooks.reporter()
@@ -200,7 +203,20 @@ def apply(
             )
         finally:
             reporter.close()
+        if wait is not None and not result.failed:
+            _wait_for_running(current, journal, hooks, wait)
         return ApplyRun(the_plan, result, approved=True)
+
+
+def _wait_for_running(current: Session, journal: StateJournal, hooks: ApplyHooks, wait: WaitOptions) -> None:
+    """``--wait`` also waits for jobs no model name promotes (they were started, or are running)."""
+    from ftops.apply.status import wait_for_jobs
+
+    reporter = hooks.reporter()
+    try:
+        wait_for_jobs(current.provider, journal, reporter, wait)
+    finally:
+        reporter.close()
 
 
 def save_plan(the_plan: Plan, path: Path) -> None:

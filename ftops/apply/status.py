@@ -14,7 +14,7 @@ from ftops.apply.progress import Reporter
 from ftops.apply.steps import refreshed
 from ftops.apply.waiting import WaitOptions, wait_for_job
 from ftops.errors import UsageError
-from ftops.plan.observed import ObservedJob
+from ftops.plan.observed import TERMINAL_JOB_STATUSES, ObservedJob
 from ftops.plan.records import StateRecords
 from ftops.provider import Provider
 
@@ -95,9 +95,10 @@ def wait_for_jobs(
     provider: Provider, journal: StateJournal, reporter: Reporter, options: WaitOptions,
     address: str | None = None,
 ) -> list[ObservedJob]:
-    """Wait for the state's unfinished jobs (or the one at ``address``), recording each end."""
+    """Wait for the state's unfinished jobs (or the one at ``address``), recording each end.
+    A job the state already records as finished is not fetched again: it cannot change."""
     records = journal.records().jobs
-    names = sorted(records)
+    names = [n for n in sorted(records) if records[n].status not in TERMINAL_JOB_STATUSES]
     if address is not None:
         kind, _, name = address.partition(".")
         if kind != "jobs" or name not in records:

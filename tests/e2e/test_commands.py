@@ -192,3 +192,12 @@ def test_a_saved_plan_takes_no_planning_flags(project: Project, run: Run) -> Non
     assert run("plan", "--out", "p.plan").code == 0
     result = run("apply", "p.plan", "--target", "jobs.a")
     assert result.code == 1 and "saved plan" in result.err
+
+
+def test_wait_also_waits_for_a_job_no_model_promotes(project: Project, run: Run) -> None:
+    manifest = (project.root / "manifests" / "project.yaml").read_text()
+    extra_job = "  c:\n    model: gpt-4o-mini-2024-07-18\n    training_file: extra\n    suffix: c\nmodels:\n"
+    project.write_manifest(manifest.replace("models:\n", extra_job, 1))
+    converge(run)
+    record = project.state()["resources"]["jobs.c"]
+    assert record["status"] == "succeeded" and record["fine_tuned_model"]
