@@ -81,7 +81,7 @@ class Scanner:
         token_limit: int | None = None,
         model: str | None = None,
         workers: int | None = None,
-        background_hashing: bool = True,
+        background_hashing: bool | None = None,
     ) -> None:
         self.path = path
         self.checker: Callable[[dict[str, Any]], tuple[Shape, list[Any]]] | None = (
@@ -94,6 +94,10 @@ class Scanner:
         self.model = model
         self.workers = workers
         self.result = ScanResult()
+        # Without tokens the pass stays on one core; with tokens, where the parsing thread is
+        # the one to spare, SHA-256 moves to a thread of its own (hashlib releases the GIL).
+        if background_hashing is None:
+            background_hashing = encoding is not None
         self._hashes = Hashes("raw", "content", background=background_hashing)
         self._first_seen: dict[int, int] = {}
         self._batch = _Batch()
