@@ -191,6 +191,18 @@ class CostLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelLifecycle:
+    """An active model name, its base model and when it shuts down (issue 10): every plan
+    shows which production model dies when."""
+
+    address: str  # models.NAME
+    model_id: str | None  # the fine-tuned model the name points at now (None: not yet)
+    base_model: str
+    shutdown_date: str | None = None  # ISO date, from the models listing
+    days_left: int | None = None  # from the plan's "today"; negative once past
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     project: str
     base: PlanBase
@@ -201,6 +213,7 @@ class Plan:
     in_progress: Mapping[str, str] = field(default_factory=empty_mapping)  # job address -> status
     refresh_only: bool = False
     format_version: int = PLAN_FORMAT_VERSION
+    lifecycle: tuple[ModelLifecycle, ...] = ()
 
     @property
     def actionable(self) -> tuple[Change, ...]:

@@ -18,7 +18,16 @@ from ftops.plan._datasets import plan_dataset_cleanup, plan_datasets
 from ftops.plan._jobs import plan_jobs
 from ftops.plan._models import plan_models
 from ftops.plan.desired import Desired
-from ftops.plan.model import Action, Change, CostLine, CreateJob, ForgetResource, Plan, PlanBase
+from ftops.plan.model import (
+    Action,
+    Change,
+    CostLine,
+    CreateJob,
+    ForgetResource,
+    ModelLifecycle,
+    Plan,
+    PlanBase,
+)
 from ftops.plan.observed import Observed
 from ftops.plan.options import PlanOptions
 from ftops.plan.records import read_records
@@ -65,6 +74,7 @@ def make_plan(
         costs=() if options.refresh_only else costs,
         in_progress=freeze(dict(sorted(draft.in_progress.items()))) if draft.in_progress else empty_mapping(),
         refresh_only=options.refresh_only,
+        lifecycle=_lifecycle(ctx),
     )
 
 
@@ -212,6 +222,27 @@ def _check_budget(ctx: Context, lines: tuple[CostLine, ...]) -> None:
             f"estimated training cost ${total:.2f} is above the budget of ${budget.max_usd:.2f} ({detail})",
             hint="Raise budget.max_usd, or plan fewer jobs (--target).",
         )
+
+
+def _lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
+    out = []
+    for name in ctx.desired_models():
+        spec = ctx.project.models[name]
+        job = ctx.project.jobs.get(spec.job)
+        if job is None:
+            continue
+        rec = ctx.records.models.get(name)
+        model_id = rec.model_id if rec is not None else None
+        listed = ctx.observed.models.get(model_id or "") or ctx.observed.models.get(job.model)
+        text = listed.shutdown_date if listed is not None else None
+        if not text and job.model in ctx.observed.models:
+            text = ctx.observed.models[job.model].shutdown_date  # a fine-tuned model dies with its base
+        when = _parse_date(text) if text else None
+        days = (when - ctx.options.today).days if when is not None and ctx.options.today is not None else None
+        out.append(
+            ModelLifecycle(spec.address, model_id, job.model, when.isoformat() if when else None, days)
+        )
+    return tuple(out)
 
 
 def _parse_date(text: str) -> date | None:

@@ -34,6 +34,16 @@ def render_json(plan: Plan) -> dict[str, Any]:
         ],
         "estimated_usd": round(plan.estimated_usd, 6),
         "in_progress": dict(plan.in_progress),
+        "lifecycle": [
+            {
+                "address": m.address,
+                "model_id": m.model_id,
+                "base_model": m.base_model,
+                "shutdown_date": m.shutdown_date,
+                "days_left": m.days_left,
+            }
+            for m in plan.lifecycle
+        ],
         "summary": {
             "add": counts.add,
             "change": counts.change,

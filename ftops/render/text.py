@@ -48,6 +48,17 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if plan.costs:
         lines.extend(_cost_lines(plan))
         lines.append("")
+    dated = [m for m in plan.lifecycle if m.shutdown_date]
+    if dated:
+        lines.append(paint.bold("Model shutdown dates:"))
+        width = max(len(m.address) for m in dated)
+        for m in dated:
+            days = (
+                "" if m.days_left is None else f" ({m.days_left} days)" if m.days_left > 0 else " (shut down)"
+            )
+            model = m.model_id or "(no model yet)"
+            lines.append(f"  {m.address.ljust(width)}  {model} on {m.base_model}: {m.shutdown_date}{days}")
+        lines.append("")
     if plan.drift:
         lines.append(paint.bold("Changes outside ftops (drift):"))
         lines.extend(f"  {d.address}: {d.message}" for d in plan.drift)

@@ -162,3 +162,14 @@ def test_plan_without_state_records_no_base() -> None:
     plan = make_plan(desired(), None, World(desired()).observed(), PlanOptions())
     assert plan.base.state_lineage is None and plan.base.state_serial is None
     assert [c.action for c in plan.changes] == [Action.CREATE] * 3
+
+
+def test_every_plan_lists_active_models_with_base_and_shutdown_date() -> None:
+    world = World(desired()).converge()
+    current = world.model_record("bot").model_id  # type: ignore[union-attr]
+    world.models[current] = ObservedModel(current, "acme-org", 1, shutdown_date="2027-01-14")
+    plan = world.plan(today=date(2026, 11, 24))
+    [entry] = plan.lifecycle
+    assert (entry.address, entry.model_id, entry.base_model) == ("models.bot", current, BASE)
+    assert (entry.shutdown_date, entry.days_left) == ("2027-01-14", 51)
+    assert World(desired()).converge().plan().lifecycle[0].shutdown_date is None
