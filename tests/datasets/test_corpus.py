@@ -74,3 +74,32 @@ def test_weight_zero_messages_are_not_trained(tmp_path: Path) -> None:
 def test_images_are_counted_apart() -> None:
     report = check_dataset(CORPUS / "good_chat_images_weights.jsonl", "chat", model="gpt-4o")
     assert report.stats is not None and report.stats.images == 2
+
+
+def test_preference_statistics_train_on_both_outputs(tmp_path: Path) -> None:
+    """DPO trains against both outputs: they are the trained tokens; the input is context."""
+    from ftops.datasets.encodings import get_encoding
+
+    line = (CORPUS / "good_preference.jsonl").read_bytes().splitlines()[0]
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(line + b"\n")
+    report = check_dataset(path, "preference", model="gpt-4.1-mini")
+    encode = get_encoding("o200k_base").encode
+    preferred = "The weather in San Francisco is 70 degrees Fahrenheit."
+    rejected = "The weather in San Francisco is 21 degrees Celsius."
+    prompt = ["Answer about the weather.", "What is the weather in San Francisco?"]
+    assert report.stats is not None
+    assert report.stats.assistant_tokens.max == len(encode(preferred)) + len(encode(rejected))
+    assert report.stats.total_tokens.max == (
+        4 * (3 + 1) + 3 + sum(len(encode(t)) for t in prompt) + report.stats.assistant_tokens.max
+    )
+    assert report.stats.messages.max == 4
+
+
+def test_public_api() -> None:
+    import ftops.datasets as datasets
+
+    assert all(hasattr(datasets, name) for name in datasets.__all__)
+    assert {"check_dataset", "check_pair", "fingerprint", "estimate_cost", "auto_epochs"} <= set(
+        datasets.__all__
+    )
