@@ -309,3 +309,30 @@ def edit_state(settings: Settings, operation: str, edit: Callable[[StateJournal]
 def force_unlock(settings: Settings, lock_id: str) -> None:
     with session(settings, "force-unlock", lock=False) as current:
         current.storage.force_unlock(lock_id)
+
+
+def state_pull(settings: Settings) -> str:
+    """The stored state document exactly as stored (``ftops state pull``)."""
+    from ftops.state import open_storage
+    from ftops.state.transfer import pull
+
+    project = load_project(settings)
+    storage = open_storage(project.backend, project.root)
+    try:
+        return pull(storage)
+    finally:
+        storage.close()
+
+
+def state_push(settings: Settings, text: str, source: str, force: bool) -> StateSnapshot:
+    """Replace the stored state with a full document (``ftops state push FILE [--force]``);
+    refuses an older serial or another lineage unless forced. Takes the lock itself."""
+    from ftops.state import open_storage
+    from ftops.state.transfer import push
+
+    project = load_project(settings)
+    storage = open_storage(project.backend, project.root)
+    try:
+        return push(storage, text, source=source, force=force, lock_timeout=settings.lock_timeout)
+    finally:
+        storage.close()

@@ -418,6 +418,33 @@ def state_mv(source: str, destination: str, manifests: ManifestsOption = DEFAULT
     _echo(f"Moved {source} to {destination}.")
 
 
+@state_app.command("pull")
+def state_pull(manifests: ManifestsOption = DEFAULT_MANIFESTS) -> None:
+    """Print the stored state document exactly as stored (e.g. to back it up or repair it)."""
+    from ftops import workflow
+
+    typer.echo(workflow.state_pull(_settings(manifests, None)), nl=False)
+
+
+@state_app.command("push")
+def state_push(
+    file: Annotated[Path, typer.Argument(help="A full state document, e.g. from `ftops state pull`.")],
+    manifests: ManifestsOption = DEFAULT_MANIFESTS,
+    force: Annotated[bool, typer.Option("--force", help="Replace even a newer or other state.")] = False,
+    lock_timeout: LockTimeoutOption = "0s",
+) -> None:
+    """Replace the stored state; refuses an older serial or another lineage unless --force."""
+    from ftops import workflow
+    from ftops.errors import UsageError
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"{file}: cannot read it ({error})") from None
+    stored = workflow.state_push(_settings(manifests, None, lock_timeout), text, str(file), force)
+    _echo(f"Pushed {file}: the state is now serial {stored.serial} of lineage {stored.lineage}.")
+
+
 def force_unlock(
     lock_id: Annotated[str, typer.Argument(help="The lock id that the lock error printed.")],
     manifests: ManifestsOption = DEFAULT_MANIFESTS,

@@ -201,3 +201,17 @@ def test_wait_also_waits_for_a_job_no_model_promotes(project: Project, run: Run)
     converge(run)
     record = project.state()["resources"]["jobs.c"]
     assert record["status"] == "succeeded" and record["fine_tuned_model"]
+
+
+def test_state_pull_and_push(project: Project, run: Run) -> None:
+    converge(run)
+    pulled = run("state", "pull")
+    assert pulled.code == 0 and json.loads(pulled.out)["serial"] == project.state()["serial"]
+    (project.root / "old.json").write_text(pulled.out)
+    assert run("state", "rm", "jobs.a").code == 0
+    older = run("state", "push", "old.json")
+    assert older.code == 1 and "serial" in older.err  # older than what is stored
+    forced = run("state", "push", "old.json", "--force")
+    assert forced.code == 0, forced.text
+    assert "jobs.a" in project.state()["resources"]
+    assert run("plan", "--detailed-exitcode").code == 0
