@@ -217,3 +217,54 @@ def test_a_stop_ends_a_wait_at_once_and_the_job_keeps_running(
     with pytest.raises(PlanError, match="stopped waiting"):
         wait_for_job(h.provider, "jobs.j", job, h.reporter(), WaitOptions(), stop)
     assert not h.provider.retrieve_job(job.id).is_terminal
+
+
+@pytest.mark.parametrize(
+    "faults",
+    ["[POST /v1/uploads/*/parts] seq:ok,drop-after; [POST /v1/uploads/*/complete] seq:drop-after",
+     "[POST /v1/uploads] seq:drop-after; [POST /v1/uploads/*/parts] seq:500"],
+    ids=["part-and-complete-lost", "upload-create-lost-part-500"],
+)
+def test_a_large_upload_in_parts_survives_lost_answers(
+    faults: str, harness_factory: Callable[..., Harness]
+) -> None:
+    h = harness_factory(faults)
+    h.provider.plain_upload_limit = 1024  # this small file goes through the uploads API
+    h.provider.part_size = 1024
+    upload = h.dataset("big", "parts")
+    result = h.execute(change(upload))
+    assert result.failed == (), result.failed
+    files = [f for f in h.provider.list_files() if f.filename == upload.filename]
+    assert len(files) == 1
+    assert files[0].bytes == upload.size_bytes
+    assert read_records(h.journal.snapshot).datasets["big"].file_id == files[0].id
+
+
+def test_a_lost_answer_to_a_cancel_is_harmless(harness_factory: Callable[..., Harness]) -> None:
+    from ftops.plan.model import CancelJob
+
+    h = harness_factory("[POST /v1/fine_tuning/jobs/*/cancel] seq:drop-after", speed=1.0)  # jobs stay running
+    assert h.execute(change(h.dataset("train", "cats")),
+                     change(create_job("slow", "train"), "datasets.train")).failed == ()
+    job_id = read_records(h.journal.snapshot).jobs["slow"].job_id
+    result = h.execute(change(CancelJob("jobs.slow", job_id), action=Action.DELETE))
+    assert result.failed == (), result.failed
+    assert h.provider.retrieve_job(job_id).status == "cancelled"
+    assert read_records(h.journal.snapshot).jobs["slow"].status == "cancelled"
+    cancels = [r for r in h.emu.requests() if r.path.endswith("/cancel")]
+    assert [r.fault for r in cancels] == ["drop-after", None]  # lost, then repeated safely
+
+
+def test_a_lost_answer_to_a_model_delete_is_harmless(harness_factory: Callable[..., Harness]) -> None:
+    from ftops.apply.waiting import wait_for_job
+
+    h = harness_factory("[DELETE /v1/models/*] seq:drop-after")
+    assert h.execute(change(h.dataset("train", "cats")),
+                     change(create_job("done", "train"), "datasets.train")).failed == ()
+    job = h.provider.retrieve_job(read_records(h.journal.snapshot).jobs["done"].job_id)
+    job = wait_for_job(h.provider, "jobs.done", job, h.reporter(), WaitOptions(first_interval=0.05))
+    assert job.fine_tuned_model
+    result = h.execute(change(DeleteModel("jobs.done", job.fine_tuned_model), action=Action.DELETE))
+    assert result.failed == (), result.failed
+    assert job.fine_tuned_model not in {m.id for m in h.provider.list_models()}
+    assert any("already gone" in line for line in h.lines)  # the repeat found it deleted
