@@ -69,6 +69,8 @@ def run_check(
         examples=scan.examples,
         stats=stats,
         example_hashes=frozenset(scan.example_hashes),
+        error_count=collector.error_count,
+        warning_count=collector.warning_count,
     )
 
 

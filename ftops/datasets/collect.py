@@ -40,23 +40,29 @@ class Collector:
     def count(self, code: str) -> int:
         return self._counts[code]
 
+    @property
+    def warning_count(self) -> int:
+        return sum(count for code, count in self._counts.items() if self._severity[code] == "warning")
+
     def diagnostics(self) -> tuple[Diagnostic, ...]:
-        """Errors first, then warnings, each in file order; then one line per capped kind."""
-        ordered = sorted(self._kept, key=lambda d: (d.severity != "error", d.line or 0))
-        for code, count in self._counts.items():
-            if count > self.cap:
-                rest = count - self.cap
-                severity = self._severity[code]
-                kind = "error" if severity == "error" else "warning"
-                ordered.append(
-                    Diagnostic(
-                        self.file,
-                        None,
-                        None,
-                        "",
-                        f"... and {rest:,} more {kind}{'s' if rest > 1 else ''} of this kind ({code})",
-                        severity,
-                        code,
+        """Errors in file order, then one line per capped kind of error; the same for warnings."""
+        ordered: list[Diagnostic] = []
+        for severity in ("error", "warning"):
+            kept = [d for d in self._kept if d.severity == severity]
+            ordered.extend(sorted(kept, key=lambda d: d.line or 0))
+            for code, count in self._counts.items():
+                if count > self.cap and self._severity[code] == severity:
+                    rest = count - self.cap
+                    plural = "s" if rest > 1 else ""
+                    ordered.append(
+                        Diagnostic(
+                            self.file,
+                            None,
+                            None,
+                            "",
+                            f"... and {rest:,} more {severity}{plural} of this kind ({code})",
+                            severity,
+                            code,
+                        )
                     )
-                )
         return tuple(ordered)

@@ -15,13 +15,25 @@ def _dist(name: str, dist: Distribution) -> str:
     )
 
 
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.1f} KB"
+    return f"{size / 1024 / 1024:,.1f} MB"
+
+
+def _usd(usd: float) -> str:
+    return f"${usd:,.2f}" if usd >= 0.01 or usd == 0 else f"${usd:.4f}"
+
+
 def summary_lines(report: DatasetReport) -> list[str]:
-    errors, warnings = len(report.errors), len(report.warnings)
+    errors, warnings = report.error_count, report.warning_count
     lines = [
         f"{report.display_name} ({report.format}): {report.examples:,} examples, "
-        f"{report.size_bytes / 1024 / 1024:,.2f} MB, "
-        f"{'OK' if report.ok else 'NOT TRAINABLE'} ({errors} error{'s' if errors != 1 else ''} listed, "
-        f"{warnings} warning{'s' if warnings != 1 else ''} listed)",
+        f"{_size(report.size_bytes)}, "
+        f"{'OK' if report.ok else 'NOT TRAINABLE'} ({errors:,} error{'s' if errors != 1 else ''}, "
+        f"{warnings:,} warning{'s' if warnings != 1 else ''})",
         f"  content hash  {report.content_hash}",
         f"  raw sha256    {report.raw_sha256}",
     ]
@@ -64,7 +76,7 @@ def summary_lines(report: DatasetReport) -> list[str]:
     else:
         origin = f"price table of {cost.price_table_date}" if cost.source == "package table" else cost.source
         lines.append(
-            f"  estimated cost ${cost.usd:,.2f} (${cost.usd_per_1m_tokens:,.2f} per 1M training tokens, "
+            f"  estimated cost {_usd(cost.usd)} (${cost.usd_per_1m_tokens:,.2f} per 1M training tokens, "
             f"{origin})"
         )
     return lines

@@ -122,6 +122,9 @@ class DatasetReport:
     # Process-local 64-bit fingerprints of each canonical example, for duplicate and
     # leakage checks (check_pair); not stable across processes, never persist them.
     example_hashes: frozenset[int] = field(default_factory=frozenset)
+    # every problem found, including those past the per-kind cap of ``diagnostics``
+    error_count: int = 0
+    warning_count: int = 0
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -150,8 +153,8 @@ class DatasetReport:
             "raw_sha256": self.raw_sha256,
             "size_bytes": self.size_bytes,
             "examples": self.examples,
-            "errors": len(self.errors),
-            "warnings": len(self.warnings),
+            "errors": self.error_count,
+            "warnings": self.warning_count,
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "stats": self.stats.to_json() if self.stats else None,
         }

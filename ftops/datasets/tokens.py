@@ -88,7 +88,7 @@ class BatchCounter:
 
     def __init__(self, encoding: tiktoken.Encoding, workers: int | None = None, max_pending: int = 4) -> None:
         self._encoding = encoding
-        workers = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
+        workers = max(1, workers) if workers is not None else max(1, min(4, os.cpu_count() or 1))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftops-tokens")
         self._pending: deque[tuple[object, Future[Counts]]] = deque()
         self._max_pending = max(1, max_pending)
