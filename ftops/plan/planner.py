@@ -55,9 +55,10 @@ def make_plan(
     if options.targets and not options.refresh_only:
         changes = _targeted(ctx, draft, changes)
     creates = {s.address for c in changes for s in c.steps if isinstance(s, CreateJob)}
+    lifecycle = _lifecycle(ctx)
     costs = tuple(line for line in draft.costs if line.address in creates)
     if not options.refresh_only:
-        _check_shutdowns(ctx, draft, creates)
+        _check_shutdowns(ctx, draft, creates, lifecycle)
         _check_budget(ctx, costs)
         _check_dependencies(changes)
     base = PlanBase(
@@ -74,7 +75,7 @@ def make_plan(
         costs=() if options.refresh_only else costs,
         in_progress=freeze(dict(sorted(draft.in_progress.items()))) if draft.in_progress else empty_mapping(),
         refresh_only=options.refresh_only,
-        lifecycle=_lifecycle(ctx),
+        lifecycle=lifecycle,
     )
 
 
@@ -225,7 +226,10 @@ def _check_budget(ctx: Context, lines: tuple[CostLine, ...]) -> None:
 
 
 def _lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
+    """Each declared model name, the base of the model it serves now (during a move to a
+    successor base, the old one's) and when that model shuts down."""
     out = []
+    today = ctx.options.today
     for name in ctx.desired_models():
         spec = ctx.project.models[name]
         job = ctx.project.jobs.get(spec.job)
@@ -233,15 +237,18 @@ def _lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
             continue
         rec = ctx.records.models.get(name)
         model_id = rec.model_id if rec is not None else None
-        listed = ctx.observed.models.get(model_id or "") or ctx.observed.models.get(job.model)
-        text = listed.shutdown_date if listed is not None else None
-        if not text and job.model in ctx.observed.models:
-            text = ctx.observed.models[job.model].shutdown_date  # a fine-tuned model dies with its base
+        base = job.model
+        if rec is not None:
+            maker = ctx.observed.jobs.get(rec.job_id)
+            recorded = [j for j in ctx.records.jobs.values() if j.job_id == rec.job_id]
+            base = maker.model if maker is not None else recorded[0].base_model if recorded else base
+        own = ctx.observed.models.get(model_id) if model_id is not None else None
+        text = own.shutdown_date if own is not None else None
+        if not text and base in ctx.observed.models:
+            text = ctx.observed.models[base].shutdown_date  # a fine-tuned model dies with its base
         when = _parse_date(text) if text else None
-        days = (when - ctx.options.today).days if when is not None and ctx.options.today is not None else None
-        out.append(
-            ModelLifecycle(spec.address, model_id, job.model, when.isoformat() if when else None, days)
-        )
+        days = (when - today).days if when is not None and today is not None else None
+        out.append(ModelLifecycle(spec.address, model_id, base, when.isoformat() if when else None, days))
     return tuple(out)
 
 
@@ -252,7 +259,9 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def _check_shutdowns(ctx: Context, draft: Draft, creates: set[str]) -> None:
+def _check_shutdowns(
+    ctx: Context, draft: Draft, creates: set[str], lifecycle: tuple[ModelLifecycle, ...]
+) -> None:
     """Issue 10: a job on a base model already shut down is refused now, not at apply time; a
     shutdown less than ``shutdown_warning_days`` away is a warning, for jobs and active models."""
     today = ctx.options.today
@@ -272,18 +281,14 @@ def _check_shutdowns(ctx: Context, draft: Draft, creates: set[str]) -> None:
                 "no new job can train on it",
                 hint=f"Change {job.address}.model to a successor base model.",
             )
-        if days < window:
+        if job.address in creates and days < window:  # running models are warned about below
             draft.warn(
                 f"{job.address}: base model {job.model} shuts down on {when.isoformat()} ({days} days)"
             )
-    for name, rec in sorted(ctx.records.models.items()):
-        listed = ctx.observed.models.get(rec.model_id)
-        job_rec = ctx.records.jobs.get(ctx.project.models[name].job) if name in ctx.project.models else None
-        text = listed.shutdown_date if listed else None
-        if not text and job_rec is not None and job_rec.base_model in ctx.observed.models:
-            text = ctx.observed.models[job_rec.base_model].shutdown_date
-        when = _parse_date(text) if text else None
-        if when is not None and (when - today).days < window:
-            days = (when - today).days
-            state = "shut down on" if days <= 0 else "shuts down on"
-            draft.warn(f"models.{name}: {rec.model_id} {state} {when.isoformat()} ({days} days)")
+    for entry in lifecycle:
+        if entry.model_id is not None and entry.days_left is not None and entry.days_left < window:
+            state = "shut down on" if entry.days_left <= 0 else "shuts down on"
+            draft.warn(
+                f"{entry.address}: {entry.model_id} (on {entry.base_model}) {state} "
+                f"{entry.shutdown_date} ({entry.days_left} days)"
+            )

@@ -116,12 +116,16 @@ def test_base_model_already_shut_down_refuses_the_job() -> None:
         world.plan(today=date(2026, 11, 24))
 
 
-def test_base_model_shutting_down_soon_warns_for_jobs_and_active_models() -> None:
-    world = World(desired()).converge()
+def test_base_model_shutting_down_soon_warns_for_new_jobs_and_active_models() -> None:
+    world = World(desired())
     world.models[BASE] = ObservedModel(BASE, "system", 1, shutdown_date="2027-01-14")
+    assert world.plan(today=date(2026, 11, 24)).warnings == (
+        "jobs.tune: base model gpt-4o-mini-2024-07-18 shuts down on 2027-01-14 (51 days)",
+    )
+    world.converge()
     plan = world.plan(today=date(2026, 11, 24))
-    assert "jobs.tune: base model gpt-4o-mini-2024-07-18 shuts down on 2027-01-14 (51 days)" in plan.warnings
-    assert any(w.startswith("models.bot: ft:") and "2027-01-14 (51 days)" in w for w in plan.warnings)
+    [warning] = plan.warnings  # the job exists: its model is what matters now
+    assert warning.startswith("models.bot: ft:") and warning.endswith("shuts down on 2027-01-14 (51 days)")
     assert not plan.has_changes
     assert world.plan(today=date(2026, 6, 1)).warnings == ()
 
@@ -173,3 +177,18 @@ def test_every_plan_lists_active_models_with_base_and_shutdown_date() -> None:
     assert (entry.address, entry.model_id, entry.base_model) == ("models.bot", current, BASE)
     assert (entry.shutdown_date, entry.days_left) == ("2027-01-14", 51)
     assert World(desired()).converge().plan().lifecycle[0].shutdown_date is None
+
+
+def test_moving_to_a_successor_base_shows_the_old_model_on_its_old_base_until_promoted() -> None:
+    world = World(desired()).converge()
+    old = world.model_record("bot").model_id  # type: ignore[union-attr]
+    world.models[BASE] = ObservedModel(BASE, "system", 1, shutdown_date="2027-01-14")
+    successor = "gpt-4.1-mini-2025-04-14"
+    world.models[successor] = ObservedModel(successor, "system", 1)
+    plan = world.plan(desired(project(jobs=[job("tune", model=successor)])), today=date(2026, 11, 24))
+    assert change(plan, "jobs.tune").action is Action.REPLACE
+    assert change(plan, "models.bot").action is Action.UPDATE
+    [entry] = plan.lifecycle
+    assert (entry.model_id, entry.base_model, entry.days_left) == (old, BASE, 51)
+    assert plan.warnings == (f"models.bot: {old} (on {BASE}) shuts down on 2027-01-14 (51 days)",)
+    assert [c.address for c in plan.costs] == ["jobs.tune"]
