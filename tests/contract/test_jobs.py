@@ -90,7 +90,7 @@ def test_no_suffix_leaves_an_empty_segment(client: OpenAI, uploaded: str) -> Non
 def test_job_progresses_through_the_service_states(
     client: OpenAI, start_emulator: Any, make_client: Any, training_file: Path
 ) -> None:
-    slow = make_client(start_emulator(speed=400.0, data_dir=training_file.parent / "slow"))
+    slow = make_client(start_emulator(speed=200.0, data_dir=training_file.parent / "slow"))
     file_id = slow.files.create(file=training_file, purpose="fine-tune").id
     job = slow.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
     seen = [job.status]
