@@ -1,0 +1,79 @@
+"""Base-model lifecycle in plans (issue 10): which model each name serves and when it shuts
+down, a refusal for a job whose base model is already shut down, warnings inside the window."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ftops.errors import PlanError
+from ftops.plan._context import Context, Draft
+from ftops.plan.model import ModelLifecycle
+
+
+def model_lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
+    """Each declared model name, the base of the model it serves now (during a move to a
+    successor base, the old one's) and when that model shuts down."""
+    out = []
+    today = ctx.options.today
+    for name in ctx.desired_models():
+        spec = ctx.project.models[name]
+        job = ctx.project.jobs.get(spec.job)
+        if job is None:
+            continue
+        rec = ctx.records.models.get(name)
+        model_id = rec.model_id if rec is not None else None
+        base = job.model
+        if rec is not None:
+            maker = ctx.observed.jobs.get(rec.job_id)
+            recorded = [j for j in ctx.records.jobs.values() if j.job_id == rec.job_id]
+            base = maker.model if maker is not None else recorded[0].base_model if recorded else base
+        own = ctx.observed.models.get(model_id) if model_id is not None else None
+        text = own.shutdown_date if own is not None else None
+        if not text and base in ctx.observed.models:
+            text = ctx.observed.models[base].shutdown_date  # a fine-tuned model dies with its base
+        when = _parse_date(text) if text else None
+        days = (when - today).days if when is not None and today is not None else None
+        out.append(ModelLifecycle(spec.address, model_id, base, when.isoformat() if when else None, days))
+    return tuple(out)
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def check_shutdowns(
+    ctx: Context, draft: Draft, creates: set[str], lifecycle: tuple[ModelLifecycle, ...]
+) -> None:
+    """Issue 10: a job on a base model already shut down is refused now, not at apply time; a
+    shutdown less than ``shutdown_warning_days`` away is a warning, for jobs and active models."""
+    today = ctx.options.today
+    if today is None:
+        return
+    window = ctx.options.shutdown_warning_days
+    for name in ctx.desired_jobs():
+        job = ctx.project.jobs[name]
+        listed = ctx.observed.models.get(job.model)
+        when = _parse_date(listed.shutdown_date) if listed and listed.shutdown_date else None
+        if when is None:
+            continue
+        days = (when - today).days
+        if job.address in creates and days <= 0:
+            raise PlanError(
+                f"{job.address}: base model {job.model} was shut down on {when.isoformat()}; "
+                "no new job can train on it",
+                hint=f"Change {job.address}.model to a successor base model.",
+            )
+        if job.address in creates and days < window:  # running models are warned about below
+            draft.warn(
+                f"{job.address}: base model {job.model} shuts down on {when.isoformat()} ({days} days)"
+            )
+    for entry in lifecycle:
+        if entry.model_id is not None and entry.days_left is not None and entry.days_left < window:
+            state = "shut down on" if entry.days_left <= 0 else "shuts down on"
+            draft.warn(
+                f"{entry.address}: {entry.model_id} (on {entry.base_model}) {state} "
+                f"{entry.shutdown_date} ({entry.days_left} days)"
+            )
