@@ -78,8 +78,15 @@ def job_inputs(job: Job, content_hashes: Mapping[str, str]) -> dict[str, Any]:
 
 
 def job_inputs_hash(job: Job, content_hashes: Mapping[str, str]) -> str:
-    """sha256 (hex) of the canonical JSON of every input; written as the ``ftops_inputs`` tag."""
-    return sha256_hex(canonical_json(job_inputs(job, content_hashes)))
+    """sha256 (hex) of the canonical JSON of every input; written as the ``ftops_inputs`` tag.
+
+    Datasets count by content only: renaming a dataset in the manifests (same bytes) must not
+    pay for a new job, while ``job_inputs`` keeps the names for people reading a diff."""
+    inputs = job_inputs(job, content_hashes)
+    for key in ("training_file", "validation_file"):
+        if inputs[key] is not None:
+            inputs[key] = {"content_hash": inputs[key]["content_hash"]}
+    return sha256_hex(canonical_json(inputs))
 
 
 def job_metadata(project: str, job: Job, inputs_hash: str) -> dict[str, str]:

@@ -183,3 +183,15 @@ def test_rollback_to_earlier_inputs_adopts_the_earlier_job_instead_of_training()
     assert isinstance(change(plan, "jobs.tune").steps[0], AdoptObject)
     assert change(plan, "models.bot").after["model_id"] == first_model  # type: ignore[index]
     assert plan.costs == ()
+
+
+def test_renaming_a_dataset_uploads_under_the_new_name_but_does_not_retrain() -> None:
+    world = World(desired()).converge()
+    renamed = desired(
+        project(datasets=("corpus",), jobs=[job("tune", "corpus")]), contents={"corpus": "train-v1"}
+    )
+    plan = world.plan(renamed)
+    assert change(plan, "jobs.tune").action is Action.NOOP
+    assert change(plan, "datasets.corpus").action is Action.CREATE
+    assert change(plan, "datasets.train").action is Action.DELETE
+    assert plan.costs == ()
