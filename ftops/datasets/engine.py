@@ -21,8 +21,8 @@ from typing import Any, Final
 from ftops.datasets.canonical import canonical_json
 from ftops.datasets.collect import Collector
 from ftops.datasets.fastpath import FAST_CHECKERS
-from ftops.datasets.formats import Shape, type_name
 from ftops.datasets.hashing import Hashes
+from ftops.datasets.shape import Shape, type_name
 from ftops.errors import DatasetError
 
 CHUNK_BYTES: Final = 4 * 1024 * 1024

@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Final
 
 from ftops.datasets.encodings import ENDOFPROMPT, ENDOFTEXT
-from ftops.datasets.formats import Shape
+from ftops.datasets.shape import Shape
 
 if TYPE_CHECKING:
     import tiktoken

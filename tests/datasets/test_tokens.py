@@ -13,7 +13,7 @@ import tiktoken_ext.openai_public as official
 
 from ftops.datasets import check_dataset
 from ftops.datasets.encodings import SPECS, get_encoding, read_rank_file
-from ftops.datasets.formats import Shape
+from ftops.datasets.shape import Shape
 from ftops.datasets.tokens import count_batch, count_texts
 
 
