@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import httpx2
@@ -27,7 +28,11 @@ def test_parts_complete_into_a_file_in_the_given_order(client: OpenAI, training_
     third = client.uploads.parts.create(upload.id, data=chunks[2])
     first = client.uploads.parts.create(upload.id, data=chunks[0])
     assert first.upload_id == upload.id and first.id.startswith("part_")
-    done = client.uploads.complete(upload.id, part_ids=[first.id, second.id, third.id])
+    order = [first.id, second.id, third.id]
+    with pytest.raises(openai.BadRequestError) as wrong_sum:
+        client.uploads.complete(upload.id, part_ids=order, md5="0" * 32)
+    assert wrong_sum.value.body["param"] == "md5"  # type: ignore[index]
+    done = client.uploads.complete(upload.id, part_ids=order, md5=hashlib.md5(data).hexdigest())
     assert done.status == "completed"
     assert done.file is not None and done.file.bytes == len(data) and done.file.purpose == "fine-tune"
     assert client.files.content(done.file.id).content == data

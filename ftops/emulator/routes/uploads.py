@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 from typing import Any
@@ -129,11 +130,16 @@ def _save_part(data: UploadFile, path: Any) -> None:
         shutil.copyfileobj(data.file, out, 1024 * 1024)
 
 
-def _assemble(store: Store, part_ids: list[str], target: Any) -> None:
+def _assemble(store: Store, part_ids: list[str], target: Any) -> str:
+    """Concatenate the parts in the given order; return the MD5 of the result."""
+    digest = hashlib.md5(usedforsecurity=False)
     with open(target, "wb") as out:
         for part_id in part_ids:
             with open(store.part_path(part_id), "rb") as part:
-                shutil.copyfileobj(part, out, 1024 * 1024)
+                while chunk := part.read(1024 * 1024):
+                    digest.update(chunk)
+                    out.write(chunk)
+    return digest.hexdigest()
 
 
 async def complete_upload(request: Request) -> Response:
@@ -146,6 +152,9 @@ async def complete_upload(request: Request) -> Response:
         raise invalid("'part_ids' must be a non-empty list of part ids.", param="part_ids")
     if len(set(part_ids)) != len(part_ids):
         raise invalid("'part_ids' names a part twice.", param="part_ids")
+    md5 = body.get("md5")
+    if md5 is not None and not isinstance(md5, str):
+        raise invalid("'md5' must be a hex string.", param="md5")
     with rt.store.reading() as conn:
         upload = _pending(conn, upload_id, rt.clock())
         placeholders = ",".join("?" * len(part_ids))
@@ -164,8 +173,10 @@ async def complete_upload(request: Request) -> Response:
         )
     file_id = new_id("file-")
     blob = rt.store.blob_path(file_id)
-    await run_in_threadpool(_assemble, rt.store, part_ids, blob)
     try:
+        digest = await run_in_threadpool(_assemble, rt.store, part_ids, blob)
+        if md5 and md5.lower() != digest:
+            raise invalid(f"The parts' MD5 is {digest}, not the {md5} given.", param="md5")
         with rt.store.transaction() as conn:
             _pending(conn, upload_id, rt.clock())
             insert_file(rt, conn, upload["filename"], upload["purpose"], total, file_id)
