@@ -138,6 +138,21 @@ def refresh_records(resources: Resources, observed: Observed) -> dict[str, Any]:
     return out
 
 
+def forget_vanished(resources: Resources, observed: Observed) -> dict[str, Any]:
+    """``apply --refresh-only``: besides ``refresh_records``, drop the records of uploads and
+    models deleted outside ftops (the drift a refresh-only plan reports), as Terraform's
+    refresh-only apply does. Jobs are never deleted by the service, so their records stay."""
+    out = refresh_records(resources, observed)
+    records = read_records(out)
+    for name, dataset in records.datasets.items():
+        if dataset.file_id not in observed.files:
+            out.pop(f"datasets.{name}", None)
+    for name, model in records.models.items():
+        if model.model_id not in observed.models:
+            out.pop(f"models.{name}", None)
+    return out
+
+
 def clear_pending(resources: Resources) -> dict[str, Any]:
     """Drop every intent: for the end of an apply that finished all its steps."""
     return {k: v for k, v in resources.items() if not k.startswith(PENDING_PREFIX)}

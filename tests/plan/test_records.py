@@ -186,3 +186,15 @@ def test_refresh_records_takes_job_progress_and_drops_vanished_older_objects() -
         == ()
     )
     assert bookkeeping.clear_pending({"pending.jobs.x": {}, "jobs.x": {}}) == {"jobs.x": {}}
+
+
+def test_forget_vanished_drops_records_of_objects_deleted_outside_ftops() -> None:
+    world = World(desired()).converge()
+    file_id = world.dataset_record("train").file_id  # type: ignore[union-attr]
+    model_id = world.model_record("bot").model_id  # type: ignore[union-attr]
+    del world.files[file_id]
+    del world.models[model_id]
+    out = bookkeeping.forget_vanished(world.resources, world.observed())
+    assert sorted(out) == ["jobs.tune"]
+    world.resources = out
+    assert [d.address for d in world.plan(refresh_only=True).drift] == []
