@@ -117,7 +117,10 @@ class Scanner:
             self._counter = BatchCounter(self.encoding, workers=self.workers)
         try:
             with handle:
-                self._read(handle)
+                try:
+                    self._read(handle)
+                except OSError as error:
+                    raise DatasetError(f"cannot read {self.out.file}: {error.strerror or error}") from error
             if self._counter is not None:
                 self._flush_batch(final=True)
         finally:
@@ -126,6 +129,7 @@ class Scanner:
             digests = self._hashes.hexdigests()
         self.result.raw_sha256 = digests["raw"]
         self.result.content_hash = digests["content"]
+        self.result.example_hashes = set(self._first_seen)
         return self.result
 
     def _read(self, handle: Any) -> None:
@@ -211,8 +215,6 @@ class Scanner:
         first = self._first_seen.setdefault(fingerprint, number)
         if first != number:
             self.out.warning(number, "", f"exact duplicate of line {first}", "dataset.duplicate")
-        else:
-            self.result.example_hashes.add(fingerprint)
         shape, issues = self.checker(value)
         clean = True
         for path, message, code, severity in issues:
