@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ftops.errors import BudgetExceededError, UsageError
+from ftops.errors import BudgetExceededError, PlanError, UsageError
 from ftops.plan._context import Context, Draft
 from ftops.plan._datasets import plan_dataset_cleanup, plan_datasets
 from ftops.plan._jobs import plan_jobs
@@ -43,6 +43,7 @@ _KIND_ORDER = {kind: i for i, kind in enumerate(ADDRESS_KINDS)}
 def make_plan(
     desired: Desired, state: StateSnapshot | None, observed: Observed, options: PlanOptions = PlanOptions()
 ) -> Plan:
+    _check_desired(desired)
     records = read_records(state)
     _check_addresses(desired, records_addresses=_recorded(state), options=options)
     ctx = Context(desired, records, observed, options)
@@ -76,6 +77,18 @@ def make_plan(
         refresh_only=options.refresh_only,
         lifecycle=lifecycle,
     )
+
+
+def _check_desired(desired: Desired) -> None:
+    """The caller's promise (the manifest loader checks references): fail clearly if broken."""
+    project = desired.project
+    for job in project.jobs.values():
+        for name in (job.training_file, job.validation_file):
+            if name is not None and name not in desired.datasets:
+                raise PlanError(f"{job.address} reads datasets.{name}, which has no fingerprint")
+    for model in project.models.values():
+        if model.job not in project.jobs:
+            raise PlanError(f"{model.address} names jobs.{model.job}, which is not declared")
 
 
 def _run_rules(ctx: Context, draft: Draft) -> None:
