@@ -84,6 +84,7 @@ class StateSnapshot:
         the json module fall back to its pure-Python encoder (twice as slow on a state
         of 1,000 resources), and one line per record diffs as well as an indented tree.
         """
+        self._check_writable()
         head = {
             "format_version": self.format_version,
             "ftops_version": self.ftops_version,
@@ -101,6 +102,27 @@ class StateSnapshot:
             raise StateError(f"state cannot be written: a record is not plain JSON ({error})") from error
         body = "{\n" + ",\n".join(records) + "\n  }" if records else "{}"
         return "{\n" + "\n".join(lines) + f'\n  "resources": {body}\n}}\n'
+
+    def _check_writable(self) -> None:
+        """Refuse to store what ``from_json`` would then refuse to read back."""
+        problem = None
+        if not _is_uuid(self.lineage):
+            problem = f"lineage {self.lineage!r} is not a UUID"
+        elif not _is_int(self.serial) or self.serial < 0:
+            problem = f"serial {self.serial!r} is not a non-negative integer"
+        else:
+            for address, record in self.resources.items():
+                match = _ADDRESS.fullmatch(address) if isinstance(address, str) else None
+                if match is None or match["kind"] not in STATE_ADDRESS_KINDS:
+                    problem = f"resource address {address!r} is not KIND.NAME with KIND one of " + ", ".join(
+                        sorted(STATE_ADDRESS_KINDS)
+                    )
+                elif not isinstance(record, Mapping):
+                    problem = f"the record of {address} is not an object"
+                if problem:
+                    break
+        if problem:
+            raise StateError(f"state cannot be written: {problem}")
 
     @classmethod
     def from_text(cls, text: str | bytes, source: str) -> StateSnapshot:
@@ -236,7 +258,9 @@ def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_uuid(value: str) -> bool:
+def _is_uuid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
     try:
         uuid.UUID(value)
     except ValueError:

@@ -147,3 +147,23 @@ def test_the_document_has_one_line_per_resource_in_address_order() -> None:
     assert '    "jobs.b": {"x": [1, {"é": null}]}' in lines
     assert lines.index('    "datasets.a": {"n": 1.5},') < lines.index('    "jobs.b": {"x": [1, {"é": null}]}')
     assert snapshot.to_text().endswith("}\n")
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "problem"),
+    [
+        (StateSnapshot(lineage="x", serial=0), "lineage 'x' is not a UUID"),
+        (StateSnapshot(lineage=LINEAGE, serial=-1), "serial -1"),
+        (
+            StateSnapshot(lineage=LINEAGE, serial=0, resources={"widgets.w": {}}),
+            "'widgets.w' is not KIND.NAME",
+        ),
+        (
+            StateSnapshot(lineage=LINEAGE, serial=0, resources={"jobs.j": "ftjob-1"}),
+            "jobs.j is not an object",
+        ),
+    ],
+)
+def test_what_could_not_be_read_back_is_never_written(snapshot: StateSnapshot, problem: str) -> None:
+    with pytest.raises(StateError, match=problem):
+        snapshot.to_text()
