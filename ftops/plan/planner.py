@@ -48,6 +48,12 @@ def make_plan(
     _check_addresses(desired, records_addresses=_recorded(state), options=options)
     ctx = Context(desired, records, observed, options)
     draft = Draft()
+    if state is not None and state.project not in (None, desired.project.name):
+        draft.warn(
+            f"the state was written for project {state.project!r} and the manifests now say "
+            f"{desired.project.name!r}: uploads are named and jobs tagged by project, so objects of "
+            f"{state.project!r} are not found by their identity"
+        )
     # refresh-only runs the same rules, so drift and progress are reported alike; its changes
     # are dropped, and refusals (budget, protection) do not apply to a plan that changes nothing.
     _run_rules(ctx, draft)

@@ -29,6 +29,7 @@ from ftops.resources import (
     Job,
     Method,
     Project,
+    SourceLocation,
     freeze,
 )
 from ftops.state import StateSnapshot
@@ -65,7 +66,16 @@ def job(
 
 
 def check(text: str = "Who is Chunsik?", contains: str = "Ryan") -> Check:
-    return Check(messages=(freeze({"role": "user", "content": text}),), contains=(contains,))
+    return Check(
+        messages=(
+            freeze({"role": "system", "content": "Be brief."}),
+            freeze({"role": "user", "content": text}),
+        ),
+        contains=(contains,),
+        not_contains=("I don't know",),
+        matches=r"(?i)\bcat\b",
+        declared_at=SourceLocation("manifests/acme.yaml", 12, 7),
+    )
 
 
 def model(

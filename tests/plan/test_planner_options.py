@@ -192,3 +192,10 @@ def test_moving_to_a_successor_base_shows_the_old_model_on_its_old_base_until_pr
     assert (entry.model_id, entry.base_model, entry.days_left) == (old, BASE, 51)
     assert plan.warnings == (f"models.bot: {old} (on {BASE}) shuts down on 2027-01-14 (51 days)",)
     assert [c.address for c in plan.costs] == ["jobs.tune"]
+
+
+def test_a_state_of_another_project_name_is_warned_about() -> None:
+    world = World(desired()).converge()
+    state = replace(world.state(), project="old-name")
+    plan = make_plan(desired(), state, world.observed(), PlanOptions())
+    assert any("written for project 'old-name'" in w for w in plan.warnings)
