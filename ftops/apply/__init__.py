@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ftops.apply.errors import CheckFailedError, JobFailedError
+from ftops.apply.errors import CheckFailedError, JobFailedError, WaitStopped
 from ftops.apply.executor import DEFAULT_PARALLELISM, ApplyResult, Outcome, Status, execute
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import PlainReporter, Reporter, make_reporter
@@ -19,6 +19,7 @@ __all__ = [
     "StateJournal",
     "Status",
     "WaitOptions",
+    "WaitStopped",
     "execute",
     "make_reporter",
     "wait_for_job",

@@ -11,3 +11,7 @@ class CheckFailedError(PlanError):
 
 class JobFailedError(PlanError):
     """A job that a promotion waited for ended failed or cancelled."""
+
+
+class WaitStopped(PlanError):
+    """A wait for a job ended early (Ctrl-C, or another change failed); the job keeps running."""

@@ -80,9 +80,11 @@ def _schedule(
     pool: ThreadPoolExecutor,
     run_change: Callable[[str], Outcome],
     outcomes: dict[str, Outcome],
+    stop: threading.Event,
 ) -> None:
     """Start each change once its dependencies are done; skip those whose dependency did not
-    finish; after a failure start nothing new. Fills ``outcomes``."""
+    finish; after a failure start nothing new and end the waits in flight (their jobs keep
+    running; the next apply picks them up). Fills ``outcomes``."""
     started: set[str] = set()
     running: dict[Future[Outcome], str] = {}
     stopping = False
@@ -116,6 +118,7 @@ def _schedule(
             outcomes[outcome.key] = outcome
             if outcome.status is Status.FAILED:
                 stopping = True  # the caller reports the failure itself
+                stop.set()
 
 
 def execute(
@@ -151,7 +154,7 @@ def execute(
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="ftops-apply") as pool:
         try:
-            _schedule(graph, pool, run_change, outcomes)
+            _schedule(graph, pool, run_change, outcomes, stop)
         except BaseException:
             # Ctrl-C: start nothing new, end the waits, let in-flight requests finish and record
             # their results (so the state says what was done), then let the interrupt through.

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ftops.apply.checks import run_checks
-from ftops.apply.errors import CheckFailedError, JobFailedError
+from ftops.apply.errors import CheckFailedError, JobFailedError, WaitStopped
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
 from ftops.apply.waiting import WaitOptions, wait_for_job
@@ -184,7 +184,11 @@ class StepRunner:
             if self.wait is None:
                 self.reporter.line(f"{step.address}: pending, {step.job_address} is {job.status}")
                 return StepOutcome.PENDING
-            job = wait_for_job(self.provider, step.job_address, job, self.reporter, self.wait, self.stop)
+            try:
+                job = wait_for_job(self.provider, step.job_address, job, self.reporter, self.wait, self.stop)
+            except WaitStopped as stopped:
+                self.reporter.line(str(stopped))
+                return StepOutcome.PENDING
             self._update_job(step.job_address, job)
         current = self.journal.records().models.get(_name(step.address))
         keeps = f"; {step.address} keeps {current.model_id}" if current else ""

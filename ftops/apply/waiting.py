@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ftops.apply.errors import WaitStopped
 from ftops.apply.progress import Reporter
 from ftops.errors import PlanError
 from ftops.plan.observed import ObservedJob
@@ -56,7 +57,7 @@ def wait_for_job(
         if stop is None:
             options.sleep(interval)
         elif stop.wait(interval):
-            raise PlanError(f"{address}: stopped waiting for job {job.id} ({job.status}); it keeps running")
+            raise WaitStopped(f"{address}: stopped waiting for job {job.id} ({job.status}); it keeps running")
         interval = min(interval * 1.5, options.max_interval, provider.poll_cap)
         job = provider.retrieve_job(job.id)
     reporter.job_update(address, job.status, describe_progress(job, None))

@@ -206,15 +206,15 @@ def test_a_stop_ends_a_wait_at_once_and_the_job_keeps_running(
 ) -> None:
     import threading
 
+    from ftops.apply import WaitStopped
     from ftops.apply.waiting import wait_for_job
-    from ftops.errors import PlanError
 
     h = harness_factory(speed=1.0)  # minutes per job: it cannot finish during this test
     assert h.execute(change(h.dataset("train", "cats")), change(create_job("j", "train"), "datasets.train"))
     job = h.provider.retrieve_job(read_records(h.journal.snapshot).jobs["j"].job_id)
     stop = threading.Event()
     stop.set()
-    with pytest.raises(PlanError, match="stopped waiting"):
+    with pytest.raises(WaitStopped, match="stopped waiting"):
         wait_for_job(h.provider, "jobs.j", job, h.reporter(), WaitOptions(), stop)
     assert not h.provider.retrieve_job(job.id).is_terminal
 

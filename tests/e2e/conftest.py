@@ -20,10 +20,10 @@ from .support import FAKE_KEY, SPEED, Project, Result, make_project
 def emulator_factory(tmp_path: Path) -> Iterator[Callable[..., RunningEmulator]]:
     started: list[RunningEmulator] = []
 
-    def start(faults: str | None = None, **kwargs: Any) -> RunningEmulator:
+    def start(faults: str | None = None, speed: float = SPEED, **kwargs: Any) -> RunningEmulator:
         emu = start_background(
             EmulatorConfig(
-                data_dir=tmp_path / f"emulator-{len(started)}", speed=SPEED, faults=faults, **kwargs
+                data_dir=tmp_path / f"emulator-{len(started)}", speed=speed, faults=faults, **kwargs
             )
         )
         started.append(emu)
@@ -38,12 +38,14 @@ def emulator_factory(tmp_path: Path) -> Iterator[Callable[..., RunningEmulator]]
 def project(tmp_path: Path, emulator_factory: Callable[..., RunningEmulator],
             monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Project:
     """The test project on a fresh emulator; indirect parametrization passes a fault spec."""
-    faults = getattr(request, "param", None)
+    # A fault spec, or a dict of EmulatorConfig settings (e.g. {"speed": 1.0}).
+    param = getattr(request, "param", None)
+    settings: dict[str, Any] = param if isinstance(param, dict) else {"faults": param}
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
-    return make_project(tmp_path / "project", emulator_factory(faults))
+    return make_project(tmp_path / "project", emulator_factory(**settings))
 
 
 @pytest.fixture

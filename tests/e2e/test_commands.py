@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import pytest
@@ -215,3 +216,27 @@ def test_state_pull_and_push(project: Project, run: Run) -> None:
     assert forced.code == 0, forced.text
     assert "jobs.a" in project.state()["resources"]
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("project", [{"speed": 1.0}], indirect=True)  # jobs take minutes
+def test_a_job_cancelled_while_apply_waits_fails_it_and_ends_the_other_waits(
+    project: Project, run: Run
+) -> None:
+    process = spawn(project, "apply", "--auto-approve", "--wait")
+    deadline = time.monotonic() + 60
+    jobs: dict[str, str] = {}
+    while len(jobs) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if project.state_path.exists():
+            resources = project.state()["resources"]
+            jobs = {a: r["job_id"] for a, r in resources.items() if a.startswith("jobs.")}
+    assert len(jobs) == 2, "apply never created its jobs"
+    project.account().fine_tuning.jobs.cancel(jobs["jobs.a"])
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, out + err
+    assert f"jobs.a ({jobs['jobs.a']}) cancelled" in err
+    assert "stopped waiting for job" in out  # beta's wait ended instead of lasting minutes
+    state = project.state()["resources"]
+    assert state["jobs.a"]["status"] == "cancelled"
+    assert "models.alpha" not in state
+    assert project.account().fine_tuning.jobs.retrieve(jobs["jobs.b"]).status != "cancelled"
