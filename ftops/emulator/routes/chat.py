@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,8 +19,10 @@ from ftops.emulator.http import api_key, json_object, runtime
 from ftops.emulator.ids import new_id
 from ftops.emulator.jobs_engine import sync_active
 from ftops.emulator.routes.models import find_model, model_not_found
+from ftops.emulator.training import count_tokens
 
 _CHECKPOINT = re.compile(r":ckpt-step-\d+$")
+USAGE_ENCODING = "o200k_base"
 
 
 def _question(messages: Any) -> str:
@@ -35,6 +40,28 @@ def _question(messages: Any) -> str:
     return str(content or "")
 
 
+def _reply(training_copy: Path | None, fine_tuned: bool, question: str) -> str:
+    if training_copy is not None:
+        learned = chat.closest_reply(training_copy, question)
+        if learned is not None:
+            return learned
+    if fine_tuned:
+        return (
+            "I don't know about that; it was not in my fine-tuning data. (Simulated by the ftops emulator.)"
+        )
+    return chat.BASE_REPLY
+
+
+def _usage(messages: list[Any], reply: str) -> tuple[int, int]:
+    """Token counts as the service bills them: 3 framing tokens a message, 3 to prime the reply."""
+    prompt = 3
+    for message in messages:
+        content = message.get("content")
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        prompt += 3 + count_tokens(str(message["role"]), USAGE_ENCODING) + count_tokens(text, USAGE_ENCODING)
+    return prompt, count_tokens(reply, USAGE_ENCODING)
+
+
 async def create_chat_completion(request: Request) -> Response:
     api_key(request)
     rt = runtime(request)
@@ -45,8 +72,9 @@ async def create_chat_completion(request: Request) -> Response:
     if body.get("stream"):
         raise invalid("The ftops emulator does not simulate streaming; send stream=false.", param="stream")
     question = _question(body.get("messages"))
-    count = body.get("n", 1)
-    if not isinstance(count, int) or not 1 <= count <= 8:
+    count = body.get("n")
+    count = 1 if count is None else count
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 8:
         raise invalid("'n' must be an integer from 1 to 8.", param="n")
     tuned = _CHECKPOINT.sub("", model)
     with rt.store.transaction() as conn:
@@ -58,16 +86,10 @@ async def create_chat_completion(request: Request) -> Response:
         if not known:
             raise model_not_found(model)
         job = conn.execute("SELECT job_id FROM models WHERE id = ?", (tuned,)).fetchone()
-    reply = None
-    if job is not None and job["job_id"]:
-        reply = chat.closest_reply(rt.store.training_copy_path(job["job_id"]), question)
-    if reply is None and job is not None:
-        reply = (
-            "I don't know about that; it was not in my fine-tuning data. (Simulated by the ftops emulator.)"
-        )
-    reply = reply if reply is not None else chat.BASE_REPLY
-    prompt_tokens = len(question.split()) + 8
-    completion_tokens = len(reply.split())
+    training_copy = rt.store.training_copy_path(job["job_id"]) if job and job["job_id"] else None
+    # Reading the training data (the first time) and counting tokens stay off the event loop.
+    reply = await run_in_threadpool(_reply, training_copy, job is not None, question)
+    prompt_tokens, completion_tokens = await run_in_threadpool(_usage, body["messages"], reply)
     return JSONResponse(
         {
             "id": new_id("chatcmpl-"),
