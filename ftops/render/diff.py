@@ -44,6 +44,15 @@ def _dotted(parts: list[Any]) -> str:
     return text or "(root)"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x9b]")
+
+
+def one_line(text: str) -> str:
+    """Text from the service or a manifest (an error message, a name) as one safe line: no
+    newline to break the layout, no escape sequence to repaint the terminal."""
+    return _CONTROL.sub(lambda m: " " if m.group() in "\n\r\t" else "?", text)
+
+
 _HASH = re.compile(r"^(sha256:)?([0-9a-f]{12})[0-9a-f]{52}$")
 
 
@@ -53,5 +62,5 @@ def show(value: Any, limit: int = 80) -> str:
         return "(none)"
     if isinstance(value, str) and (match := _HASH.match(value)):
         return f'"{match.group(1) or ""}{match.group(2)}…"'
-    text = json.dumps(thaw(value), ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    text = one_line(json.dumps(thaw(value), ensure_ascii=False, sort_keys=True, separators=(", ", ": ")))
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -4,13 +4,14 @@ fenced block, and what else a reviewer must see (cost, drift, warnings)."""
 from __future__ import annotations
 
 from ftops.plan.model import Action, Plan
+from ftops.render.diff import one_line
 from ftops.render.summary import summary_line
 from ftops.render.text import render_text
 
 
 def _cell(text: str) -> str:
     # A reason may hold anything a manifest said: keep it inside its table cell.
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    return one_line(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
 
 
 def _diff_line(line: str) -> str:

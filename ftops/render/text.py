@@ -4,7 +4,7 @@ diff for updates and replacements, then jobs in progress, cost, drift, warnings 
 from __future__ import annotations
 
 from ftops.plan.model import Action, Change, Plan
-from ftops.render.diff import field_changes, show
+from ftops.render.diff import field_changes, one_line, show
 from ftops.render.summary import summary_line
 
 _COLORS = {
@@ -61,11 +61,11 @@ def render_text(plan: Plan, color: bool = False) -> str:
         lines.append("")
     if plan.drift:
         lines.append(paint.bold("Changes outside ftops (drift):"))
-        lines.extend(f"  {d.address}: {d.message}" for d in plan.drift)
+        lines.extend(f"  {one_line(d.address)}: {one_line(d.message)}" for d in plan.drift)
         lines.append("")
     if plan.warnings:
         lines.append(paint.bold("Warnings:"))
-        lines.extend(f"  {paint('33', '!')} {w}" for w in plan.warnings)
+        lines.extend(f"  {paint('33', '!')} {one_line(w)}" for w in plan.warnings)
         lines.append("")
     lines.append(paint.bold(summary_line(plan)))
     return "\n".join(lines) + "\n"
@@ -74,7 +74,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
 def _change_lines(change: Change, width: int, paint: _Paint) -> list[str]:
     code = _COLORS[change.action]
     symbol = paint(code, change.action.symbol.rjust(3))
-    lines = [f"  {symbol} {change.key.ljust(width)}  {change.reason}"]
+    lines = [f"  {symbol} {one_line(change.key).ljust(width)}  {one_line(change.reason)}"]
     if change.action in _DIFFED and change.before is not None and change.after is not None:
         for field in field_changes(change.before, change.after):
             lines.append(

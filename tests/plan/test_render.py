@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace as dc_replace
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from plan_builders import BASE, World, desired, job, model, project
 
 from ftops.plan.model import Plan
-from ftops.plan.observed import ObservedModel
+from ftops.plan.observed import JobError, ObservedModel
 from ftops.render import render_json, render_markdown, render_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -122,3 +123,17 @@ def test_markdown_keeps_reasons_inside_their_cells() -> None:
     assert md.count("```") == 2
     table = [line for line in md.splitlines() if line.startswith("| `")]
     assert all(line.count(" | ") == 3 for line in table)
+
+
+def test_service_text_cannot_break_lines_or_repaint_the_terminal() -> None:
+    world = World(desired())
+    world.upload("train")
+    job_id = world.train("tune", status="failed", error="bad")
+    hostile = "line one\nline two \x1b[2J\x1b[31mred | pipe"
+    world.jobs[job_id] = dc_replace(world.jobs[job_id], error=JobError("x", hostile))
+    plan = world.plan()
+    text = render_text(plan)
+    assert "\x1b" not in text and "line one line two" in text
+    assert all(line.count("line one") <= 1 for line in text.splitlines())
+    md = render_markdown(plan)
+    assert "\x1b" not in md and "red \\| pipe" in md
