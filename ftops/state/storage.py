@@ -107,7 +107,15 @@ class BaseStorage(ABC):
             if stored.content_equal(snapshot):
                 return stored
         written = replace(snapshot, serial=snapshot.serial + 1)
-        self._store(written, written.to_text(), version)
+        text = written.to_text()
+        try:
+            self._store(written, text, version)
+        except StateConflictError:
+            # A client that retried a request whose answer was lost (an S3 PUT that timed out
+            # after it landed) meets its own write as "changed since read": if exactly our
+            # document is stored, the write did happen.
+            if self._load()[0] != text.encode("utf-8"):
+                raise
         return written
 
     def replace_stored(self, snapshot: StateSnapshot, expected_text: str | None) -> StateSnapshot:

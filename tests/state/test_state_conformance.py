@@ -9,7 +9,7 @@ import pytest
 from tests_state_support import BackendUnderTest, hold_lock, release
 
 from ftops.errors import StateConflictError, StateCorruptError, StateError, StateLockedError
-from ftops.state import locked, new_snapshot
+from ftops.state import StateSnapshot, locked, new_snapshot
 
 
 def test_empty_storage_reads_none(backend: BackendUnderTest) -> None:
@@ -211,3 +211,22 @@ def test_the_store_itself_is_a_compare_and_swap(backend: BackendUnderTest) -> No
         storage._store(late, late.to_text(), None)  # "create" over an existing state
     stored = storage.read()
     assert stored is not None and stored.resources["jobs.j"]["id"] == "2"
+
+
+def test_a_write_whose_answer_was_lost_and_retried_is_not_a_conflict(
+    backend: BackendUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attempt lands, its answer is lost, the retry finds the version changed."""
+    storage = backend.open()
+    first = storage.write(new_snapshot("demo").with_resources({"jobs.j": {"id": "1"}}))
+    real_store = storage._store
+
+    def store_then_lose_the_answer(snapshot: StateSnapshot, text: str, expected: str | None) -> None:
+        real_store(snapshot, text, expected)
+        real_store(snapshot, text, expected)  # the retry: its condition no longer holds
+
+    monkeypatch.setattr(storage, "_store", store_then_lose_the_answer)
+    written = storage.write(first.with_resources({"jobs.j": {"id": "2"}}))
+    assert written.serial == 2
+    stored = backend.open().read()
+    assert stored is not None and stored.serial == 2 and stored.resources["jobs.j"]["id"] == "2"
