@@ -125,10 +125,13 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
         draft.add(Change(address, Action.REPLACE, reason, before, after, (step,)))
     if chosen is not None:
         draft.kept_files.add(chosen.id)
-        # Further uploads of the same content: left by a crash or a retried request.
-        for extra in found:
-            if extra.id != chosen.id:
-                draft.retire_files.append((address, extra.id, "a duplicate upload of the same content"))
+    # Further uploads of the same content (left by a crash or a retried request, or superseded
+    # by a forced upload) go once the upload that serves the dataset is in place.
+    for extra in found:
+        if extra.id != (chosen.id if chosen is not None else None) and (
+            rec is None or extra.id != rec.file_id
+        ):
+            draft.retire_files.append((address, extra.id, "a duplicate upload of the same content"))
 
 
 def _plan_removed(ctx: Context, draft: Draft, name: str, rec: DatasetRecord) -> None:

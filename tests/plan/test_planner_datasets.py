@@ -161,3 +161,13 @@ def test_intent_for_a_resource_no_longer_declared_is_forgotten_and_its_upload_de
     plan = world.plan()
     assert change(plan, "datasets.gone").steps == (ForgetResource("datasets.gone"),)
     assert change(plan, f"datasets.gone[{orphan}]").steps == (DeleteFile("datasets.gone", orphan),)
+
+
+def test_forced_upload_also_retires_earlier_duplicates_in_the_same_apply() -> None:
+    world = World(desired())
+    first = world.upload("train")
+    duplicate = world.upload("train", record=False)
+    plan = world.plan(replaces=frozenset({"datasets.train"}))
+    assert (f"datasets.train[{first}]", "delete") in actions(plan)
+    assert (f"datasets.train[{duplicate}]", "delete") in actions(plan)
+    assert change(plan, f"datasets.train[{duplicate}]").depends_on == ("datasets.train",)
