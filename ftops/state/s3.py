@@ -133,8 +133,12 @@ class S3Storage(BaseStorage):
                 conflict_ok=True,
             )
         except _Conflict:
-            # None: released between our attempt and our look; ``info`` asks for another try.
-            return self.current_lock() or info
+            holder = self.current_lock()
+            if holder is None:
+                return info  # released between our attempt and our look: try again
+            if holder.id != info.id:
+                return holder
+            # Our own lock object: a retried PUT whose first answer was lost had landed.
         self._held.add(info.id)
         return None
 

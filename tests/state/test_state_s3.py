@@ -119,3 +119,20 @@ def test_a_store_without_conditional_deletes_still_releases_the_lock(
     assert len(refused) == 1  # the conditional delete was refused, the plain one went through
     assert storage.current_lock() is None
     storage.close()
+
+
+def test_a_lock_put_retried_after_a_lost_answer_finds_its_own_lock(tmp_path: Path, s3_endpoint: str) -> None:
+    storage = open_s3(tmp_path, bucket=S3_BUCKET, key="retried-lock/state.json", endpoint_url=s3_endpoint)
+    real_put = storage.client.put_object
+
+    def put_twice(**kwargs: Any) -> Any:
+        real_put(**kwargs)  # lands; its answer is "lost"
+        return real_put(**kwargs)  # the retry: 412, the object exists
+
+    storage.client.put_object = put_twice  # type: ignore[method-assign]
+    info = storage.lock("apply")
+    holder = storage.current_lock()
+    assert holder is not None and holder.id == info.id
+    storage.unlock(info.id)
+    assert storage.current_lock() is None
+    storage.close()
