@@ -144,13 +144,9 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
         if spent and not forced:
             reason += f" ({spent[-1].id} had these inputs, but its model no longer exists)"
         estimate = ctx.desired.estimates.get(name)
+        tokens = (estimate.training_tokens or 0) if estimate is not None else 0
         draft.costs.append(
-            CostLine(
-                address,
-                job.model,
-                estimate.training_tokens or 0 if estimate is not None else 0,
-                estimate.usd if estimate is not None else None,
-            )
+            CostLine(address, job.model, tokens, estimate.usd if estimate is not None else None)
         )
         view = JobView(address, address, None, None)
     if rec is not None and (adopted is None or adopted.id != rec.job_id):
