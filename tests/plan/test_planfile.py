@@ -8,30 +8,35 @@ import json
 import os
 import stat
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plan_builders import LINEAGE, World, desired, job, project
+from plan_builders import BASE, LINEAGE, World, desired, job, project
 
 from ftops.errors import FtopsError, PlanError, StalePlanError
 from ftops.plan.model import Plan
+from ftops.plan.observed import ObservedModel
 from ftops.plan.planfile import check_plan_fresh, dumps_plan, load_plan, loads_plan, save_plan
 from ftops.state import StateSnapshot
 
 
 def _plans() -> list[Plan]:
     world = World(desired()).converge()
+    dated = World(desired()).converge()
+    dated.models[BASE] = ObservedModel(BASE, "system", 1, shutdown_date="2027-01-14")
     return [
         World(desired()).plan(),
         world.plan(desired(contents={"train": "v2"})),
         world.plan(destroy=True),
         world.plan(refresh_only=True),
+        dated.plan(desired(contents={"train": "v2"}), today=date(2026, 11, 24)),
     ]
 
 
-@pytest.mark.parametrize("index", range(4))
+@pytest.mark.parametrize("index", range(5))
 def test_round_trip_gives_the_same_plan(tmp_path: Path, index: int) -> None:
     plan = _plans()[index]
     path = tmp_path / "plan.json"
