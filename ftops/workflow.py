@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ftops.plan.observed import Observed, ObservedJob
     from ftops.plan.options import PlanOptions
     from ftops.provider import Provider
-    from ftops.resources import Project
+    from ftops.resources import BackendConfig, Project
     from ftops.state import StateSnapshot, StateStorage
 
 
@@ -76,6 +76,22 @@ def load_project(settings: Settings) -> Project:
     return load(settings.manifests)
 
 
+# Where the state lives when ``--provider emulator`` stands in for the manifests' real provider.
+EMULATOR_STATE_PATH = ".ftops/emulator/ftops.state.json"
+
+
+def backend_for(project: Project, settings: Settings) -> BackendConfig:
+    """The manifests' backend; but a run against the embedded emulator in place of the real
+    provider keeps its own local state next to the emulator's data, so that trying the project
+    on the emulator never writes emulator ids into the real state (and a plan saved against
+    one is stale for the other, their lineages differing)."""
+    from ftops.resources import BackendConfig
+
+    if settings.provider == "emulator" and project.provider.type != "emulator":
+        return BackendConfig(type="local", path=EMULATOR_STATE_PATH)
+    return project.backend
+
+
 def load(settings: Settings) -> Desired:
     """The manifests and every dataset, checked offline; raises on the first broken input."""
     from ftops.apply.inputs import build_desired
@@ -91,7 +107,7 @@ def session(settings: Settings, operation: str, *, project: Project | None = Non
     from ftops.state import open_storage
 
     project = project or load_project(settings)
-    storage = open_storage(project.backend, project.root)
+    storage = open_storage(backend_for(project, settings), project.root)
     with ExitStack() as stack:
         stack.callback(storage.close)
         lock_id = None
@@ -317,7 +333,7 @@ def state_pull(settings: Settings) -> str:
     from ftops.state.transfer import pull
 
     project = load_project(settings)
-    storage = open_storage(project.backend, project.root)
+    storage = open_storage(backend_for(project, settings), project.root)
     try:
         return pull(storage)
     finally:
@@ -331,7 +347,7 @@ def state_push(settings: Settings, text: str, source: str, force: bool) -> State
     from ftops.state.transfer import push
 
     project = load_project(settings)
-    storage = open_storage(project.backend, project.root)
+    storage = open_storage(backend_for(project, settings), project.root)
     try:
         return push(storage, text, source=source, force=force, lock_timeout=settings.lock_timeout)
     finally:

@@ -66,6 +66,14 @@ def _settings(manifests: Path, provider: str | None, lock_timeout: str = "0s") -
                     lock_timeout=parse_duration(lock_timeout, "--lock-timeout"))
 
 
+def _note_emulator(provider: str | None) -> None:
+    if provider == "emulator":
+        from ftops.workflow import EMULATOR_STATE_PATH
+
+        _echo(f"Using the embedded emulator (state in {EMULATOR_STATE_PATH}, apart from the real one).",
+              err=True)
+
+
 def _interactive() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not os.environ.get("CI")
 
@@ -170,6 +178,7 @@ def plan(
     if fmt not in ("text", "json", "markdown"):
         raise UsageError(f"--format {fmt!r}: use text, json or markdown")
     settings = _settings(manifests, provider, lock_timeout)
+    _note_emulator(provider)
     run = workflow.plan(settings, _plan_options(target, replace, refresh_only))
     if out is not None:
         workflow.save_plan(run.plan, out)
@@ -221,6 +230,7 @@ def apply(
     if plan_file is not None and (target or replace or refresh_only):
         raise UsageError("a saved plan is applied as it is: --target, --replace and --refresh-only "
                          "belong to `ftops plan`")
+    _note_emulator(provider)
     hooks = workflow.ApplyHooks(
         show=_show_plan,
         approve=_approver(auto_approve, "Do you want to perform these actions?"),
@@ -324,13 +334,14 @@ def wait_cmd(
 def output(
     name: Annotated[str | None, typer.Argument(help="A model name; default: all of them.")] = None,
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
+    provider: ProviderOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Model names → the fine-tuned model ids they point at (from the state), for applications and CI."""
     from ftops import workflow
     from ftops.errors import UsageError
 
-    values = workflow.outputs(_settings(manifests, None))
+    values = workflow.outputs(_settings(manifests, provider))
     if name is not None:
         key = name.removeprefix("models.")
         if key not in values:
@@ -377,59 +388,62 @@ state_app = typer.Typer(name="state", help="Inspect and edit the state.", no_arg
 
 
 @state_app.command("list")
-def state_list(manifests: ManifestsOption = DEFAULT_MANIFESTS) -> None:
+def state_list(manifests: ManifestsOption = DEFAULT_MANIFESTS, provider: ProviderOption = None) -> None:
     """Every address in the state."""
     from ftops import workflow
     from ftops.apply.admin import list_addresses
 
-    for address in list_addresses(workflow.read_state(_settings(manifests, None))):
+    for address in list_addresses(workflow.read_state(_settings(manifests, provider))):
         _echo(address)
 
 
 @state_app.command("show")
-def state_show(address: str, manifests: ManifestsOption = DEFAULT_MANIFESTS) -> None:
+def state_show(address: str, manifests: ManifestsOption = DEFAULT_MANIFESTS,
+               provider: ProviderOption = None) -> None:
     """One record of the state, as JSON."""
     from ftops import workflow
     from ftops.apply.admin import show
 
-    _echo(json.dumps(show(workflow.read_state(_settings(manifests, None)), address), indent=2))
+    _echo(json.dumps(show(workflow.read_state(_settings(manifests, provider)), address), indent=2))
 
 
 @state_app.command("rm")
-def state_rm(address: str, manifests: ManifestsOption = DEFAULT_MANIFESTS,
+def state_rm(address: str, manifests: ManifestsOption = DEFAULT_MANIFESTS, provider: ProviderOption = None,
              lock_timeout: LockTimeoutOption = "0s") -> None:
     """Forget an address (the account is not touched)."""
     from ftops import workflow
     from ftops.apply.admin import remove
 
-    workflow.edit_state(_settings(manifests, None, lock_timeout), "state rm", lambda j: remove(j, address))
+    settings = _settings(manifests, provider, lock_timeout)
+    workflow.edit_state(settings, "state rm", lambda j: remove(j, address))
     _echo(f"Removed {address} from the state.")
 
 
 @state_app.command("mv")
 def state_mv(source: str, destination: str, manifests: ManifestsOption = DEFAULT_MANIFESTS,
-             lock_timeout: LockTimeoutOption = "0s") -> None:
+             provider: ProviderOption = None, lock_timeout: LockTimeoutOption = "0s") -> None:
     """Rename an address (e.g. after renaming a resource in the manifests)."""
     from ftops import workflow
     from ftops.apply.admin import move
 
-    workflow.edit_state(_settings(manifests, None, lock_timeout), "state mv",
+    workflow.edit_state(_settings(manifests, provider, lock_timeout), "state mv",
                         lambda j: move(j, source, destination))
     _echo(f"Moved {source} to {destination}.")
 
 
 @state_app.command("pull")
-def state_pull(manifests: ManifestsOption = DEFAULT_MANIFESTS) -> None:
+def state_pull(manifests: ManifestsOption = DEFAULT_MANIFESTS, provider: ProviderOption = None) -> None:
     """Print the stored state document exactly as stored (e.g. to back it up or repair it)."""
     from ftops import workflow
 
-    typer.echo(workflow.state_pull(_settings(manifests, None)), nl=False)
+    typer.echo(workflow.state_pull(_settings(manifests, provider)), nl=False)
 
 
 @state_app.command("push")
 def state_push(
     file: Annotated[Path, typer.Argument(help="A full state document, e.g. from `ftops state pull`.")],
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
+    provider: ProviderOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace even a newer or other state.")] = False,
     lock_timeout: LockTimeoutOption = "0s",
 ) -> None:
@@ -441,18 +455,19 @@ def state_push(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"{file}: cannot read it ({error})") from None
-    stored = workflow.state_push(_settings(manifests, None, lock_timeout), text, str(file), force)
+    stored = workflow.state_push(_settings(manifests, provider, lock_timeout), text, str(file), force)
     _echo(f"Pushed {file}: the state is now serial {stored.serial} of lineage {stored.lineage}.")
 
 
 def force_unlock(
     lock_id: Annotated[str, typer.Argument(help="The lock id that the lock error printed.")],
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
+    provider: ProviderOption = None,
 ) -> None:
     """Remove a lock left by a crashed run (only with the id of the current holder)."""
     from ftops import workflow
 
-    workflow.force_unlock(_settings(manifests, None), lock_id)
+    workflow.force_unlock(_settings(manifests, provider), lock_id)
     _echo(f"Released lock {lock_id}.")
 
 

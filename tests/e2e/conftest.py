@@ -45,6 +45,7 @@ def project(tmp_path: Path, emulator_factory: Callable[..., RunningEmulator],
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("FTOPS_EMULATOR_SPEED", str(SPEED))  # for --provider emulator runs
     return make_project(tmp_path / "project", emulator_factory(**settings))
 
 

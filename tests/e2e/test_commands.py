@@ -240,3 +240,17 @@ def test_a_job_cancelled_while_apply_waits_fails_it_and_ends_the_other_waits(
     assert state["jobs.a"]["status"] == "cancelled"
     assert "models.alpha" not in state
     assert project.account().fine_tuning.jobs.retrieve(jobs["jobs.b"]).status != "cancelled"
+
+
+def test_the_embedded_emulator_keeps_its_own_state(project: Project, run: Run) -> None:
+    converged = run("apply", "--provider", "emulator", "--auto-approve", "--wait")
+    assert converged.code == 0, converged.text
+    assert "Using the embedded emulator" in converged.err
+    assert project.emulator.requests() == []  # the manifests' provider was not used
+    assert not project.state_path.exists()  # the real state is untouched
+    emulator_state = project.root / ".ftops" / "emulator" / "ftops.state.json"
+    assert "models.alpha" in json.loads(emulator_state.read_text())["resources"]
+    assert json.loads(run("output", "--provider", "emulator", "--json").out)["alpha"].startswith("ft:")
+    assert run("output", "--json").out.strip() == "{}"
+    assert run("plan", "--provider", "emulator", "--detailed-exitcode").code == 0
+    assert run("plan", "--detailed-exitcode").code == 2  # the real account still needs everything
