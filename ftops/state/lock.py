@@ -96,14 +96,15 @@ def new_lock_info(operation: str, backend: str, path: str) -> LockInfo:
 
 
 def locked_error(holder: LockInfo, where: str, waited: float) -> StateLockedError:
-    waited_text = f" after waiting {waited:.0f}s" if waited > 0 else ""
-    return StateLockedError(
-        f"state {where} is locked{waited_text}: {holder.describe()}",
-        hint=(
-            f"Wait for that run, retry with --lock-timeout, or if it has crashed: "
-            f"ftops force-unlock {holder.id}"
-        ),
-    )
+    waited_text = f" after waiting {waited:.1f}s" if waited > 0 else ""
+    if holder.holder_alive is False:
+        hint = f"Its holder is gone: release the lock with ftops force-unlock {holder.id}"
+    else:
+        hint = (
+            "Wait for that run, or retry with --lock-timeout; "
+            f"if it has crashed: ftops force-unlock {holder.id}"
+        )
+    return StateLockedError(f"the state ({where}) is locked{waited_text}: {holder.describe()}", hint=hint)
 
 
 def acquire_with_backoff(
