@@ -172,26 +172,34 @@ def _ordered(changes: Iterable[Change]) -> list[Change]:
 
 
 def _dependency_closure(ctx: Context, targets: Iterable[str]) -> set[str]:
-    project = ctx.project
+    """What the targets depend on (to create them); with destroy, what depends on them (to
+    delete them first), as Terraform's -target does."""
+    edges: dict[str, set[str]] = {}  # address -> the addresses it depends on
+    for model in ctx.project.models.values():
+        edges.setdefault(model.address, set()).add(f"jobs.{model.job}")
+    for job in ctx.project.jobs.values():
+        edges.setdefault(job.address, set()).update(
+            f"datasets.{d}" for d in (job.training_file, job.validation_file) if d is not None
+        )
+    if ctx.destroy:
+        reverse: dict[str, set[str]] = {}
+        for address, deps in edges.items():
+            for dep in deps:
+                reverse.setdefault(dep, set()).add(address)
+        edges = reverse
     selected: set[str] = set()
     pending = list(targets)
     while pending:
         address = pending.pop()
-        if address in selected:
-            continue
-        selected.add(address)
-        kind, _, name = address.partition(".")
-        if kind == "models" and name in project.models:
-            pending.append(f"jobs.{project.models[name].job}")
-        elif kind == "jobs" and name in project.jobs:
-            job = project.jobs[name]
-            pending.extend(f"datasets.{d}" for d in (job.training_file, job.validation_file) if d is not None)
+        if address not in selected:
+            selected.add(address)
+            pending.extend(edges.get(address, ()))
     return selected
 
 
 def _targeted(ctx: Context, draft: Draft, changes: list[Change]) -> list[Change]:
-    """Only the targeted resources and what they depend on; a change that waits for a change
-    left out is left out too, and said."""
+    """Only the targeted resources and what they depend on (with destroy: what depends on
+    them); a change that waits for a change left out is left out too, and said."""
     selected = _dependency_closure(ctx, ctx.options.targets)
     kept = [c for c in changes if c.address in selected]
     while True:
@@ -207,7 +215,8 @@ def _targeted(ctx: Context, draft: Draft, changes: list[Change]) -> list[Change]
     draft.warn(
         "Resource targeting is in effect: only "
         + ", ".join(sorted(ctx.options.targets))
-        + " and what they depend on are planned"
+        + (" and what depends on them" if ctx.destroy else " and what they depend on")
+        + " are planned"
         + (f" ({left_out} other change{'s' if left_out != 1 else ''} left out)" if left_out else "")
         + "; plan again without --target to converge."
     )

@@ -199,3 +199,11 @@ def test_a_state_of_another_project_name_is_warned_about() -> None:
     state = replace(world.state(), project="old-name")
     plan = make_plan(desired(), state, world.observed(), PlanOptions())
     assert any("written for project 'old-name'" in w for w in plan.warnings)
+
+
+def test_destroy_with_a_target_takes_what_depends_on_it_not_what_it_depends_on() -> None:
+    proj = project(datasets=("a", "b"), jobs=[job("ja", "a"), job("jb", "b")], models=[model("ma", "ja")])
+    world = World(desired(proj)).converge()
+    plan = world.plan(destroy=True, targets=frozenset({"jobs.ja"}))
+    assert [k for k, _ in actions(plan)] == ["jobs.ja", "models.ma"]
+    assert any("and what depends on them" in w for w in plan.warnings)
