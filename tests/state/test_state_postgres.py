@@ -61,3 +61,21 @@ def test_an_unreachable_server_is_one_clear_error_without_the_password(
         storage.read()
     assert "hunter2secret" not in str(caught.value)
     assert "FTOPS_PG_CONN" in (caught.value.hint or "")
+
+
+def test_the_pg_variables_are_used_without_ftops_pg_conn(
+    tmp_path: Path, pg_conninfo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = dict(part.split("=", 1) for part in pg_conninfo.split())
+    monkeypatch.delenv("FTOPS_PG_CONN")
+    for variable, name in (
+        ("PGHOST", "host"),
+        ("PGPORT", "port"),
+        ("PGUSER", "user"),
+        ("PGDATABASE", "dbname"),
+    ):
+        monkeypatch.setenv(variable, settings[name])
+    storage = open_pg(tmp_path, name="from-pg-vars")
+    written = storage.write(new_snapshot("p").with_resources({"jobs.j": {"id": "1"}}))
+    assert storage.read() == written
+    storage.close()
