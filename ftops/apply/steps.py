@@ -94,7 +94,8 @@ class StepRunner:
         file = self._create_or_find(
             step.address,
             create=lambda: self.provider.upload(
-                Path(step.path), step.filename, step.size_bytes, progress=advance
+                Path(step.path), step.filename, step.size_bytes, progress=advance,
+                expected_sha256=step.raw_sha256,
             ),
             find=lambda: _find_file(self.provider.list_files(), step.filename, set(step.supersedes)),
         )

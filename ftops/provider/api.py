@@ -8,6 +8,7 @@ Listings page by hand so that each page is one retried request.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Final
 
 import openai
 
-from ftops.errors import NotFoundError, ProviderError
+from ftops.errors import DatasetError, NotFoundError, ProviderError
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
 from ftops.provider import convert
 from ftops.provider.client import Connection
@@ -149,11 +150,15 @@ class Provider:
     # ---- mutations ---------------------------------------------------------------------
 
     def upload(
-        self, path: Path, filename: str, size: int, *, progress: ProgressCallback | None = None
+        self, path: Path, filename: str, size: int, *, progress: ProgressCallback | None = None,
+        expected_sha256: str | None = None,
     ) -> ObservedFile:
         """Upload ``path`` under ``filename`` (the identity adoption looks for), streaming it.
 
-        Raises ``OutcomeUnknownError`` when the file may exist anyway: look for it by name."""
+        With ``expected_sha256`` ("sha256:<hex>" of the bytes planned), bytes that changed since
+        the plan are caught as they stream: the upload is deleted and ``DatasetError`` raised,
+        so a name never holds content other than its hash says. Raises ``OutcomeUnknownError``
+        when the file may exist anyway: look for it by name."""
         if size > self.plain_upload_limit:
             file = upload_in_parts(
                 self._client, self.retry, path, filename, size,
@@ -162,15 +167,25 @@ class Provider:
             return convert.observed_file(file)
 
         reported = [0]  # bytes already reported, so a retried attempt does not count twice
+        sent_digest: list[str] = []
 
         def send() -> Any:
             # Opened per attempt: a retried 429 must send the whole file again from the start.
             # The SDK streams a file object in chunks (never the whole file in memory).
             with _ProgressFile(path, progress, reported) as stream:
-                return self._client.files.create(file=(filename, stream, JSONL_MIME), purpose="fine-tune")
+                created = self._client.files.create(file=(filename, stream, JSONL_MIME), purpose="fine-tune")
+                sent_digest.append(stream.digest())
+                return created
 
-        created = call(self.retry, Kind.CREATE, f"upload {filename}", send)
-        return convert.observed_file(created)
+        created = convert.observed_file(call(self.retry, Kind.CREATE, f"upload {filename}", send))
+        if expected_sha256 is not None and sent_digest and sent_digest[-1] != expected_sha256:
+            self.delete_file(created.id)
+            raise DatasetError(
+                f"{path}: the file changed after it was planned (sent {sent_digest[-1][:19]}..., "
+                f"planned {expected_sha256[:19]}...); the upload was deleted",
+                hint="Plan again.",
+            )
+        return created
 
     def create_job(self, body: Mapping[str, Any], *, what: str = "create job") -> ObservedJob:
         """Raises ``OutcomeUnknownError`` when the job may exist anyway: look for its inputs tag."""
@@ -220,9 +235,21 @@ class _ProgressFile(io.FileIO):
         super().__init__(path, "rb")
         self._progress = progress
         self._reported = reported
+        self._hash = hashlib.sha256()
+
+    def digest(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        # The transport rewinds before it streams (and before a resend): hash from the start.
+        position = super().seek(offset, whence)
+        if position == 0:
+            self._hash = hashlib.sha256()
+        return position
 
     def read(self, size: int | None = -1, /) -> bytes:
         chunk = super().read(size)
+        self._hash.update(chunk)
         position = self.tell()
         if self._progress is not None and position > self._reported[0]:
             self._progress(position - self._reported[0])

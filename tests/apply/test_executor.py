@@ -7,8 +7,10 @@ skipping what depends on it, pending promotions, lost responses.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -60,8 +62,9 @@ class Harness:
         path = self.root / f"{name}.jsonl"
         path.write_text(examples(topic))
         size = path.stat().st_size
+        raw = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
         return UploadFile(f"datasets.{name}", str(path), f"ftops-{PROJECT}--{name}--{'a' * 12}.jsonl",
-                          f"sha256:{name}", f"sha256:raw-{name}", size)
+                          f"sha256:{name}", raw, size)
 
     def execute(self, *changes: Change, wait: WaitOptions | None = None, parallelism: int = 4):  # type: ignore[no-untyped-def]
         plan = Plan(PROJECT, PlanBase(None, None, "digest"), changes=tuple(changes))
@@ -268,3 +271,23 @@ def test_a_lost_answer_to_a_model_delete_is_harmless(harness_factory: Callable[.
     assert result.failed == (), result.failed
     assert job.fine_tuned_model not in {m.id for m in h.provider.list_models()}
     assert any("already gone" in line for line in h.lines)  # the repeat found it deleted
+
+
+def test_a_dataset_changed_after_planning_is_not_left_uploaded(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory()
+    upload = h.dataset("train", "cats")  # planned with these bytes
+    Path(upload.path).write_text(examples("dogs"))  # edited between the plan and the upload
+    result = h.execute(change(replace(upload, size_bytes=Path(upload.path).stat().st_size)))
+    assert len(result.failed) == 1 and "changed after it was planned" in result.failed[0].message
+    assert [f for f in h.provider.list_files() if f.filename == upload.filename] == []
+    assert "datasets.train" not in h.state()
+
+
+def test_the_bytes_uploaded_are_the_bytes_planned(harness_factory: Callable[..., Harness]) -> None:
+    h = harness_factory("[POST /v1/files] seq:429")  # a resend must hash from the start again
+    upload = h.dataset("train", "cats")
+    assert h.execute(change(upload)).failed == ()
+    file_id = read_records(h.journal.snapshot).datasets["train"].file_id
+    assert h.provider._client.files.content(file_id).read() == Path(upload.path).read_bytes()
