@@ -165,3 +165,14 @@ def test_the_fake_key_appears_in_no_output_state_or_plan_file(project: Project, 
     assert any("emulator" in str(p) for p in written)
     for path in written:
         assert b"SECRETSECRET" not in path.read_bytes(), path
+
+
+def test_planning_reads_the_account_in_three_listings(project: Project, run: Run) -> None:
+    converge(run)
+    account = project.account()
+    for i in range(20):  # other files in the account do not cost requests
+        account.files.create(file=(f"other-{i}.jsonl", b'{"a": 1}\n'), purpose="fine-tune")
+    project.emulator.clear_requests()
+    assert run("plan", "--detailed-exitcode").code == 0
+    requests = [(r.method, r.path) for r in project.emulator.requests()]
+    assert sorted(requests) == [("GET", "/v1/files"), ("GET", "/v1/fine_tuning/jobs"), ("GET", "/v1/models")]
