@@ -7,6 +7,7 @@ Actions:
   hold              take the lock, print its id, hold it until stdin closes, then unlock
   crash             take the lock, print its id, and exit at once without unlocking
   increment N KEY   N times: lock (waiting) -> read -> add one to KEY -> write -> unlock
+  increment-unlocked N KEY   the same with no lock, redoing an edit whose write was refused
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import sys
 from pathlib import Path
 
+from ftops.errors import StateConflictError
 from ftops.resources import BackendConfig
 from ftops.state import locked, new_snapshot, open_storage
 
@@ -45,6 +47,23 @@ def main() -> None:
                 record = resources.get(key, {"count": 0})
                 resources[key] = {"count": record["count"] + 1, "pid": os.getpid()}
                 storage.write(current.with_resources(resources))
+        storage.close()
+        return
+    if action == "increment-unlocked":
+        # No lock at all: only the conditional write stands between racing writers.
+        count, key = int(sys.argv[3]), sys.argv[4]
+        sys.stdin.readline()  # start together with the other writers, for a real race
+        done = 0
+        while done < count:
+            current = storage.read() or new_snapshot("conformance")
+            resources = dict(current.resources)
+            record = resources.get(key, {"count": 0})
+            resources[key] = {"count": record["count"] + 1, "pid": os.getpid()}
+            try:
+                storage.write(current.with_resources(resources))
+            except StateConflictError:
+                continue  # someone else wrote first: read again and redo the edit
+            done += 1
         storage.close()
         return
     raise SystemExit(f"unknown action {action}")

@@ -230,3 +230,19 @@ def test_a_write_whose_answer_was_lost_and_retried_is_not_a_conflict(
     assert written.serial == 2
     stored = backend.open().read()
     assert stored is not None and stored.serial == 2 and stored.resources["jobs.j"]["id"] == "2"
+
+
+def test_writers_that_skip_the_lock_still_never_lose_an_update(backend: BackendUnderTest) -> None:
+    writers, rounds = 3, 30
+    procs = [backend.worker("increment-unlocked", str(rounds), "datasets.counter") for _ in range(writers)]
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    stored = backend.open().read()
+    assert stored is not None
+    assert stored.resources["datasets.counter"]["count"] == writers * rounds
+    assert stored.serial == writers * rounds
