@@ -162,7 +162,7 @@ class Provider:
         if size > self.plain_upload_limit:
             file = upload_in_parts(
                 self._client, self.retry, path, filename, size,
-                part_size=self.part_size, progress=progress,
+                part_size=self.part_size, progress=progress, expected_sha256=expected_sha256,
             )
             return convert.observed_file(file)
 

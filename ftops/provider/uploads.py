@@ -9,6 +9,7 @@ raises ``OutcomeUnknownError`` and the caller looks for the file by name.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,10 +17,19 @@ from typing import Any, Final
 
 import openai
 
+from ftops.errors import DatasetError, ProviderError
 from ftops.provider.retry import Kind, RetryPolicy, call
 
 PART_SIZE: Final = 64 * 1024 * 1024  # the service's maximum part size
 PART_WORKERS: Final = 4
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
 
 
 def _read_part(path: Path, offset: int, length: int) -> bytes:
@@ -39,8 +49,11 @@ def upload_in_parts(
     part_size: int = PART_SIZE,
     workers: int = PART_WORKERS,
     progress: Callable[[int], None] | None = None,
+    expected_sha256: str | None = None,
 ) -> Any:
-    """Returns the completed upload's ``file`` object."""
+    """Returns the completed upload's ``file`` object. With ``expected_sha256``, the file is
+    hashed again (in order) after its parts were sent and before completing: a file changed
+    since it was planned cancels the upload, so no file is made."""
     upload = call(
         retry, Kind.READ, f"start upload {filename}",
         lambda: client.uploads.create(bytes=size, filename=filename, mime_type="application/jsonl",
@@ -61,12 +74,20 @@ def upload_in_parts(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         part_ids = list(pool.map(send, offsets))  # map keeps the file's order
+    if expected_sha256 is not None:
+        found = _sha256_of(path)
+        if found != expected_sha256:
+            call(retry, Kind.IDEMPOTENT, f"cancel upload {filename}",
+                 lambda: client.uploads.cancel(upload.id))
+            raise DatasetError(
+                f"{path}: the file changed after it was planned (now {found[:19]}..., planned "
+                f"{expected_sha256[:19]}...); the upload was cancelled",
+                hint="Plan again.",
+            )
     completed = call(
         retry, Kind.CREATE, f"complete upload {filename}",
         lambda: client.uploads.complete(upload.id, part_ids=part_ids),
     )
     if completed.file is None:
-        from ftops.errors import ProviderError
-
         raise ProviderError(f"complete upload {filename}: the service returned no file")
     return completed.file

@@ -291,3 +291,16 @@ def test_the_bytes_uploaded_are_the_bytes_planned(harness_factory: Callable[...,
     assert h.execute(change(upload)).failed == ()
     file_id = read_records(h.journal.snapshot).datasets["train"].file_id
     assert h.provider._client.files.content(file_id).read() == Path(upload.path).read_bytes()
+
+
+def test_a_large_dataset_changed_after_planning_cancels_its_upload(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory()
+    h.provider.plain_upload_limit = 1024
+    h.provider.part_size = 1024
+    upload = h.dataset("big", "cats")
+    Path(upload.path).write_text(examples("dogs"))
+    result = h.execute(change(replace(upload, size_bytes=Path(upload.path).stat().st_size)))
+    assert len(result.failed) == 1 and "upload was cancelled" in result.failed[0].message
+    assert [f for f in h.provider.list_files() if f.filename == upload.filename] == []
