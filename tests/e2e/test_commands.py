@@ -254,3 +254,15 @@ def test_the_embedded_emulator_keeps_its_own_state(project: Project, run: Run) -
     assert run("output", "--json").out.strip() == "{}"
     assert run("plan", "--provider", "emulator", "--detailed-exitcode").code == 0
     assert run("plan", "--detailed-exitcode").code == 2  # the real account still needs everything
+
+
+def test_on_a_terminal_status_is_a_table_and_apply_shows_bars(
+    project: Project, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ftops.cli.core_cmds._interactive", lambda: True)
+    applied = run("apply", "--auto-approve", "--wait")
+    assert applied.code == 0, applied.text
+    assert "upload datasets.train" in applied.out  # a rich progress task, not a plain line
+    table = run("status")
+    assert table.code == 0
+    assert "trained tokens" in table.out and "jobs.a" in table.out and "│" in table.out
