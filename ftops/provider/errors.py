@@ -12,6 +12,7 @@ from typing import Any
 import openai
 
 from ftops import errors
+from ftops.lifecycle.refusals import explain
 from ftops.secrets import redact
 
 
@@ -26,10 +27,33 @@ def _service_message(error: openai.APIError) -> str:
     return error.message
 
 
+def error_code(error: openai.APIError) -> str | None:
+    """The service's ``error.code`` (e.g. ``daily_rate_limit_exceeded``), when it sent one."""
+    body: Any = error.body
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    code = inner.get("code") if isinstance(inner, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
+def _explained(error: openai.APIStatusError, what: str) -> errors.ProviderError | None:
+    """A refusal that ends a job before it starts (issue 10), as one line with cause and remedy;
+    the service's own words follow as the hint."""
+    line = explain(error_code(error))
+    if line is None:
+        return None
+    status = error.status_code
+    hint = "The service said: " + redact(_service_message(error))
+    kind = {403: errors.PermissionDeniedError, 429: errors.RateLimitedError}.get(status, errors.ProviderError)
+    return kind(f"{what}: {line} (HTTP {status})", status=status, hint=hint)
+
+
 def translate(error: openai.OpenAIError, what: str) -> errors.ProviderError:
     """One ``ProviderError`` subclass for one SDK error; ``what`` says what was attempted."""
     if isinstance(error, openai.APIStatusError):
         status = error.status_code
+        explained = _explained(error, what)
+        if explained is not None:
+            return explained
         detail = redact(_service_message(error))
         line = f"{what}: {detail} (HTTP {status})"
         if status == 401:

@@ -28,7 +28,7 @@ import httpx2
 import openai
 
 from ftops.errors import OutcomeUnknownError, ProviderError
-from ftops.provider.errors import translate
+from ftops.provider.errors import error_code, translate
 
 T = TypeVar("T")
 
@@ -94,6 +94,10 @@ def _never_sent(error: openai.APIConnectionError) -> bool:
     return isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout)
 
 
+# 429s that waiting seconds cannot cure: the daily job quota frees up over hours (issue 10).
+NOT_RETRIED_CODES = frozenset({"daily_rate_limit_exceeded"})
+
+
 def _retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
@@ -108,7 +112,7 @@ def call(policy: RetryPolicy, kind: Kind, what: str, operation: Callable[[], T])
             return operation()
         except openai.APIStatusError as error:
             status = error.status_code
-            if not _retryable_status(status):
+            if not _retryable_status(status) or error_code(error) in NOT_RETRIED_CODES:
                 raise translate(error, what) from error
             if kind is Kind.CREATE and status != 429:
                 raise OutcomeUnknownError(
