@@ -93,7 +93,8 @@ def backend_for(project: Project, settings: Settings) -> BackendConfig:
 
 
 def load(settings: Settings) -> Desired:
-    """The manifests and every dataset, checked offline; raises on the first broken input."""
+    """The manifests and every dataset, checked offline; a mistake raises an ``InputError``
+    listing every problem found, before any lock is taken or request made."""
     from ftops.apply.inputs import build_desired
 
     return build_desired(load_project(settings))

@@ -112,3 +112,44 @@ def test_two_concurrent_applies_one_waits_or_fails_and_the_state_is_sound(projec
         assert "Traceback" not in err
     json.loads(project.state_path.read_text())  # never half-written
     assert_converged(project, run)
+
+
+# A retrain: upload the edited dataset, delete the old upload, create the job, check the new
+# model, delete the model it supersedes.
+RETRAIN_MUTATIONS = 5
+
+
+@pytest.mark.parametrize("project", [SLOW_MUTATIONS], indirect=True)
+@pytest.mark.parametrize("k", range(1, RETRAIN_MUTATIONS + 1))
+def test_a_retrain_killed_after_each_mutating_request_then_rerun_converges(
+    k: int, project: Project, run: Run
+) -> None:
+    first = run("apply", "--auto-approve", "--wait")
+    assert first.code == 0, first.text
+    old_model = project.state()["resources"]["models.alpha"]["model_id"]
+    project.write_dataset("train", chat_examples("retrained"))
+    project.emulator.clear_requests()
+    process = spawn(project, "apply", "--auto-approve", "--wait")
+    deadline = time.monotonic() + 60
+    while len(project.mutating()) < k and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert len(project.mutating()) >= k, "the apply ended before its k-th mutating request"
+
+    result = run("apply", "--auto-approve", "--wait")
+    stale = re.search(r"the holder is gone.*ftops force-unlock (\S+)", result.err, re.DOTALL)
+    if stale:
+        assert run("force-unlock", stale.group(1)).code == 0
+        result = run("apply", "--auto-approve", "--wait")
+    assert result.code == 0, result.text
+    jobs = project.our_jobs()
+    assert sorted(j.metadata["ftops_resource"] for j in jobs) == ["jobs.a", "jobs.a", "jobs.b"]
+    assert len(project.our_files()) == 3
+    state = project.state()["resources"]
+    newest_a = max((j for j in jobs if j.metadata["ftops_resource"] == "jobs.a"), key=lambda j: j.created_at)
+    assert state["jobs.a"]["job_id"] == newest_a.id
+    assert state["models.alpha"]["model_id"] == newest_a.fine_tuned_model
+    assert old_model not in project.model_ids()  # pruned, and only after the promotion
+    assert not [a for a in state if a.startswith("pending.")]
+    assert run("plan", "--detailed-exitcode").code == 0
