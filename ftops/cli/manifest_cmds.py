@@ -47,8 +47,10 @@ def validate(
             project = verdict.project
             counts = ""
             if project is not None:
-                counts = (f"project {project.name}: {len(project.datasets)} datasets, "
-                          f"{len(project.jobs)} jobs, {len(project.models)} models")
+                counts = (
+                    f"project {project.name}: {len(project.datasets)} datasets, "
+                    f"{len(project.jobs)} jobs, {len(project.models)} models"
+                )
             typer.echo(f"Valid: {counts}" + (f"; {warnings} warning(s)" if warnings else "") + ".")
         else:
             typer.echo(f"Invalid: {errors} error(s), {warnings} warning(s).", err=True)
@@ -64,21 +66,54 @@ def schema() -> None:
 
 
 def init(
-    directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(help="The project folder (holds manifests/).")] = Path("."),
     project: Annotated[
-        str | None, typer.Option("--project", help="Project name (default: the folder's name).")
+        str | None,
+        typer.Option("--project", help="Name of a new project (default: the folder name)."),
     ] = None,
+    migrate_state: Annotated[
+        bool,
+        typer.Option(
+            "--migrate-state",
+            help="Copy the state from the backend it was in to the one the manifests now name.",
+        ),
+    ] = False,
+    lock_timeout: Annotated[
+        str, typer.Option("--lock-timeout", help="How long to wait for the state lock, e.g. 60s.")
+    ] = "0s",
 ) -> None:
-    """Create manifests/, datasets/ and state/ with a starter manifest. Never overwrites a file."""
-    from ftops.manifest.scaffold import scaffold
+    """Set up a project folder, then check its state backend.
 
+    Creates manifests/, datasets/ and state/ with a starter manifest when the folder has no
+    manifests yet (never overwriting a file). When it has manifests, checks that the backend
+    they name is reachable, and with --migrate-state copies the state over from the backend it
+    was in (lineage and serial kept; refused if the target holds another lineage).
+    """
+    from ftops.cli.core_cmds import parse_duration
+    from ftops.manifest.scaffold import has_manifests, scaffold
+
+    manifests_dir = directory / "manifests"
+    existing = has_manifests(manifests_dir)
     result = scaffold(directory, project)
     for path in result.created:
         typer.echo(f"created  {path}")
     for path in result.skipped:
         typer.echo(f"skipped  {path} (exists; left unchanged)")
-    if result.created:
+    if not existing:
         typer.echo(f"Next: cd {directory} && ftops validate")
+        return
+
+    from ftops.manifest import load_project
+    from ftops.state.initialize import init_backend
+
+    loaded = load_project(manifests_dir)
+    outcome = init_backend(
+        loaded.backend,
+        loaded.root,
+        migrate=migrate_state,
+        lock_timeout=parse_duration(lock_timeout, "--lock-timeout"),
+    )
+    typer.echo(outcome.summary())
 
 
 def register(app: typer.Typer) -> None:

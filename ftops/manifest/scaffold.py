@@ -72,25 +72,47 @@ models:
 """
 
 _EXAMPLES = [
-    ("What does ftops plan do?", "It compares the manifests with the state and the account and shows what "
-     "ftops apply would change, without changing anything."),
-    ("What does ftops apply do?", "It carries out the plan: uploads datasets, creates fine-tuning jobs, runs "
-     "the model checks and promotes the new models."),
+    (
+        "What does ftops plan do?",
+        "It compares the manifests with the state and the account and shows what "
+        "ftops apply would change, without changing anything.",
+    ),
+    (
+        "What does ftops apply do?",
+        "It carries out the plan: uploads datasets, creates fine-tuning jobs, runs "
+        "the model checks and promotes the new models.",
+    ),
     ("Where do I declare a dataset?", "Under datasets: in a manifest, with its file and format."),
-    ("How do I check my manifests without spending money?", "Run ftops validate. It checks the manifests and "
-     "every dataset offline, without credentials."),
-    ("Where does ftops read my API key from?", "From the environment only: OPENAI_API_KEY, or "
-     "AZURE_OPENAI_API_KEY for Azure. Manifests never hold keys."),
-    ("Will apply train the same job twice?", "No. Jobs are tagged with their inputs, so a second apply "
-     "finds the first job and does nothing."),
-    ("How do I keep a model from being deleted?", "Set protect: true on it; a plan that would delete it is "
-     "refused."),
-    ("What is keep_previous for?", "It keeps that many earlier models of the same name, so you can "
-     "roll back."),
-    ("How do I limit the cost of an apply?", "Set budget: a number of US dollars. A plan estimated above it "
-     "is refused."),
-    ("What does a model check do?", "It sends a prompt to the new model and requires the reply to contain, "
-     "avoid, match or equal what you declared before the model is promoted."),
+    (
+        "How do I check my manifests without spending money?",
+        "Run ftops validate. It checks the manifests and every dataset offline, without credentials.",
+    ),
+    (
+        "Where does ftops read my API key from?",
+        "From the environment only: OPENAI_API_KEY, or "
+        "AZURE_OPENAI_API_KEY for Azure. Manifests never hold keys.",
+    ),
+    (
+        "Will apply train the same job twice?",
+        "No. Jobs are tagged with their inputs, so a second apply finds the first job and does nothing.",
+    ),
+    (
+        "How do I keep a model from being deleted?",
+        "Set protect: true on it; a plan that would delete it is refused.",
+    ),
+    (
+        "What is keep_previous for?",
+        "It keeps that many earlier models of the same name, so you can roll back.",
+    ),
+    (
+        "How do I limit the cost of an apply?",
+        "Set budget: a number of US dollars. A plan estimated above it is refused.",
+    ),
+    (
+        "What does a model check do?",
+        "It sends a prompt to the new model and requires the reply to contain, "
+        "avoid, match or equal what you declared before the model is promoted.",
+    ),
 ]
 
 
@@ -109,13 +131,21 @@ def project_name_for(folder: Path) -> str:
 def _starter_dataset() -> str:
     lines = []
     for question, answer in _EXAMPLES:
-        example = {"messages": [
-            {"role": "system", "content": "You answer questions about ftops briefly."},
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": answer},
-        ]}
+        example = {
+            "messages": [
+                {"role": "system", "content": "You answer questions about ftops briefly."},
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": answer},
+            ]
+        }
         lines.append(json.dumps(example, ensure_ascii=False))
     return "\n".join(lines) + "\n"
+
+
+def has_manifests(folder: Path) -> bool:
+    return folder.is_dir() and any(
+        p.suffix in (".yaml", ".yml") and not p.name.startswith(".") for p in folder.iterdir()
+    )
 
 
 def scaffold(target: Path, project: str | None = None) -> ScaffoldResult:
@@ -125,14 +155,15 @@ def scaffold(target: Path, project: str | None = None) -> ScaffoldResult:
         raise UsageError(f"project name {name!r} must be 1-64 letters, digits, '-' or '_'")
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
-    files = {
-        target / "manifests" / "main.yaml": STARTER_MANIFEST.format(project=name),
-        target / "manifests" / "manifest.schema.json": manifest_schema_text(),
-        target / "datasets" / "train.jsonl": _starter_dataset(),
-        target / "state" / ".gitignore": STATE_GITIGNORE,
-    }
+    files = {target / "manifests" / "manifest.schema.json": manifest_schema_text()}
     created: list[Path] = []
     skipped: list[Path] = []
+    # A project that already has manifests gets no starter: a second project name
+    # beside the real one would make the folder invalid.
+    if not has_manifests(target / "manifests"):
+        files[target / "manifests" / "main.yaml"] = STARTER_MANIFEST.format(project=name)
+        files[target / "datasets" / "train.jsonl"] = _starter_dataset()
+    files[target / "state" / ".gitignore"] = STATE_GITIGNORE
     for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

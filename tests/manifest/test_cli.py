@@ -101,16 +101,30 @@ def test_init_scaffolds_a_project_that_validates(tmp_path: Path, monkeypatch: py
 
 
 def test_init_never_overwrites(tmp_path: Path) -> None:
-    (tmp_path / "manifests").mkdir()
-    (tmp_path / "manifests/main.yaml").write_text("mine\n", encoding="utf-8")
-    result = runner.invoke(app, ["init", str(tmp_path), "--project", "kept"])
-    assert result.exit_code == 0
-    assert (tmp_path / "manifests/main.yaml").read_text(encoding="utf-8") == "mine\n"
-    assert f"skipped  {tmp_path / 'manifests/main.yaml'} (exists; left unchanged)" in result.stdout
+    first = runner.invoke(app, ["init", str(tmp_path), "--project", "kept"])
+    assert first.exit_code == 0
+    manifest = tmp_path / "manifests/main.yaml"
+    edited = manifest.read_text(encoding="utf-8").replace("n_epochs: auto", "n_epochs: 4")
+    assert edited != manifest.read_text(encoding="utf-8")
+    manifest.write_text(edited, encoding="utf-8")
     again = runner.invoke(app, ["init", str(tmp_path)])
-    assert again.exit_code == 0
+    assert again.exit_code == 0, again.output
+    assert manifest.read_text(encoding="utf-8") == edited
+    assert f"skipped  {manifest} (exists; left unchanged)" in again.stdout
     assert again.stdout.count("skipped") == 4
     assert "created" not in again.stdout
+
+
+def test_init_beside_existing_manifests_writes_no_starter(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests/mine.yaml").write_text("mine\n", encoding="utf-8")
+    result = runner.invoke(app, ["init", str(tmp_path), "--project", "kept"])
+    # The folder is a project already: no second, conflicting starter manifest, and its
+    # manifests are checked before the backend is (this one is not a mapping).
+    assert not (tmp_path / "manifests/main.yaml").exists()
+    assert not (tmp_path / "datasets/train.jsonl").exists()
+    assert (tmp_path / "manifests/mine.yaml").read_text(encoding="utf-8") == "mine\n"
+    assert result.exit_code == 1
 
 
 def test_init_refuses_a_bad_project_name(tmp_path: Path) -> None:
