@@ -110,8 +110,9 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
     again = runner.invoke(app, ["init", str(tmp_path)])
     assert again.exit_code == 0, again.output
     assert manifest.read_text(encoding="utf-8") == edited
-    assert f"skipped  {manifest} (exists; left unchanged)" in again.stdout
-    assert again.stdout.count("skipped") == 4
+    schema_copy = tmp_path / "manifests/manifest.schema.json"
+    assert f"skipped  {schema_copy} (exists; left unchanged)" in again.stdout
+    assert again.stdout.count("skipped") == 2  # the schema copy and state/.gitignore
     assert "created" not in again.stdout
 
 
