@@ -234,6 +234,9 @@ class StepRunner:
             try:
                 return create()
             except OutcomeUnknownError as error:
+                # Give the service a moment first: an object created just now may take a
+                # little while to appear in a listing, and missing it would mean a duplicate.
+                self.pause(self.provider.retry.backoff(attempt))
                 found = find()
                 if found is not None:
                     self.reporter.line(f"{address}: {error}; found it in the account, adopting it")
@@ -241,7 +244,6 @@ class StepRunner:
                 if attempt == CREATE_TRIES:
                     raise
                 self.reporter.line(f"{address}: {error}; not in the account, trying again")
-                self.pause(self.provider.retry.backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
 
