@@ -44,9 +44,36 @@ def serve_command(
         list[str] | None,
         typer.Option("--non-owner-key", help="An API key without the Owner role (model deletes get 403)."),
     ] = None,
+    model_shutdown: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model-shutdown",
+            help="MODEL=DATE: the shutdown date the models listing announces for MODEL "
+            "(YYYY-MM-DD, or none); a date today or past refuses new jobs on it. Repeatable.",
+        ),
+    ] = None,
+    model_shutdown_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-shutdown-file",
+            help="A JSON or YAML map of model id to shutdown date; --model-shutdown wins over it.",
+        ),
+    ] = None,
+    refuse: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--refuse",
+            help="KIND[:MODEL]: answer job creations as the service does when it refuses them: "
+            "no-access, not-tunable, daily-quota, invalid-file (see ftops.emulator.refusals). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C."""
     from ftops.emulator import EmulatorConfig, serve
+    from ftops.emulator.shutdowns import load_shutdown_file, parse_shutdown
+
+    dates = dict(load_shutdown_file(model_shutdown_file)) if model_shutdown_file else {}
+    dates.update(parse_shutdown(text) for text in model_shutdown or ())
 
     serve(
         EmulatorConfig(
@@ -57,6 +84,8 @@ def serve_command(
             faults=faults,
             organization=organization,
             non_owner_keys=frozenset(non_owner_key or ()),
+            model_shutdowns=tuple(dates.items()),
+            refusals=tuple(refuse or ()),
         )
     )
 

@@ -22,6 +22,10 @@ class EmulatorConfig:
     faults: str | None = None  # see ftops.emulator.faults for the grammar
     organization: str = "org-emulator"
     non_owner_keys: frozenset[str] = frozenset()
+    # (model id, YYYY-MM-DD or None) pairs written over the catalog's shutdown dates at start.
+    model_shutdowns: tuple[tuple[str, str | None], ...] = ()
+    # Refusals of job creation, "KIND[:MODEL]" (see ftops.emulator.refusals).
+    refusals: tuple[str, ...] = ()
 
 
 def embedded_speed() -> float:

@@ -18,10 +18,11 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ftops.emulator import catalog, lifecycle, training
+from ftops.emulator import catalog, lifecycle, refusals, shutdowns, training
 from ftops.emulator.apierrors import invalid
 from ftops.emulator.ids import new_id, random_token
 from ftops.emulator.job_requests import JobRequest
@@ -40,6 +41,7 @@ class Accepted:
     base: catalog.BaseModel
     training_copy: Path
     validation_copy: Path | None
+    forced_failure: Failure | None = None  # a configured ``invalid-file`` refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,23 @@ def _file_row(conn: sqlite3.Connection, file_id: str, param: str) -> sqlite3.Row
     return row
 
 
-def _resolve_model(conn: sqlite3.Connection, request: JobRequest) -> tuple[str, catalog.BaseModel]:
+def _refuse_if_shut_down(conn: sqlite3.Connection, model: str, base: catalog.BaseModel, today: str) -> None:
+    """A base model (or a fine-tuned model continued from) past its shutdown date trains nothing:
+    the service answers with a 400 on ``model``, as for any model it does not fine-tune."""
+    for model_id in dict.fromkeys((model, base.id, base.trains_as)):  # as asked, its base, its snapshot
+        listed = catalog.base_model(model_id)
+        when = shutdowns.effective(conn, model_id, listed.shutdown_date if listed else None)
+        if when is not None and when <= today:
+            raise invalid(
+                f"Model {model} is not available for fine-tuning: {model_id} was shut down on {when}.",
+                param="model",
+                code="model_not_available",
+            )
+
+
+def _resolve_model(
+    conn: sqlite3.Connection, request: JobRequest, today: str
+) -> tuple[str, catalog.BaseModel]:
     """(the model the job reports, the base model it trains on) or a 400 naming ``model``."""
     base = catalog.base_model(request.model)
     reported = base.trains_as if base else request.model
@@ -79,6 +97,7 @@ def _resolve_model(conn: sqlite3.Connection, request: JobRequest) -> tuple[str, 
             param="model",
             code="model_not_available",
         )
+    _refuse_if_shut_down(conn, request.model, base, today)
     if request.method_type not in base.methods:
         raise invalid(
             f"Model {request.model} does not support the '{request.method_type}' method.",
@@ -97,9 +116,13 @@ def _pin(source: Path, target: Path) -> Path:
 
 
 def accept(rt: Runtime, request: JobRequest) -> Accepted:
+    refused = refusals.creation_refusal(rt.refusals, request.model)
+    if refused is not None:
+        raise refused
     job_id = new_id("ftjob-")
+    today = datetime.fromtimestamp(rt.clock(), UTC).date().isoformat()
     with rt.store.transaction() as conn:
-        model, base = _resolve_model(conn, request)
+        model, base = _resolve_model(conn, request, today)
         _file_row(conn, request.training_file, "training_file")
         if request.validation_file:
             _file_row(conn, request.validation_file, "validation_file")
@@ -111,11 +134,16 @@ def accept(rt: Runtime, request: JobRequest) -> Accepted:
                 rt.store.blob_path(request.validation_file),
                 rt.store.training_dir / f"{job_id}.validation.jsonl",
             )
-    return Accepted(job_id, request, model, base, training_copy, validation_copy)
+    forced = refusals.forced_failure(rt.refusals, request.model)
+    return Accepted(job_id, request, model, base, training_copy, validation_copy, forced)
 
 
 def inspect(accepted: Accepted) -> Inspection:
     method, encoding = accepted.request.method_type, accepted.base.encoding
+    if accepted.forced_failure is not None:
+        if accepted.validation_copy is not None:
+            accepted.validation_copy.unlink(missing_ok=True)
+        return Inspection(0, 0, accepted.forced_failure)
     legacy = accepted.base.trains_as in LEGACY_COMPLETION_MODELS
     checked = training.check_training_file(accepted.training_copy, method, encoding, legacy)
     if isinstance(checked, training.FileProblem):

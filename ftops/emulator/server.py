@@ -14,9 +14,11 @@ from pathlib import Path
 
 import uvicorn
 
+from ftops.emulator import shutdowns
 from ftops.emulator.app import build_app
 from ftops.emulator.config import EmulatorConfig
 from ftops.emulator.faults import FaultInjector
+from ftops.emulator.refusals import parse_refusals
 from ftops.emulator.requestlog import RequestLog, RequestRecord
 from ftops.emulator.runtime import Runtime
 from ftops.emulator.store import Store
@@ -29,15 +31,22 @@ def _runtime(config: EmulatorConfig) -> Runtime:
     if config.speed <= 0:
         raise UsageError(f"--speed must be above 0 (got {config.speed}).")
     faults = FaultInjector(config.faults)  # a bad spec fails here, before anything listens
+    refusals = parse_refusals(config.refusals)
+    dates = shutdowns.check(config.model_shutdowns)
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir)
+    if dates:
+        with store.transaction() as conn:
+            shutdowns.write(conn, dates)
     return Runtime(
-        store=Store(data_dir),
+        store=store,
         organization=config.organization,
         speed=config.speed,
         faults=faults,
         log=RequestLog(),
         non_owner_keys=set(config.non_owner_keys),
+        refusals=refusals,
     )
 
 

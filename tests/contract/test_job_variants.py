@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import openai
 import pytest
 from openai import OpenAI
 
+from ftops.emulator import RunningEmulator
 from ftops.emulator.routes import uploads as upload_routes
 
 from .data import CHUNSIK, wait_for_status, write_jsonl
@@ -43,7 +45,13 @@ def test_a_bad_validation_file_fails_the_job_naming_it(
     assert failed.error.param == "validation_file"
 
 
-def test_reinforcement_on_o4_mini(client: OpenAI, tmp_path: Path) -> None:
+def test_reinforcement_on_o4_mini(
+    start_emulator: Callable[..., RunningEmulator], make_client: Callable[..., OpenAI], tmp_path: Path
+) -> None:
+    # o4-mini's announced shutdown (2026-10-23) is past, and a shut-down base trains nothing:
+    # this test is about the method's shape, so it moves the date of the alias and its snapshot ahead.
+    ahead = (("o4-mini", "2099-01-01"), ("o4-mini-2025-04-16", "2099-01-01"))
+    client = make_client(start_emulator(model_shutdowns=ahead))
     prompts = [
         {"messages": [{"role": "user", "content": f"What is {i} + {i}?"}], "answer": str(2 * i)}
         for i in range(12)
