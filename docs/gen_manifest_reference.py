@@ -39,16 +39,17 @@ def code(value: Any) -> str:
 
 
 def backend_options() -> str:
-    """The remote backends' options are checked by their code, not the schema: read them from there."""
+    """Where the remote backends' credentials come from (the schema checks their options;
+    the names are read from the code that uses them, so this note cannot drift)."""
     from ftops.state import postgres, s3
 
     s3_options = ", ".join(f"`{o}`" for o in s3.OPTIONS)
     pg_options = ", ".join(f"`{o}`" for o in postgres.OPTIONS)
     return (
-        f"Options of `type: s3` (checked by ftops/state/s3.py): {s3_options}; `bucket` is required, "
+        f"Options of `type: s3` (used by ftops/state/s3.py): {s3_options}; `bucket` is required, "
         f"`key` defaults to `{s3.DEFAULT_KEY}`. Credentials come from the usual AWS sources "
         "(AWS_* variables, profiles, instance roles), never from a manifest.\n\n"
-        f"Options of `type: postgres` (checked by ftops/state/postgres.py): {pg_options}; `schema` "
+        f"Options of `type: postgres` (used by ftops/state/postgres.py): {pg_options}; `schema` "
         "defaults to `ftops` and `name` to `default`. The connection comes from "
         f"`{postgres.CONN_ENV}` or libpq's PG* variables, never from a manifest.\n\n"
         "See [GitOps: remote state](gitops.md#remote-state) for choosing one.\n"
@@ -196,11 +197,13 @@ class Reference:
         if isinstance(extra, dict) and (node.get("properties") or when):
             lines.append(f"{'When ' + when + ', other' if when else 'Other'} keys: "
                          f"{self.kind(extra, where + '.NAME')} ({extra.get('errorMessage', '')}).\n")
-        if "if" in node:
-            if "then" in node:
-                self.table(node["then"], path, lines, narrow(when, self.condition(node["if"])))
-            if "else" in node:
-                self.table(node["else"], path, lines, narrow(when, self.negation(node["if"])))
+        for rule in [node, *node.get("allOf", [])]:  # conditions may also stand inside allOf
+            if "if" not in rule:
+                continue
+            if "then" in rule:
+                self.table(rule["then"], path, lines, narrow(when, self.condition(rule["if"])))
+            if "else" in rule:
+                self.table(rule["else"], path, lines, narrow(when, self.negation(rule["if"])))
 
     def render_section(self, title: str, node: dict[str, Any]) -> list[str]:
         lines = [f"## {title}", ""]
