@@ -68,7 +68,7 @@ def run_check(
         size_bytes=scan.size_bytes,
         examples=scan.examples,
         stats=stats,
-        example_hashes=frozenset(scan.example_hashes),
+        example_hashes=scan.example_hashes,
         error_count=collector.error_count,
         warning_count=collector.warning_count,
     )

@@ -53,7 +53,7 @@ class ScanResult:
     size_bytes: int = 0
     examples: int = 0
     valid_examples: int = 0
-    example_hashes: set[int] = field(default_factory=set)
+    example_hashes: frozenset[int] = frozenset()
     # per valid example, when counting tokens
     messages: array[int] = field(default_factory=lambda: array("q"))
     totals: array[int] = field(default_factory=lambda: array("q"))
@@ -129,7 +129,8 @@ class Scanner:
             digests = self._hashes.hexdigests()
         self.result.raw_sha256 = digests["raw"]
         self.result.content_hash = digests["content"]
-        self.result.example_hashes = set(self._first_seen)
+        self.result.example_hashes = frozenset(self._first_seen)
+        self._first_seen = {}  # the line numbers were only for the duplicate warnings
         return self.result
 
     def _read(self, handle: Any) -> None:

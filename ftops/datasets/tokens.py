@@ -1,16 +1,16 @@
 """Token counts for many examples at once, on as many cores as there are.
 
 The cookbook encodes every text of every message separately. Calling the
-tokenizer once per text spends most of the time in Python, so we encode a whole
-batch in one call instead, and still get exactly the per-text counts: texts are
-joined with special tokens, and tiktoken encodes the ordinary text between two
-special tokens on its own (the split regex and BPE never see across one), so the
-tokens between two separators are exactly the tokens of that text alone.
+tokenizer once per text spends much of the time in Python, so we encode a whole
+batch in one call instead, and still get exactly the per-text counts: the texts
+are joined with the special token <|endoftext|>, and tiktoken encodes the ordinary
+text between two special tokens on its own (neither its split regex nor BPE sees
+across one), so the tokens between two separators are exactly the tokens of that
+text alone. A text that itself contains the string <|endoftext|> is encoded on its
+own, as ordinary text, as the cookbook would count it.
 
-Per example the batch holds ``prompt texts`` EOT ``trained texts`` EOT, the texts of
-each part joined by ENDOFPROMPT; a part's count is the tokens between its EOTs less
-its separators. A batch whose texts themselves contain one of those two special
-strings would be miscounted that way, so it is encoded text by text instead.
+Each distinct text of a batch is encoded once: a system prompt repeated on every
+line of a file costs its tokens once per batch, not once per example.
 
 The Rust encoder releases the GIL, so batches run in a thread pool alongside the
 parsing thread.
@@ -23,15 +23,13 @@ from array import array
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
-from ftops.datasets.encodings import ENDOFPROMPT, ENDOFTEXT
+from ftops.datasets.encodings import ENDOFTEXT
 from ftops.datasets.shape import Shape
 
 if TYPE_CHECKING:
     import tiktoken
-
-_ALLOWED: Final = frozenset({ENDOFTEXT, ENDOFPROMPT})
 
 Counts = tuple[list[int], list[int]]  # per example: prompt tokens, trained tokens
 
@@ -44,38 +42,33 @@ def count_texts(encoding: tiktoken.Encoding, texts: Sequence[str]) -> int:
 
 def count_batch(encoding: tiktoken.Encoding, shapes: Sequence[Shape]) -> Counts:
     """Prompt and trained tokens of each example (texts only, no formatting overhead)."""
-    parts: list[str] = []
-    separators = 0
-    for shape in shapes:
-        parts.append(ENDOFPROMPT.join(shape.prompt))
-        parts.append(ENDOFPROMPT.join(shape.trained))
-        separators += max(0, len(shape.prompt) - 1) + max(0, len(shape.trained) - 1)
-    text = ENDOFTEXT.join(parts) + ENDOFTEXT
-    if text.count(ENDOFTEXT) != len(parts) or text.count(ENDOFPROMPT) != separators:
-        return _count_one_by_one(encoding, shapes)
-    tokens = array("I")
-    # _core_bpe is tiktoken's Rust encoder: the public encode() would first scan the text
-    # for disallowed special tokens, which we have just ruled out ourselves.
-    tokens.frombytes(memoryview(encoding._core_bpe.encode_to_tiktoken_buffer(text, set(_ALLOWED))).cast("B"))
-    end_token = encoding.eot_token
-    prompt: list[int] = []
-    trained: list[int] = []
-    index = tokens.index
-    start = 0
-    for shape in shapes:
-        stop = index(end_token, start)
-        prompt.append(stop - start - max(0, len(shape.prompt) - 1))
-        start = stop + 1
-        stop = index(end_token, start)
-        trained.append(stop - start - max(0, len(shape.trained) - 1))
-        start = stop + 1
-    return prompt, trained
-
-
-def _count_one_by_one(encoding: tiktoken.Encoding, shapes: Sequence[Shape]) -> Counts:
+    distinct = dict.fromkeys(
+        text for shape in shapes for part in (shape.prompt, shape.trained) for text in part
+    )
+    counts: dict[str, int] = {}
+    joinable: list[str] = []
+    for text in distinct:
+        if ENDOFTEXT in text:
+            counts[text] = len(encoding.encode_ordinary(text))
+        else:
+            joinable.append(text)
+    if joinable:
+        tokens = array("I")
+        # _core_bpe is tiktoken's Rust encoder: the public encode() would first scan the whole
+        # text for special tokens other than the allowed one, which none of these texts holds.
+        buffer = encoding._core_bpe.encode_to_tiktoken_buffer(
+            ENDOFTEXT.join(joinable) + ENDOFTEXT, {ENDOFTEXT}
+        )
+        tokens.frombytes(memoryview(buffer).cast("B"))
+        index, separator, start = tokens.index, encoding.eot_token, 0
+        for text in joinable:
+            stop = index(separator, start)
+            counts[text] = stop - start
+            start = stop + 1
+    lookup = counts.__getitem__
     return (
-        [count_texts(encoding, shape.prompt) for shape in shapes],
-        [count_texts(encoding, shape.trained) for shape in shapes],
+        [sum(map(lookup, shape.prompt)) for shape in shapes],
+        [sum(map(lookup, shape.trained)) for shape in shapes],
     )
 
 
