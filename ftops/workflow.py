@@ -139,9 +139,24 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
 
     state = current.read_state()
     observed = refresh(current.provider, current.project.name)
-    plan = make_plan(desired, state, observed, options)
+    plan = make_plan(desired, state, observed, _with_job_cutoff(options, current))
     return PlanRun(plan=plan, desired=desired, state=state, observed=observed,
                    requests=observed.request_count)
+
+
+def _with_job_cutoff(options: PlanOptions, current: Session) -> PlanOptions:
+    """The provider's end date for new jobs (packaged data, or FTOPS_JOB_CUTOFF), for the
+    planner to refuse a job it would create too late (issue 10); read with the clock's date."""
+    from dataclasses import replace
+
+    from ftops.lifecycle.cutoffs import job_cutoff
+
+    if options.today is None or options.job_cutoff is not None:
+        return options
+    declared = current.project.provider
+    kind = current.settings.provider or declared.type
+    cutoff = job_cutoff(kind, declared.base_url if kind == declared.type else None)
+    return replace(options, job_cutoff=cutoff.date, job_cutoff_source=cutoff.source)
 
 
 def plan(settings: Settings, options: PlanOptions) -> PlanRun:

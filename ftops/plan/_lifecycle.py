@@ -70,6 +70,7 @@ def check_shutdowns(
             draft.warn(
                 f"{job.address}: base model {job.model} shuts down on {when.isoformat()} ({days} days)"
             )
+    _check_job_cutoff(ctx, draft, creates)
     for entry in lifecycle:
         if entry.model_id is not None and entry.days_left is not None and entry.days_left < window:
             state = "shut down on" if entry.days_left <= 0 else "shuts down on"
@@ -77,3 +78,28 @@ def check_shutdowns(
                 f"{entry.address}: {entry.model_id} (on {entry.base_model}) {state} "
                 f"{entry.shutdown_date} ({entry.days_left} days)"
             )
+
+
+def _check_job_cutoff(ctx: Context, draft: Draft, creates: set[str]) -> None:
+    """The provider's end of new fine-tuning jobs: a job this plan would create on or after it is
+    refused now; inside the warning window, one warning while the project declares any job."""
+    cutoff, today = ctx.options.job_cutoff, ctx.options.today
+    if cutoff is None or today is None:
+        return
+    days = (cutoff - today).days
+    source = ctx.options.job_cutoff_source
+    for name in ctx.desired_jobs():
+        address = ctx.project.jobs[name].address
+        if address in creates and days <= 0:
+            raise PlanError(
+                f"{address}: the provider accepts no new fine-tuning jobs since {cutoff.isoformat()} "
+                f"({source}), and this plan would create one",
+                hint="Undo the change that needs a new job (trained models keep serving until their base "
+                "shuts down), or train on a provider that still accepts jobs; FTOPS_JOB_CUTOFF overrides "
+                "the date if it is wrong for this account.",
+            )
+    if days > 0 and days < ctx.options.shutdown_warning_days and ctx.desired_jobs():
+        draft.warn(
+            f"the provider stops accepting new fine-tuning jobs on {cutoff.isoformat()} ({days} days); "
+            "a job not created by then cannot be created after"
+        )

@@ -15,3 +15,7 @@ class PlanOptions:
     # Today, for base-model shutdown dates; None skips those checks (the planner reads no clock).
     today: date | None = None
     shutdown_warning_days: int = 90
+    # The provider's last day for new fine-tuning jobs (ftops.lifecycle.cutoffs) and where that
+    # date comes from; None: no cutoff known. A job the plan would create on or after it is refused.
+    job_cutoff: date | None = None
+    job_cutoff_source: str = ""
