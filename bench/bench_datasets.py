@@ -53,14 +53,17 @@ SHAPES = {
 
 
 def generate(path: Path, size_mb: float, shape: str = "long", seed: int = 7) -> int:
-    """Chat examples: a system prompt, 1-3 user/assistant turns, message lengths by ``shape``."""
+    """Chat examples: a system prompt, 1-3 user/assistant turns, message lengths by ``shape``.
+
+    As in most real datasets, the system prompt is one of a few fixed ones (8 here)."""
     system, user, assistant = SHAPES[shape]
     rng = random.Random(seed)
+    system_prompts = [_text(rng, *system) for _ in range(8)]
     target = int(size_mb * 1_000_000)
     written = lines = 0
     with path.open("w", encoding="utf-8") as out:
         while written < target:
-            messages = [{"role": "system", "content": _text(rng, *system)}]
+            messages = [{"role": "system", "content": rng.choice(system_prompts)}]
             for _ in range(rng.choice((1, 1, 1, 2, 3))):
                 messages.append({"role": "user", "content": _text(rng, *user)})
                 messages.append({"role": "assistant", "content": _text(rng, *assistant)})
