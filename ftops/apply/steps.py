@@ -22,6 +22,7 @@ from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
 from ftops.apply.waiting import WaitOptions, wait_for_job
 from ftops.errors import OutcomeUnknownError, PlanError, ProviderError
+from ftops.lifecycle.refusals import explain
 from ftops.plan.model import (
     AdoptObject,
     CancelJob,
@@ -195,6 +196,14 @@ class StepRunner:
         keeps = f"; {step.address} keeps {current.model_id}" if current else ""
         if job.status != "succeeded" or not job.fine_tuned_model:
             reason = f": {job.error.message}" if job.error else ""
+            # A failure the service explains by a known code (e.g. invalid_training_file) gets one
+            # line with its cause and remedy (issue 10); the service's own words become the hint.
+            explained = explain(job.error.code) if job.error else None
+            if explained and job.error:
+                raise JobFailedError(
+                    f"{step.job_address} ({job.id}) {job.status}: {explained}{keeps}",
+                    hint="The service said: " + job.error.message,
+                )
             raise JobFailedError(f"{step.job_address} ({job.id}) {job.status}{reason}{keeps}")
         model_id = job.fine_tuned_model
         failure = run_checks(step.checks, lambda messages: self.provider.chat(model_id, messages))
