@@ -68,6 +68,17 @@ class _Batch:
     chars: int = 0
 
 
+# Files smaller than this are checked on the calling thread alone (see ``Scanner.__init__``).
+THREADS_FROM_BYTES: Final = 4 * 1024 * 1024
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # ``run`` reports the unreadable file
+
+
 class Scanner:
     """Checks one file; ``token_limit`` only drives the over-limit warnings."""
 
@@ -96,8 +107,14 @@ class Scanner:
         self.result = ScanResult()
         # Without tokens the pass stays on one core; with tokens, where the parsing thread is
         # the one to spare, SHA-256 moves to a thread of its own (hashlib releases the GIL).
+        # A small file stays on one thread either way: starting threads costs about a millisecond
+        # (far more on a busy machine), more than hashing or counting a small file takes, and a
+        # project checks hundreds of small files on every plan.
+        small = _size(path) < THREADS_FROM_BYTES
         if background_hashing is None:
-            background_hashing = encoding is not None
+            background_hashing = encoding is not None and not small
+        if small and workers is None:
+            self.workers = 0
         self._hashes = Hashes("raw", "content", background=background_hashing)
         self._first_seen: dict[int, int] = {}
         self._batch = _Batch()

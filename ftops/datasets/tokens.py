@@ -81,13 +81,19 @@ class BatchCounter:
 
     def __init__(self, encoding: tiktoken.Encoding, workers: int | None = None, max_pending: int = 4) -> None:
         self._encoding = encoding
-        workers = max(1, workers) if workers is not None else max(1, min(4, os.cpu_count() or 1))
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftops-tokens")
+        workers = max(0, workers) if workers is not None else max(1, min(4, os.cpu_count() or 1))
+        # workers=0 counts inline: for a small file, starting threads costs more than they save.
+        self._pool = (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ftops-tokens") if workers else None
+        )
         self._pending: deque[tuple[object, Future[Counts]]] = deque()
         self._max_pending = max(1, max_pending)
 
     def submit(self, shapes: list[Shape], tag: object) -> Iterator[tuple[object, Counts]]:
         """Queue a batch; yields the (tag, counts) of batches that had to finish to make room."""
+        if self._pool is None:
+            yield tag, count_batch(self._encoding, shapes)
+            return
         self._pending.append((tag, self._pool.submit(count_batch, self._encoding, shapes)))
         while len(self._pending) > self._max_pending:
             done_tag, future = self._pending.popleft()
@@ -102,4 +108,5 @@ class BatchCounter:
         for _, future in self._pending:
             future.cancel()
         self._pending.clear()
-        self._pool.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
