@@ -105,14 +105,14 @@ class Scanner:
         self.model = model
         self.workers = workers
         self.result = ScanResult()
-        # Without tokens the pass stays on one core; with tokens, where the parsing thread is
-        # the one to spare, SHA-256 moves to a thread of its own (hashlib releases the GIL).
-        # A small file stays on one thread either way: starting threads costs about a millisecond
-        # (far more on a busy machine), more than hashing or counting a small file takes, and a
-        # project checks hundreds of small files on every plan.
+        # The parsing thread is the bottleneck, so for a large file SHA-256 moves to a thread of
+        # its own (hashlib releases the GIL): about a sixth of the parsing thread's work, done on
+        # the second core. A small file stays on one thread: starting threads costs about a
+        # millisecond (far more on a busy machine), more than hashing or counting a small file
+        # takes, and a project checks hundreds of small files on every plan.
         small = _size(path) < THREADS_FROM_BYTES
         if background_hashing is None:
-            background_hashing = encoding is not None and not small
+            background_hashing = not small
         if small and workers is None:
             self.workers = 0
         self._hashes = Hashes("raw", "content", background=background_hashing)
