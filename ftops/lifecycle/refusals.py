@@ -52,7 +52,7 @@ _TABLE: Final = (
         "invalid_training_file",
         "the training file failed the service's validation",
         "run `ftops validate` to check the datasets offline, fix the file and apply again "
-        "(the fixed file is uploaded anew and trains a new job)",
+        "(a changed file is uploaded anew and trains a new job; `--replace` retries an unchanged one)",
     ),
     Refusal(
         "invalid_validation_file",

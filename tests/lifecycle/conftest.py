@@ -32,9 +32,9 @@ def world_factory(
     monkeypatch.setenv("NO_COLOR", "1")
 
     def make(**settings: Any) -> World:
-        emulator = start_background(
-            EmulatorConfig(data_dir=tmp_path / f"emulator-{len(started)}", speed=SPEED, **settings)
-        )
+        settings.setdefault("speed", SPEED)
+        data_dir = tmp_path / f"emulator-{len(started)}"
+        emulator = start_background(EmulatorConfig(data_dir=data_dir, **settings))
         started.append(emulator)
         root = tmp_path / f"project-{len(started)}"
         for folder in ("manifests", "datasets", "state"):
