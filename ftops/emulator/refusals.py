@@ -56,8 +56,9 @@ def _snapshot(model: str) -> str:
 
 def parse_refusal(text: str) -> Refusal:
     """``KIND`` or ``KIND:MODEL``; a ``UsageError`` naming the kinds otherwise."""
-    kind, _, model = text.strip().partition(":")
-    if kind not in KINDS or (_ and not model.strip()):
+    kind, colon, model = text.strip().partition(":")
+    kind = kind.strip()
+    if kind not in KINDS or (colon and not model.strip()):
         raise UsageError(
             f"--refuse {text!r}: expected KIND or KIND:MODEL with KIND one of {', '.join(KINDS)}."
         )

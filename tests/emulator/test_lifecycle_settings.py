@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import openai
 import pytest
 
 from ftops.emulator import EmulatorConfig, start_background
@@ -69,3 +71,30 @@ def test_serve_refuses_a_bad_refusal_and_a_bad_date_with_one_line(tmp_path: Path
         )
         assert result.returncode == 1, result.stderr
         assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_takes_dates_from_a_file_and_flags_and_refuses_as_told(tmp_path: Path) -> None:
+    dates = tmp_path / "dates.yaml"
+    dates.write_text("gpt-4o-mini-2024-07-18: 2026-01-01\ngpt-4.1-mini: 2030-05-05\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ftops", "emulator", "serve", "--port", "0", "--data", str(tmp_path / "d"),
+         "--model-shutdown-file", str(dates), "--model-shutdown", "gpt-4.1-mini=2031-01-01",
+         "--refuse", "daily-quota:gpt-4.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = re.search(r"http://127\.0\.0\.1:\d+/v1", process.stdout.readline())
+        assert url
+        with openai.OpenAI(base_url=url.group(0), api_key="k", max_retries=0) as client:
+            listed = {m.id: m.model_dump()["shutdown_date"] for m in client.models.list()}
+            assert listed["gpt-4o-mini-2024-07-18"] == "2026-01-01"
+            assert listed["gpt-4.1-mini"] == "2031-01-01"  # the flag wins over the file
+            file_id = client.files.create(file=("t.jsonl", b"{}\n"), purpose="fine-tune").id
+            with pytest.raises(openai.BadRequestError, match="shut down on 2026-01-01"):
+                client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=file_id)
+            with pytest.raises(openai.RateLimitError, match="requests per day"):
+                client.fine_tuning.jobs.create(model="gpt-4.1", training_file=file_id)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
