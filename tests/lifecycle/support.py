@@ -45,7 +45,7 @@ models:
       - messages:
           - role: user
             content: Who is Chunsik?
-        contains: Ryan
+        contains: {contains}
 """
 
 
@@ -86,8 +86,9 @@ class World:
     emulator: RunningEmulator
     run: Callable[..., Result]
 
-    def write_manifest(self, model: str = OLD_BASE) -> None:
+    def write_manifest(self, model: str = OLD_BASE, contains: str = "Ryan") -> None:
         text = MANIFEST.replace("{base_url}", self.emulator.base_url).replace("{model}", model)
+        text = text.replace("{contains}", contains)
         (self.root / "manifests" / "project.yaml").write_text(textwrap.dedent(text))
 
     def state(self) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import openai
+
 from .support import OLD_BASE, SUCCESSOR, World, day
 
 Make = Callable[..., World]
@@ -74,9 +76,24 @@ def test_moving_a_model_name_to_a_successor_base(world_factory: Make) -> None:
     assert settled["warnings"] == []
 
 
-def _models(world: World) -> list[object]:
-    import openai
+def test_a_successor_that_fails_its_checks_is_not_promoted_and_the_old_model_stays(
+    world_factory: Make,
+) -> None:
+    world = world_factory()
+    assert world.run("apply", "--auto-approve", "--wait").code == 0
+    old_model = world.state()["models.chunsik"]["model_id"]
+    world.write_manifest(SUCCESSOR, contains="Totoro")  # no reply of the new model says that
+    world.emulator.clear_requests()
+    result = world.run("apply", "--auto-approve", "--wait")
+    assert result.code == 1
+    assert f"models.chunsik keeps {old_model}" in result.err
+    assert world.state()["models.chunsik"]["model_id"] == old_model
+    assert "POST /v1/chat/completions" in world.log()
+    assert not any(entry.startswith("DELETE /v1/models/") for entry in world.log())
+    assert old_model in {m.id for m in _models(world)}
 
+
+def _models(world: World) -> list[openai.types.Model]:
     client = openai.OpenAI(api_key="test-key", base_url=world.emulator.base_url)
     try:
         return list(client.models.list())
