@@ -92,8 +92,9 @@ class World:
         (self.root / "manifests" / "project.yaml").write_text(textwrap.dedent(text))
 
     def state(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.root / "state" / "ftops.state.json").read_text())
-        return data["resources"]
+        data = json.loads((self.root / "state" / "ftops.state.json").read_text())
+        resources: dict[str, Any] = data["resources"]
+        return resources
 
     def log(self) -> list[str]:
         return [f"{r.method} {r.path}" for r in self.emulator.requests()]
