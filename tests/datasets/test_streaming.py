@@ -37,6 +37,7 @@ def test_peak_memory_is_flat_in_the_file_size(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(engine, "CHUNK_BYTES", 64 * 1024)
     monkeypatch.setattr(engine, "BATCH_CHARS", 64 * 1024)
     monkeypatch.setattr(tokens, "BatchCounter", functools.partial(tokens.BatchCounter, max_pending=1))
+    monkeypatch.setattr(engine, "THREADS_FROM_BYTES", 0)  # the large-file path: hashing and counting threads
     small = write(tmp_path / "small.jsonl", 500)  # ~0.5 MB
     large = write(tmp_path / "large.jsonl", 4000)  # ~4 MB
     check_dataset(small, "chat", model="gpt-4o-mini")  # build and cache the encoding outside the measurement
@@ -44,5 +45,5 @@ def test_peak_memory_is_flat_in_the_file_size(tmp_path: Path, monkeypatch: pytes
     assert large.stat().st_size > 7 * small.stat().st_size
     # 3,500 more examples (3.5 MB more text) cost a few integers each: statistics and the
     # duplicate fingerprints (about 125 bytes an example), never their text
-    assert large_peak - small_peak < 3500 * 250, (small_peak, large_peak)
+    assert large_peak - small_peak < 3500 * 300, (small_peak, large_peak)
     assert large_peak < large.stat().st_size / 2, (small_peak, large_peak)
