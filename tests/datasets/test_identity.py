@@ -76,6 +76,7 @@ def test_results_do_not_depend_on_chunk_or_batch_sizes(
     reference = check_dataset(path, "chat", model="gpt-4o", workers=1)
     monkeypatch.setattr(engine, "CHUNK_BYTES", 97)  # lines straddle chunks
     monkeypatch.setattr(engine, "BATCH_EXAMPLES", 7)  # many batches in flight, out of order in threads
+    monkeypatch.setattr(engine, "THREADS_FROM_BYTES", 0)  # the large-file path: SHA-256 on its own thread
     small = check_dataset(path, "chat", model="gpt-4o", workers=2)
     assert small.content_hash == reference.content_hash and small.raw_sha256 == reference.raw_sha256
     assert small.stats == reference.stats and small.diagnostics == reference.diagnostics
