@@ -14,6 +14,7 @@ only the job listing's pages of 100 grow).
 
 from __future__ import annotations
 
+import functools
 import sys
 import tempfile
 from pathlib import Path
@@ -43,7 +44,7 @@ def run(quick: bool = False) -> Report:
                 changes, requests, mutating = scenario.apply_once(scene)
                 if changes:
                     raise RuntimeError(f"the second apply made {changes} changes")
-                seconds, _ = median_time(repeat, lambda scene=scene: scenario.apply_once(scene))
+                seconds, _ = median_time(repeat, functools.partial(scenario.apply_once, scene))
             finally:
                 scene.stop()
         results.append({"finished_jobs": jobs, "requests": requests, "mutating": mutating,

@@ -20,10 +20,12 @@ Request counts come from the emulator's request log, not from ftops's own counte
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,10 +45,10 @@ def per_resource_refresh(base_url: str, state_path: Path, parallelism: int) -> i
 
     records = read_records(StateSnapshot.from_text(state_path.read_bytes(), str(state_path)))
     client = OpenAI(base_url=base_url, api_key=scenario.API_KEY, max_retries=0)
-    reads = [
-        *(lambda r=r: client.files.retrieve(r.file_id) for r in records.datasets.values()),
-        *(lambda r=r: client.fine_tuning.jobs.retrieve(r.job_id) for r in records.jobs.values()),
-        *(lambda r=r: client.models.retrieve(r.model_id) for r in records.models.values()),
+    reads: list[Callable[[], object]] = [
+        *(functools.partial(client.files.retrieve, r.file_id) for r in records.datasets.values()),
+        *(functools.partial(client.fine_tuning.jobs.retrieve, r.job_id) for r in records.jobs.values()),
+        *(functools.partial(client.models.retrieve, r.model_id) for r in records.models.values()),
     ]
     try:
         if parallelism == 1:

@@ -160,9 +160,9 @@ def seed(emulator: RunningEmulator, desired: Desired, scale: Scale) -> None:
         tags = job_metadata(project.name, job, f"{i:064x}")
         add_job(f"ftjob-hist{i:07d}", tags, file_of[job.training_file], None, job.suffix or "", now + i)
     for i in range(scale.account_jobs - scale.project_jobs):
-        tags = {"ftops_project": "someone-else", "team": "other"} if i % 2 else None
+        other: dict[str, str] | None = {"ftops_project": "someone-else", "team": "other"} if i % 2 else None
         model = f"ft:{BASE_MODEL}:{ORG}:other:oth{i:05d}"
-        add_job(f"ftjob-other{i:07d}", tags, "file-other0000000", model, "other", now + i)
+        add_job(f"ftjob-other{i:07d}", other, "file-other0000000", model, "other", now + i)
         if len(models) < scale.account_models:
             models.append((model, int(now) + i, ORG, f"ftjob-other{i:07d}", 0))
     with emulator.store.transaction() as conn:
@@ -237,3 +237,45 @@ def converge(scenario: Scenario) -> None:
         raise RuntimeError(f"adopting the seeded account made {mutating} mutating requests")
     if changes < scenario.scale.state_resources:
         raise RuntimeError(f"adoption applied {changes} changes, expected {scenario.scale.state_resources}")
+
+
+def converge_in_one_write(scenario: Scenario) -> None:
+    """The state ``converge`` would write, in one state write instead of one per step.
+
+    ``apply`` writes the state after every step (so an interrupted run leaves a trace); for
+    10,000 adoptions that is 10,000 writes of a growing document, which would measure the
+    journal, not the plan. The records are the same: the adoption plan's own steps, folded
+    with the bookkeeping functions the executor uses."""
+    from ftops.plan.bookkeeping import after_promote, after_step
+    from ftops.plan.model import AdoptObject, PromoteModel
+    from ftops.plan.options import PlanOptions
+    from ftops.plan.planner import make_plan
+    from ftops.plan.records import read_records
+    from ftops.provider import open_provider, refresh
+    from ftops.state import new_snapshot, open_storage
+
+    project = scenario.project
+    with open_provider(project.provider, project.root) as provider:
+        observed = refresh(provider, project.name)
+    plan = make_plan(scenario.desired, None, observed, PlanOptions())
+    resources: dict[str, object] = {}
+    promotions: list[PromoteModel] = []
+    for change in plan.changes:
+        for step in change.steps:
+            if isinstance(step, AdoptObject):
+                resources = after_step(resources, step)
+            elif isinstance(step, PromoteModel):
+                promotions.append(step)
+            else:
+                raise RuntimeError(f"adoption planned {type(step).__name__} for {change.address}")
+    jobs = read_records(resources).jobs
+    for step in promotions:
+        job = jobs[step.job_address.removeprefix("jobs.")]
+        if job.fine_tuned_model is None:
+            raise RuntimeError(f"{step.job_address} has no model to promote")
+        resources = after_promote(resources, step, model_id=job.fine_tuned_model, job_id=job.job_id)
+    storage = open_storage(project.backend, project.root)
+    try:
+        storage.write(new_snapshot(project.name).with_resources(resources))
+    finally:
+        storage.close()

@@ -1,0 +1,85 @@
+"""Datasets at 10 MB, 200 MB and 1 GB: ``bench.bench_datasets`` run once per size.
+
+    .venv/bin/python -m bench datasets            # 10 MB, 200 MB, 1 GB (needs ~1 GB in /tmp)
+    .venv/bin/python -m bench datasets --quick    # 2 MB
+
+Each size runs in a process of its own, so its peak memory (ru_maxrss) is that size's alone.
+``bench_datasets`` measures, side by side on the same generated file: validation + hashing
+without tokens, with tokens and statistics, the tokenizer alone, and a cookbook-style pass
+(``json.loads`` each line, loop over messages, encode every value). The figures below are
+read from its output.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.report import Report
+
+# (label in bench_datasets's output, figure name, regex of the number)
+FIGURES = (
+    ("no_tokens_mb_per_s", r"validation \+ hashing, no tokens:\n\s+wall\s+[\d.]+ s\s+([\d.]+) MB/s"),
+    ("tokens_mb_per_s", r"with tokens and statistics\s+:\s+[\d.]+ s\s+([\d.]+) MB/s"),
+    ("cookbook_mb_per_s", r"cookbook-style pass\s+:\s+[\d.]+ s\s+([\d.]+) MB/s"),
+    ("speedup_over_cookbook", r"speed-up over the cookbook pass\s+:\s+([\d.]+)x"),
+    ("tokens_vs_tokenizer_1_thread", r"ratio with tokens / tokenizer alone :\s+([\d.]+)x one thread"),
+    ("tokens_vs_tokenizer_2_threads", r"x one thread,\s+([\d.]+)x two threads"),
+    ("rss_after_no_tokens_mb", r"([\d,]+) MB after the no-token"),
+    ("rss_after_tokens_mb", r"([\d,]+) MB after the token pass"),
+    ("rss_after_cookbook_mb", r"([\d,]+) MB after the cookbook pass"),
+)
+
+
+def measure(size_mb: float) -> tuple[dict[str, float], str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_datasets", "--size", str(size_mb)],
+        capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1],
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench_datasets --size {size_mb} failed: {done.stderr.strip()[-800:]}")
+    figures: dict[str, float] = {"size_mb": size_mb}
+    for name, pattern in FIGURES:
+        found = re.search(pattern, done.stdout)
+        if found is None:
+            raise RuntimeError(f"bench_datasets printed no {name}; its output changed:\n{done.stdout}")
+        figures[name] = float(found.group(1).replace(",", ""))
+    return figures, done.stdout
+
+
+def run(quick: bool = False) -> Report:
+    sizes = (2.0,) if quick else (10.0, 200.0, 1000.0)
+    report = Report("datasets", "Datasets: validation with and without tokens vs a cookbook-style pass",
+                    "python -m bench datasets" + (" --quick" if quick else ""))
+    results = []
+    for size in sizes:
+        figures, output = measure(size)
+        results.append(figures)
+        report.row(
+            f"{size:,.0f} MB",
+            f"no tokens {figures['no_tokens_mb_per_s']:,.0f} MB/s; with tokens "
+            f"{figures['tokens_mb_per_s']:,.0f} MB/s ({figures['tokens_vs_tokenizer_1_thread']:.2f}x the "
+            f"tokenizer alone on one thread, {figures['tokens_vs_tokenizer_2_threads']:.2f}x on two); "
+            f"cookbook {figures['cookbook_mb_per_s']:,.1f} MB/s: "
+            f"ours {figures['speedup_over_cookbook']:.1f}x "
+            f"faster; peak RSS {figures['rss_after_tokens_mb']:,.0f} MB after our passes, "
+            f"{figures['rss_after_cookbook_mb']:,.0f} MB after the cookbook's",
+        )
+        report.notes.append(f"{size:,.0f} MB, bench_datasets's own lines: " + " | ".join(
+            line.strip() for line in output.splitlines() if line.strip()))
+    report.figures["sizes"] = results
+    if not quick:
+        big = next(r for r in results if r["size_mb"] == 200.0)
+        report.goal("no tokens: at least 150 MB/s (200 MB file)", big["no_tokens_mb_per_s"] >= 150)
+        report.goal("with tokens: at most 1.5x the tokenizer alone (200 MB, two threads)",
+                    big["tokens_vs_tokenizer_2_threads"] <= 1.5)
+        report.goal("at least 5x faster than the cookbook pass (200 MB)", big["speedup_over_cookbook"] >= 5)
+        flat = results[-1]["rss_after_tokens_mb"] < 2 * results[0]["rss_after_tokens_mb"]
+        report.goal("memory flat from 10 MB to 1 GB (ours)", flat)
+    return report.finish()
+
+
+if __name__ == "__main__":
+    print(run("--quick" in sys.argv).text())
