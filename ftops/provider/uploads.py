@@ -10,10 +10,11 @@ raises ``OutcomeUnknownError`` and the caller looks for the file by name.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final, cast
 
 import openai
 
@@ -32,11 +33,44 @@ def _sha256_of(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _read_part(path: Path, offset: int, length: int) -> bytes:
-    # One part in memory at a time per worker (≤ 64 MB each): the API takes a part as one body.
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        return stream.read(length)
+class _PartReader(io.RawIOBase):
+    """One part of a file as a seekable stream of its own: the SDK's multipart body reads it
+    from disk 64 KiB at a time as the request is sent, so no worker holds a whole part (up to
+    64 MB) in memory, and a retried request seeks back to the part's start and sends it again."""
+
+    def __init__(self, path: Path, offset: int, length: int) -> None:
+        super().__init__()
+        self._file = path.open("rb")
+        self._offset = offset
+        self._length = length
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._length}[whence]
+        self._position = max(0, min(self._length, base + offset))
+        return self._position
+
+    def readinto(self, buffer: Any, /) -> int:
+        wanted = min(len(buffer), self._length - self._position)
+        if wanted <= 0:
+            return 0
+        self._file.seek(self._offset + self._position)
+        count = self._file.readinto(memoryview(buffer)[:wanted])
+        self._position += count
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def upload_in_parts(
@@ -63,11 +97,12 @@ def upload_in_parts(
 
     def send(offset: int) -> str:
         length = min(part_size, size - offset)
-        data = _read_part(path, offset, length)
-        part = call(
-            retry, Kind.READ, f"upload part at byte {offset} of {filename}",
-            lambda: client.uploads.parts.create(upload.id, data=data),
-        )
+        with _PartReader(path, offset, length) as data:
+            part = call(
+                retry, Kind.READ, f"upload part at byte {offset} of {filename}",
+                # A binary stream as the SDK takes it (RawIOBase is not typed as IO[bytes]).
+                lambda: client.uploads.parts.create(upload.id, data=cast(IO[bytes], data)),
+            )
         if progress is not None:
             progress(length)
         return str(part.id)
