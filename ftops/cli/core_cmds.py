@@ -196,11 +196,13 @@ def _plan_options(target: list[str] | None, replace: list[str] | None, refresh_o
                   destroy: bool = False) -> Any:
     from datetime import date
 
+    from ftops.lifecycle.window import warning_days
     from ftops.plan.options import PlanOptions
 
     return PlanOptions(
         targets=frozenset(target or ()), replaces=frozenset(replace or ()),
         refresh_only=refresh_only, destroy=destroy, today=date.today(),
+        shutdown_warning_days=warning_days(),
     )
 
 

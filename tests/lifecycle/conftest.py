@@ -28,6 +28,7 @@ def world_factory(
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("FTOPS_JOB_CUTOFF", raising=False)
+    monkeypatch.delenv("FTOPS_SHUTDOWN_WARNING_DAYS", raising=False)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
 

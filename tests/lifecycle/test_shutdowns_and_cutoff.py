@@ -51,6 +51,18 @@ def test_a_shutdown_beyond_the_window_shows_its_date_without_a_warning(world_fac
     assert plan["lifecycle"][0]["shutdown_date"] == day(120)
 
 
+def test_the_warning_window_is_configurable(world_factory: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = world_factory(model_shutdowns=((OLD_BASE, day(120)),))
+    monkeypatch.setenv("FTOPS_SHUTDOWN_WARNING_DAYS", "180")
+    warned = world.run("plan", "--json").json()["warnings"]
+    assert warned == [f"jobs.chunsik: base model {OLD_BASE} shuts down on {day(120)} (120 days)"]
+    monkeypatch.setenv("FTOPS_SHUTDOWN_WARNING_DAYS", "119")
+    assert world.run("plan", "--json").json()["warnings"] == []
+    monkeypatch.setenv("FTOPS_SHUTDOWN_WARNING_DAYS", "-3")
+    bad = world.run("plan")
+    assert bad.code == 1 and bad.err.startswith("Error: FTOPS_SHUTDOWN_WARNING_DAYS must be a whole number")
+
+
 @pytest.mark.parametrize("offset", [-1, 0])
 def test_a_base_model_already_shut_down_refuses_the_plan_with_its_reason(
     world_factory: Make, offset: int
