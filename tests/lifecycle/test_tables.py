@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -71,3 +72,15 @@ def test_emulator_settings_from_any_text_parse_or_say_why(text: str) -> None:
     else:
         assert model == model.strip() and model
         assert when is None or date.fromisoformat(when).isoformat() == when
+
+
+def test_docs_list_every_refusal_and_the_packaged_cutoffs() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md").read_text(encoding="utf-8")
+    for code, refusal in REFUSALS.items():
+        assert f"| `{code}` (" in page, code
+        assert refusal.cause in page, refusal.cause
+    openai = table_row("openai")
+    assert openai.date is not None and f"| `openai` | **{openai.date.isoformat()}** |" in page
+    assert "| `azure` | none known |" in page
+    for kind in KINDS:
+        assert f"`{kind}`" in page, kind
