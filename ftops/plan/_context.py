@@ -67,6 +67,17 @@ class Context:
             (j for j in observed.jobs.values() if j.metadata.get(META_PROJECT) == self.project.name),
             key=lambda j: (j.created_at, j.id),
         )
+        # Indexes, so each rule's lookup is one dict access: a scan of every job per resource
+        # made a plan quadratic (about 40 million comparisons at 10,000 resources).
+        self._tagged: dict[str, list[ObservedJob]] = {}
+        for job in self.project_jobs:
+            self._tagged.setdefault(job.metadata.get(META_RESOURCE, ""), []).append(job)
+        self._unfinished_by_file: dict[str, list[ObservedJob]] = {}
+        for job in observed.jobs.values():
+            if is_active(job.status):
+                for file_id in dict.fromkeys((job.training_file, job.validation_file)):
+                    if file_id is not None:
+                        self._unfinished_by_file.setdefault(file_id, []).append(job)
 
     def desired_datasets(self) -> list[str]:
         return [] if self.destroy else sorted(self.project.datasets)
@@ -78,14 +89,10 @@ class Context:
         return [] if self.destroy else sorted(self.project.models)
 
     def tagged_jobs(self, address: str) -> list[ObservedJob]:
-        return [j for j in self.project_jobs if j.metadata.get(META_RESOURCE) == address]
+        return list(self._tagged.get(address, ()))
 
     def unfinished_jobs_using(self, file_id: str) -> list[ObservedJob]:
-        return [
-            j
-            for j in self.observed.jobs.values()
-            if is_active(j.status) and file_id in (j.training_file, j.validation_file)
-        ]
+        return list(self._unfinished_by_file.get(file_id, ()))
 
 
 @dataclass
