@@ -12,6 +12,7 @@ import base64
 import binascii
 import csv
 import io
+import math
 from collections.abc import Iterable, Iterator
 
 from ftops.errors import ProviderError
@@ -107,9 +108,12 @@ def _number(row: dict[str, str], names: str | tuple[str, ...], line: int) -> flo
         raw = (row.get(name) or "").strip()
         if raw:
             try:
-                return float(raw)
+                value = float(raw)
             except ValueError:
-                raise ResultFileError(f"result file line {line}: {name} {raw!r} is not a number") from None
+                value = math.nan
+            if not math.isfinite(value):  # NaN or infinity would break the chart and the JSON
+                raise ResultFileError(f"result file line {line}: {name} {raw!r} is not a number")
+            return value
     return None
 
 

@@ -61,6 +61,8 @@ def test_any_chunking_reads_the_same(cuts: list[int], encode: bool) -> None:
         (b"step,loss\n1,2\n", "no step/train_loss"),
         (b"step,train_loss\n1,2.0\n2,abc\n", "line 3: train_loss 'abc' is not a number"),
         (b"step,train_loss\n1.5,2.0\n", "line 2: step 1.5 is not a whole number"),
+        (b"step,train_loss\ninf,2.0\n", "line 2: step 'inf' is not a number"),
+        (b"step,train_loss\n1,nan\n", "line 2: train_loss 'nan' is not a number"),
         (b"@@not base64 at all@@", "neither CSV nor base64"),
         (b"c3RlcA", "neither CSV nor complete base64"),
         (b"step,train_loss\n1,\xff\n", "not UTF-8"),
@@ -77,3 +79,25 @@ def test_utf8_split_across_chunks() -> None:
     text = "step,train_loss,note\n1,2.0,caf\u00e9\n".encode()
     cut = text.index(b"\xc3") + 1  # in the middle of the two-byte sequence
     assert parse_result_file([text[:cut], text[cut:]]) == (StepMetrics(1, 2.0, None),)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.lists(st.integers(min_value=0, max_value=300), max_size=6))
+def test_any_bytes_give_rows_or_one_result_file_error(data: bytes, cuts: list[int]) -> None:
+    # The file comes from the network: whatever it holds, the reader returns rows or says why not.
+    try:
+        rows = parse_result_file(chunks(data, cuts))
+    except ResultFileError as error:
+        assert str(error)
+    else:
+        assert all(isinstance(r, StepMetrics) and r.step >= 0 for r in rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_after_a_valid_header(text: str) -> None:
+    data = ("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n" + text).encode()
+    try:
+        parse_result_file([data])
+    except ResultFileError as error:
+        assert "result file" in str(error)
