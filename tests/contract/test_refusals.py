@@ -18,6 +18,9 @@ from .data import wait_for_status
 
 Start = Callable[..., RunningEmulator]
 MakeClient = Callable[..., OpenAI]
+# The catalog's real dates for these bases (2027-01-14) would fail the tests that train once
+# past; those tests move them ten years ahead of today.
+TRAINED = ("gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.1-mini", "gpt-4.1-mini-2025-04-14")
 
 
 def _today() -> datetime:
@@ -26,6 +29,10 @@ def _today() -> datetime:
 
 def _day(offset: int) -> str:
     return (_today() + timedelta(days=offset)).date().isoformat()
+
+
+def _ahead(*extra: tuple[str, str | None]) -> tuple[tuple[str, str | None], ...]:
+    return tuple({**{model: _day(3650) for model in TRAINED}, **dict(extra)}.items())
 
 
 def _upload(client: OpenAI, training_file: Path) -> str:
@@ -40,7 +47,7 @@ def _body(error: openai.APIStatusError) -> dict[str, Any]:
 def test_a_base_model_shut_down_yesterday_is_refused_on_model(
     start_emulator: Start, make_client: MakeClient, training_file: Path
 ) -> None:
-    dates = (("gpt-4o-mini-2024-07-18", _day(-1)), ("gpt-4o-2024-08-06", _day(1)))
+    dates = _ahead(("gpt-4o-mini-2024-07-18", _day(-1)), ("gpt-4o-2024-08-06", _day(1)))
     client = make_client(start_emulator(model_shutdowns=dates))
     file_id = _upload(client, training_file)
     listed = {m.id: m.model_dump() for m in client.models.list()}
@@ -66,8 +73,10 @@ def test_a_shutdown_date_of_none_clears_the_catalog_date(
 
 
 def test_a_fine_tuned_model_of_a_shut_down_base_cannot_be_trained_further(
-    emulator: RunningEmulator, client: OpenAI, training_file: Path
+    start_emulator: Start, make_client: MakeClient, training_file: Path
 ) -> None:
+    emulator = start_emulator(model_shutdowns=_ahead())
+    client = make_client(emulator)
     file_id = _upload(client, training_file)
     first = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
     tuned = wait_for_status(client, first.id, {"succeeded"}).fine_tuned_model
@@ -94,7 +103,7 @@ def test_configured_refusals_answer_job_creation(
     start_emulator: Start, make_client: MakeClient, training_file: Path,
     refusal: str, error: type[openai.APIStatusError], status: int, code: str, param: str | None,
 ) -> None:
-    client = make_client(start_emulator(refusals=(f"{refusal}:gpt-4o-mini",)))
+    client = make_client(start_emulator(refusals=(f"{refusal}:gpt-4o-mini",), model_shutdowns=_ahead()))
     file_id = _upload(client, training_file)
     with pytest.raises(error) as refused:
         client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=file_id)
@@ -109,7 +118,7 @@ def test_configured_refusals_answer_job_creation(
 def test_the_daily_quota_message_names_the_model_as_the_service_does(
     start_emulator: Start, make_client: MakeClient, training_file: Path
 ) -> None:
-    client = make_client(start_emulator(refusals=("daily-quota",)))
+    client = make_client(start_emulator(refusals=("daily-quota",), model_shutdowns=_ahead()))
     with pytest.raises(openai.RateLimitError) as refused:
         client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=_upload(client, training_file))
     message = _body(refused.value)["message"]
@@ -120,7 +129,7 @@ def test_the_daily_quota_message_names_the_model_as_the_service_does(
 def test_an_invalid_file_refusal_fails_the_job_in_validation(
     start_emulator: Start, make_client: MakeClient, training_file: Path
 ) -> None:
-    client = make_client(start_emulator(refusals=("invalid-file",)))
+    client = make_client(start_emulator(refusals=("invalid-file",), model_shutdowns=_ahead()))
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=_upload(client, training_file))
     failed = wait_for_status(client, job.id, {"failed", "succeeded"})
     assert failed.status == "failed" and failed.error is not None

@@ -16,7 +16,7 @@ import pytest
 
 from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
 
-from .support import FAKE_KEY, SPEED, Result, World, examples
+from .support import FAKE_KEY, OLD_BASE, SPEED, SUCCESSOR, Result, World, day, examples
 
 
 @pytest.fixture
@@ -34,6 +34,10 @@ def world_factory(
 
     def make(**settings: Any) -> World:
         settings.setdefault("speed", SPEED)
+        # The catalog's real dates (2027-01-14 for both bases) would fail these tests once past;
+        # every date here is relative to today, and a test's own dates win.
+        dates = {OLD_BASE: day(3650), SUCCESSOR: day(3650), **dict(settings.get("model_shutdowns", ()))}
+        settings["model_shutdowns"] = tuple(dates.items())
         data_dir = tmp_path / f"emulator-{len(started)}"
         emulator = start_background(EmulatorConfig(data_dir=data_dir, **settings))
         started.append(emulator)
