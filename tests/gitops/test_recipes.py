@@ -10,6 +10,7 @@ run; they are checked for shell syntax only.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -83,3 +84,39 @@ def test_the_recipe_commands_run_in_order(recipe: str, example: Path, emulator: 
     result = run_shell(example, drift.line)
     assert result.code == 2, result.err
     assert "datasets.chunsik-train" in (example / "drift.md").read_text()
+
+
+def test_the_gitlab_note_script_posts_the_plan(tmp_path: Path) -> None:
+    """The one non-ftops script that can run here: it posts plan.md to a stand-in GitLab API."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[tuple[str, str, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append((self.path, self.headers["PRIVATE-TOKEN"], self.rfile.read(length)))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        (script,) = [s for where, s in gitlab_scripts() if "GITLAB_NOTE_TOKEN" in s]
+        (tmp_path / "plan.md").write_text("### ftops plan for `x`\n\n**No changes.** ✓\n", encoding="utf-8")
+        env = {**os.environ, "CI_API_V4_URL": f"http://127.0.0.1:{server.server_port}/api/v4",
+               "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7", "GITLAB_NOTE_TOKEN": "glpat-test"}
+        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=60, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    ((path, token, body),) = received
+    assert path == "/api/v4/projects/42/merge_requests/7/notes" and token == "glpat-test"
+    assert json.loads(body) == {"body": (tmp_path / "plan.md").read_text(encoding="utf-8")}
