@@ -38,7 +38,8 @@ def error_code(error: openai.APIError) -> str | None:
 def _explained(error: openai.APIStatusError, what: str) -> errors.ProviderError | None:
     """A refusal that ends a job before it starts (issue 10), as one line with cause and remedy;
     the service's own words follow as the hint."""
-    line = explain(error_code(error))
+    # Only job creation: the same code elsewhere (say, on a chat) would not mean a refused job.
+    line = explain(error_code(error)) if what.startswith("create job") else None
     if line is None:
         return None
     status = error.status_code
