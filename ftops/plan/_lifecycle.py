@@ -56,19 +56,23 @@ def check_shutdowns(
     for name in ctx.desired_jobs():
         job = ctx.project.jobs[name]
         listed = ctx.observed.models.get(job.model)
+        if (listed is None or not listed.shutdown_date) and job.model.startswith("ft:"):
+            # Continuing from a fine-tuned model trains on its base: the base's date decides.
+            listed = ctx.observed.models.get(job.model.split(":")[1])
         when = _parse_date(listed.shutdown_date) if listed and listed.shutdown_date else None
         if when is None:
             continue
         days = (when - today).days
+        named = job.model if listed is None or listed.id == job.model else f"{job.model} (base {listed.id})"
         if job.address in creates and days <= 0:
             raise PlanError(
-                f"{job.address}: base model {job.model} was shut down on {when.isoformat()}; "
+                f"{job.address}: base model {named} was shut down on {when.isoformat()}; "
                 "no new job can train on it",
                 hint=f"Change {job.address}.model to a successor base model.",
             )
         if job.address in creates and days < window:  # running models are warned about below
             draft.warn(
-                f"{job.address}: base model {job.model} shuts down on {when.isoformat()} ({days} days)"
+                f"{job.address}: base model {named} shuts down on {when.isoformat()} ({days} days)"
             )
     _check_job_cutoff(ctx, draft, creates)
     for entry in lifecycle:

@@ -82,6 +82,24 @@ def test_a_base_model_already_shut_down_refuses_the_plan_with_its_reason(
     assert not (world.root / "state" / "ftops.state.json").exists()
 
 
+def test_continuing_from_a_fine_tuned_model_of_a_shut_down_base_is_refused_at_plan_time(
+    world_factory: Make,
+) -> None:
+    world = world_factory()
+    assert world.run("apply", "--auto-approve", "--wait").code == 0
+    tuned = world.state()["models.chunsik"]["model_id"]
+    answer = httpx2.put(world.emulator.root_url + "/_emulator/shutdown_dates",
+                        json={"model": OLD_BASE, "shutdown_date": day(-2)})
+    assert answer.status_code == 200
+    world.write_manifest(tuned)  # train further from the model it has
+    refused = world.run("plan")
+    assert refused.code == 1
+    assert refused.err.splitlines()[0] == (
+        f"Error: jobs.chunsik: base model {tuned} (base {OLD_BASE}) was shut down on {day(-2)}; "
+        "no new job can train on it"
+    )
+
+
 def test_a_saved_plan_meeting_a_shutdown_at_apply_time_gets_the_explained_refusal(
     world_factory: Make,
 ) -> None:
