@@ -36,8 +36,11 @@ What is simulated, and how:
 - Base models, their fine-tuning methods and shutdown dates: ``catalog``.
 
 For tests: fault injection (``faults`` documents the spec grammar), a request
-log (``RunningEmulator.requests()``, or ``GET /_emulator/requests``), and the
-admin endpoints listed in ``routes.admin``.
+log (``RunningEmulator.requests()``, or ``GET /_emulator/requests``), the
+admin endpoints listed in ``routes.admin``, shutdown dates set at start
+(``shutdowns``; a job on a base model past its date is refused) and the
+service's refusals of job creation (``refusals``: no access, a model it will not
+tune, the daily job quota, a file failing validation).
 """
 
 from __future__ import annotations
