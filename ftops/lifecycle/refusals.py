@@ -14,7 +14,7 @@ from typing import Final
 
 
 @dataclass(frozen=True, slots=True)
-class Refusal:
+class Explanation:
     code: str
     cause: str
     remedy: str
@@ -24,37 +24,37 @@ class Refusal:
 
 
 _TABLE: Final = (
-    Refusal(
+    Explanation(
         "fine_tuning_not_available",
         "this organization has no fine-tuning access",
         "ask an owner of the organization to check its fine-tuning access in the provider's "
         "settings (OpenAI closed self-serve job creation to organizations in stages in 2026); "
         "models already trained keep serving until their base model shuts down",
     ),
-    Refusal(
+    Explanation(
         "model_not_available",
         "the base model cannot be fine-tuned",
         "it is shut down, not offered for fine-tuning, or not open to this organization; change "
         "the job's model to a fine-tunable successor (see docs/lifecycle.md) and plan again",
     ),
-    Refusal(
+    Explanation(
         "invalid_method_for_model",
         "the base model does not take this fine-tuning method",
         "change the job's method, or its model to one that supports that method",
     ),
-    Refusal(
+    Explanation(
         "daily_rate_limit_exceeded",
         "the organization's daily quota of fine-tuning jobs for this model is used up",
         "nothing was created; apply again once jobs created in the last 24 hours fall out of the "
         "quota, or ask the provider for a higher limit",
     ),
-    Refusal(
+    Explanation(
         "invalid_training_file",
         "the training file failed the service's validation",
         "run `ftops validate` to check the datasets offline, fix the file and apply again "
         "(a changed file is uploaded anew and trains a new job; `--replace` retries an unchanged one)",
     ),
-    Refusal(
+    Explanation(
         "invalid_validation_file",
         "the validation file failed the service's validation",
         "run `ftops validate` to check the datasets offline, fix the file and apply again",
