@@ -50,6 +50,19 @@ def test_every_command_has_a_page() -> None:
     assert {"validate", "plan", "apply", "metrics", "state list", "emulator serve"} <= set(commands)
     missing = [c for c in commands if not page_of(c).exists()]
     assert not missing
+    # a group's page (state.md) names each of its commands
+    assert not [c for c in commands if f"ftops {c}" not in page_of(c).read_text()]
+
+
+def test_every_option_of_every_command_is_on_its_page() -> None:
+    missing = []
+    for name, command in leaf_commands().items():
+        text = page_of(name).read_text()
+        for param in command.params:
+            long = [o for o in param.opts if o.startswith("--")]
+            if long and long[0] != "--help" and f"{long[0]}" not in text:
+                missing.append(f"{name} {long[0]}")
+    assert not missing
 
 
 def example_lines() -> Iterator[tuple[Path, str]]:
