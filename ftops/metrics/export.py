@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ftops.errors import UsageError
 from ftops.metrics.model import JobMetrics
 from ftops.metrics.summary import Summary
 
@@ -17,13 +18,26 @@ CSV_COLUMNS = (
 )
 
 
+def temporary_beside(path: Path) -> tuple[int, str]:
+    """A private temporary file in ``path``'s folder (so the final rename is atomic)."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        return tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write ({error.strerror or error})") from error
+
+
 def publish(temporary: str, path: Path) -> None:
     """Move a finished temporary file into place with the usual permissions (temporary files are
     created private; a chart or table is not a secret)."""
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)
-    os.replace(temporary, path)
+    try:
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write ({error.strerror or error})") from error
 
 
 def _cell(value: float | str | None) -> str:
@@ -34,8 +48,7 @@ def write_csv(metrics: JobMetrics, path: Path) -> None:
     """One row per step; the checkpoint columns are filled on the steps that have one.
     Written to a temporary file first, so a failure never leaves half a table."""
     by_step = {c.step: c for c in metrics.checkpoints}
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".csv")
+    fd, temporary = temporary_beside(path)
     try:
         with open(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ftops.errors import UsageError
-from ftops.metrics.export import publish
+from ftops.metrics.export import publish, temporary_beside
 from ftops.metrics.model import JobMetrics
 from ftops.metrics.summary import Summary
 
@@ -37,11 +36,22 @@ def write_png(metrics: JobMetrics, summary: Summary, path: Path) -> None:
         plot(loss_axes, "valid_loss", "validation loss", "o-")
         plot(accuracy_axes, "train_accuracy", "training accuracy", "-")
         plot(accuracy_axes, "valid_accuracy", "validation accuracy", "o-")
+        if metrics.checkpoints:  # where a usable model was kept, and its full-validation loss
+            steps = [c.step for c in metrics.checkpoints]
+            loss_axes.plot(steps, [0] * len(steps), "^", color="green", markersize=7, clip_on=False,
+                           transform=loss_axes.get_xaxis_transform(), label="checkpoints")
+            full = [(c.step, c.full_valid_loss) for c in metrics.checkpoints if c.full_valid_loss is not None]
+            if full:
+                xs, ys = zip(*full, strict=True)
+                loss_axes.plot(xs, ys, "D", color="green", label="full validation loss (checkpoints)")
         best = summary.verdict.best_step
         if best is not None:
             for axes in (loss_axes, accuracy_axes):
                 axes.axvline(best, color="grey", linestyle=":",
                              label=f"lowest smoothed validation loss (step {best})")
+        if not any(r.train_accuracy is not None or r.valid_accuracy is not None for r in rows):
+            accuracy_axes.text(0.5, 0.5, "no accuracy figures in the result file", ha="center",
+                               va="center", transform=accuracy_axes.transAxes, color="grey")
         loss_axes.set_ylabel("loss")
         accuracy_axes.set_ylabel("mean token accuracy")
         accuracy_axes.set_xlabel("step")
@@ -52,8 +62,7 @@ def write_png(metrics: JobMetrics, summary: Summary, path: Path) -> None:
             if axes.get_legend_handles_labels()[0]:
                 axes.legend(loc="best", fontsize="small")
         figure.tight_layout()
-        directory = path.parent if str(path.parent) else Path(".")
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".png")
+        fd, temporary = temporary_beside(path)
         os.close(fd)
         try:
             figure.savefig(temporary, format="png", dpi=110)
