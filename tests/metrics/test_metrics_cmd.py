@@ -64,11 +64,10 @@ def finished_job(emu: RunningEmulator) -> str:
     with (repo / "datasets" / "chunsik-train.jsonl").open("rb") as handle:
         training = client.files.create(file=handle, purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)
-    for _ in range(200):
-        job = client.fine_tuning.jobs.retrieve(job.id)
-        if job.status in ("succeeded", "failed", "cancelled"):
-            break
+    deadline = time.monotonic() + 60  # a generous bound for a loaded machine; usually < 1 s
+    while job.status not in ("succeeded", "failed", "cancelled") and time.monotonic() < deadline:
         time.sleep(0.05)
+        job = client.fine_tuning.jobs.retrieve(job.id)
     assert job.status == "succeeded"
     return job.id
 
