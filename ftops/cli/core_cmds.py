@@ -194,14 +194,13 @@ def plan(
 
 def _plan_options(target: list[str] | None, replace: list[str] | None, refresh_only: bool = False,
                   destroy: bool = False) -> Any:
-    from datetime import date
-
+    from ftops import clock
     from ftops.lifecycle.window import warning_days
     from ftops.plan.options import PlanOptions
 
     return PlanOptions(
         targets=frozenset(target or ()), replaces=frozenset(replace or ()),
-        refresh_only=refresh_only, destroy=destroy, today=date.today(),
+        refresh_only=refresh_only, destroy=destroy, today=clock.today(),
         shutdown_warning_days=warning_days(),
     )
 

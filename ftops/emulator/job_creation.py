@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ftops import clock
 from ftops.emulator import catalog, lifecycle, refusals, shutdowns, training
 from ftops.emulator.apierrors import invalid
 from ftops.emulator.ids import new_id, random_token
@@ -120,7 +121,12 @@ def accept(rt: Runtime, request: JobRequest) -> Accepted:
     if refused is not None:
         raise refused
     job_id = new_id("ftjob-")
-    today = datetime.fromtimestamp(rt.clock(), UTC).date().isoformat()
+    # FTOPS_TODAY pins the day, as it does for the CLI; otherwise the emulator's clock decides.
+    today = (
+        clock.today().isoformat()
+        if os.environ.get(clock.ENV_VAR)
+        else datetime.fromtimestamp(rt.clock(), UTC).date().isoformat()
+    )
     with rt.store.transaction() as conn:
         model, base = _resolve_model(conn, request, today)
         _file_row(conn, request.training_file, "training_file")

@@ -12,6 +12,7 @@ import openai
 import pytest
 from openai import OpenAI
 
+from ftops import clock
 from ftops.emulator import RunningEmulator
 
 from .data import wait_for_status
@@ -24,7 +25,7 @@ TRAINED = ("gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.1-mini", "gpt-4.1-min
 
 
 def _today() -> datetime:
-    return datetime.now(UTC)
+    return datetime.combine(clock.today(), datetime.now(UTC).timetz())
 
 
 def _day(offset: int) -> str:

@@ -7,10 +7,11 @@ import json
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ftops import clock
 from ftops.emulator import RunningEmulator
 
 FAKE_KEY = "sk-test-LIFECYCLE0123456789abcdefSECRET"
@@ -51,7 +52,7 @@ models:
 
 def day(offset: int) -> str:
     """A date ``offset`` days from today (the CLI plans with today's date)."""
-    return (date.today() + timedelta(days=offset)).isoformat()
+    return (clock.today() + timedelta(days=offset)).isoformat()
 
 
 def examples(count: int = 12) -> list[dict[str, Any]]:
