@@ -67,11 +67,18 @@ def _job_outputs(draft: Draft) -> set[str]:
     }
 
 
+def _is_protected(ctx: Context, name: str, rec: ModelRecord) -> bool:
+    """Protected by the state, or by the manifests even before that was applied: a
+    ``protect: true`` that was written but not yet applied must already hold (e.g. for destroy)."""
+    declared = ctx.project.models.get(name)
+    return rec.protect or (declared is not None and declared.protect)
+
+
 def _protected(ctx: Context) -> set[str]:
     return {
         m
-        for record in ctx.records.models.values()
-        if record.protect
+        for name, record in ctx.records.models.items()
+        if _is_protected(ctx, name, record)
         for m in (record.model_id, *record.previous)
     }
 
@@ -143,7 +150,7 @@ def _plan_removed(
 ) -> _Holding | None:
     address = f"models.{name}"
     everything = [m for m in (rec.model_id, *rec.previous) if m in ctx.observed.models]
-    if rec.protect:
+    if _is_protected(ctx, name, rec):
         release = f"set `protect: false` on {address} and apply first, then remove it"
         if not ctx.destroy and not ctx.options.refresh_only:
             raise ProtectedResourceError(

@@ -38,6 +38,18 @@ def test_destroy_deletes_everything_but_protected_models_which_it_reports() -> N
     assert any(f"models.bot is protected: kept {kept}" in w for w in plan.warnings)
 
 
+def test_destroy_keeps_a_model_protected_in_the_manifests_before_that_was_applied() -> None:
+    # The state still says protect: false; the manifests already say true. Destroy must keep it.
+    world = World(desired(project(models=[model("bot", "tune")]))).converge()
+    kept = world.model_record("bot").model_id  # type: ignore[union-attr]
+    assert world.model_record("bot").protect is False  # type: ignore[union-attr]
+    plan = world.plan(desired(project(models=[model("bot", "tune", protect=True)])), destroy=True)
+    deleted = [s.model_id for c in plan.changes for s in c.steps if isinstance(s, DeleteModel)]
+    assert kept not in deleted
+    assert "models.bot" not in [c.address for c in plan.actionable]
+    assert any(f"models.bot is protected: kept {kept}" in w for w in plan.warnings)
+
+
 def test_destroy_cancels_running_jobs_before_deleting_the_files_they_read() -> None:
     world = World(desired())
     file_id = world.upload("train")
