@@ -18,7 +18,7 @@ from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, Final
 
-from ftops.datasets.canonical import canonical_json
+from ftops.datasets.canonical import canonical_bytes, fast_object
 from ftops.datasets.collect import Collector
 from ftops.datasets.fastpath import FAST_CHECKERS
 from ftops.datasets.hashing import Hashes
@@ -119,7 +119,6 @@ class Scanner:
         self._first_seen: dict[int, int] = {}
         self._batch = _Batch()
         self._counter: Any = None
-        self._undecodable: set[int] = set()
 
     # --- the pass ------------------------------------------------------------------------------------
 
@@ -184,49 +183,33 @@ class Scanner:
 
     def _block(self, block: bytes, line_number: int) -> int:
         """Check the complete lines of ``block`` (which ends with a newline); returns the next line number."""
-        try:
-            lines = block.decode("utf-8").split("\n")
-        except UnicodeDecodeError:
-            lines = self._decode_lines(block, line_number)
-        lines.pop()  # the empty string after the block's final newline
-        canonical: list[str] = []
-        for line in lines:
-            canonical.append(self._line(line, line_number))
-            line_number += 1
-        canonical.append("")
-        self._hashes.update("content", "\n".join(canonical).encode("utf-8", "surrogatepass"))
+        lines = block.split(b"\n")
+        lines.pop()  # the empty bytes after the block's final newline
+        check = self._line
+        update = self._hashes.inline_update("content")
+        if update is not None:
+            for line in lines:
+                update(check(line, line_number))
+                line_number += 1
+        else:  # one buffer for the hashing thread
+            canonical: list[bytes] = []
+            for line in lines:
+                canonical.append(check(line, line_number))
+                line_number += 1
+            self._hashes.update("content", b"".join(canonical))
         return line_number
 
-    def _decode_lines(self, block: bytes, line_number: int) -> list[str]:
-        lines: list[str] = []
-        for offset, raw_line in enumerate(block.split(b"\n")):
-            try:
-                lines.append(raw_line.decode("utf-8"))
-            except UnicodeDecodeError as error:
-                self.out.error(
-                    line_number + offset,
-                    "",
-                    f"not UTF-8: byte 0x{raw_line[error.start]:02x} at column {error.start + 1}",
-                    "dataset.not-utf8",
-                )
-                self._undecodable.add(line_number + offset)
-                lines.append("")
-        return lines
-
-    def _line(self, line: str, number: int) -> str:
-        """Check one line; returns its canonical form (the text marked '!' when it has none)."""
-        value = self._parse(line, number)
-        if value is None:
-            return "!" + line
+    def _line(self, line: bytes, number: int) -> bytes:
+        """Check one line; returns its canonical form + newline (when it has none: '!' + its bytes)."""
+        parsed = fast_object(line)
+        if parsed is not None:
+            value, canonical = parsed
+        else:
+            slow = self._slow_line(line, number)
+            if slow is None:
+                return b"!" + line + b"\n"
+            value, canonical = slow
         self.result.examples += 1
-        try:
-            canonical = canonical_json(value)
-        except ValueError:  # a number too large for a double: 1e400 parses as infinity
-            self.out.error(number, "", "a number is out of range", "dataset.invalid-json")
-            return "!" + line
-        except RecursionError:
-            self.out.error(number, "", "nested too deeply", "dataset.invalid-json")
-            return "!" + line
         if self.checker is None:
             return canonical
         fingerprint = hash(canonical)
@@ -242,6 +225,30 @@ class Scanner:
             self._example(shape, number, len(line))
         return canonical
 
+    def _slow_line(self, line: bytes, number: int) -> tuple[dict[str, Any], bytes] | None:
+        """The standard library's parse of a line orjson did not take: exact, and its error messages."""
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self.out.error(
+                number,
+                "",
+                f"not UTF-8: byte 0x{line[error.start]:02x} at column {error.start + 1}",
+                "dataset.not-utf8",
+            )
+            return None
+        value = self._parse(text, number)
+        if value is None:
+            return None
+        try:
+            return value, canonical_bytes(value) + b"\n"
+        except ValueError:  # a number too large for a double: 1e400 parses as infinity
+            self.out.error(number, "", "a number is out of range", "dataset.invalid-json")
+        except RecursionError:
+            self.out.error(number, "", "nested too deeply", "dataset.invalid-json")
+        self.result.examples += 1  # an object, though not one that can be trained on
+        return None
+
     def _parse(self, line: str, number: int) -> dict[str, Any] | None:
         if line.startswith("{"):
             try:
@@ -252,8 +259,6 @@ class Scanner:
                 value, end = None, -1
             if end == len(line) or (end > 0 and not line[end:].strip()):
                 return value if isinstance(value, dict) else None
-        if number in self._undecodable:
-            return None  # reported as not UTF-8 already
         if not line.strip():
             self.out.error(
                 number, "", "blank line (every line must be one JSON example)", "dataset.blank-line"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 
@@ -31,6 +32,11 @@ class Hashes:
         self._pending.append(self._pool.submit(self._hashes[name].update, data))
         while len(self._pending) > self._max_pending:
             self._pending.popleft().result()
+
+    def inline_update(self, name: str) -> Callable[[bytes], None] | None:
+        """The digest's own ``update`` when hashing inline: many small updates cost less than
+        joining them into one buffer first. None when hashing in the background."""
+        return self._hashes[name].update if self._pool is None else None
 
     def hexdigests(self) -> dict[str, str]:
         """Wait for every update, then the digests as ``sha256:<hex>``."""

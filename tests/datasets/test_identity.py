@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ftops.datasets import check_dataset, engine, fingerprint
-from ftops.datasets.canonical import canonical_json
+from ftops.datasets.canonical import canonical_bytes, canonical_json
 
 from .conftest import chat_example
 
@@ -56,10 +56,13 @@ def test_a_changed_value_changes_the_content_hash(write_jsonl: Write) -> None:
 def test_hashes_are_sha256_of_the_canonical_lines_and_of_the_bytes(write_jsonl: Write) -> None:
     path = write_jsonl("a.jsonl", rows())
     report = check_dataset(path, "chat", tokens=False)
-    canonical = "".join(canonical_json(json.loads(line)) + "\n" for line in path.read_text().splitlines())
-    assert report.content_hash == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    canonical = b"".join(canonical_bytes(json.loads(line)) + b"\n" for line in path.read_text().splitlines())
+    assert report.content_hash == "sha256:" + hashlib.sha256(canonical).hexdigest()
     assert report.raw_sha256 == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    assert canonical_json({"b": 1, "a": [1.5, "é", None, True]}) == '{"a":[1.5,"\\u00e9",null,true],"b":1}'
+    assert canonical_json({"b": 1, "a": [1.5, "é", None, True]}) == '{"a":[1.5,"é",null,true],"b":1}'
+    # values orjson cannot write keep their exact value, in the standard library's ASCII form, marked
+    exact = b'~{"n":1180591620717411303424,"s":"\\ud800\\u00e9"}'
+    assert canonical_bytes({"n": 2**70, "s": "\ud800é"}) == exact
 
 
 def test_fingerprint_agrees_with_the_full_check(write_jsonl: Write) -> None:
