@@ -67,4 +67,4 @@ def build_app(rt: Runtime) -> Any:
         },
     )
     app.state.runtime = rt
-    return FaultAndLogMiddleware(app, rt.faults, rt.log)
+    return FaultAndLogMiddleware(app, rt.faults, rt.log, rt.hold)

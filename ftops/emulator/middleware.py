@@ -14,6 +14,7 @@ from typing import Any
 
 from ftops.emulator.apierrors import rate_limited, server_error
 from ftops.emulator.faults import FaultInjector
+from ftops.emulator.holds import MutationHold
 from ftops.emulator.ids import new_id
 from ftops.emulator.requestlog import RequestLog, RequestRecord
 
@@ -33,10 +34,12 @@ async def _drop_connection(send: Any) -> None:
 
 
 class FaultAndLogMiddleware:
-    def __init__(self, app: Any, faults: FaultInjector, log: RequestLog) -> None:
+    def __init__(self, app: Any, faults: FaultInjector, log: RequestLog,
+                 hold: MutationHold | None = None) -> None:
         self.app = app
         self.faults = faults
         self.log = log
+        self.hold = hold or MutationHold()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/v1"):
@@ -49,6 +52,8 @@ class FaultAndLogMiddleware:
         status = [0]
         recorded = [False]
         request_id = new_id("req_", 32)
+        held: list[Message] = []  # the answer to a held request (see ftops.emulator.holds)
+        holding = self.hold.claim(method)
 
         def record() -> None:
             # Before the last byte leaves: a client that got its answer finds its request logged.
@@ -69,7 +74,10 @@ class FaultAndLogMiddleware:
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 record()
-            await send(message)
+            if holding:
+                held.append(message)
+            else:
+                await send(message)
 
         async def swallowing_send(message: Message) -> None:
             pass  # drop-after: the work is done, the answer is lost
@@ -90,5 +98,9 @@ class FaultAndLogMiddleware:
                 await _drop_connection(send)
             else:
                 await self.app(scope, receive, recording_send)
+                if holding:
+                    await self.hold.wait_released()
+                    for message in held:
+                        await send(message)
         finally:
             record()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ftops.emulator.faults import FaultInjector
+from ftops.emulator.holds import MutationHold
 from ftops.emulator.refusals import Refusal
 from ftops.emulator.requestlog import RequestLog
 from ftops.emulator.store import Store
@@ -24,6 +25,7 @@ class Runtime:
     non_owner_keys: set[str] = field(default_factory=set)
     refusals: tuple[Refusal, ...] = ()  # job creations the service would refuse (tests)
     clock: Callable[[], float] = time.time
+    hold: MutationHold = field(default_factory=MutationHold)  # crash tests' kill point
 
     @property
     def org_slug(self) -> str:

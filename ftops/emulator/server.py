@@ -18,6 +18,7 @@ from ftops.emulator import shutdowns
 from ftops.emulator.app import build_app
 from ftops.emulator.config import EmulatorConfig
 from ftops.emulator.faults import FaultInjector
+from ftops.emulator.holds import MutationHold
 from ftops.emulator.refusals import parse_refusals
 from ftops.emulator.requestlog import RequestLog, RequestRecord
 from ftops.emulator.runtime import Runtime
@@ -109,6 +110,12 @@ class RunningEmulator:
 
     def set_faults(self, spec: str | None) -> None:
         self.runtime.faults.set_spec(spec)
+
+    def hold_mutation(self, k: int) -> MutationHold:
+        """Hold the answer to the k-th mutating request from now on (``ftops.emulator.holds``):
+        wait on ``.reached``, kill the client, then ``.release()``."""
+        self.runtime.hold.arm(k)
+        return self.runtime.hold
 
     def set_non_owner_keys(self, keys: frozenset[str] | set[str]) -> None:
         self.runtime.non_owner_keys.clear()
