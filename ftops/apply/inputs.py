@@ -19,12 +19,16 @@ if TYPE_CHECKING:
     from ftops.datasets import DatasetReport
 
 
-def _first_job_using(project: Project, dataset: str) -> Job | None:
+def _first_jobs_using(project: Project) -> dict[str, Job]:
+    """Each dataset's first job by name (its model and epochs drive the estimates), in one pass:
+    a scan of every job per dataset made loading quadratic (2.6 s at 5,000 datasets)."""
+    first: dict[str, Job] = {}
     for name in sorted(project.jobs):
         job = project.jobs[name]
-        if dataset in (job.training_file, job.validation_file):
-            return job
-    return None
+        for dataset in (job.training_file, job.validation_file):
+            if dataset is not None:
+                first.setdefault(dataset, job)
+    return first
 
 
 def _epochs(job: Job) -> int | None:
@@ -38,9 +42,10 @@ def build_desired(project: Project) -> Desired:
 
     reports: dict[str, DatasetReport] = {}
     diagnostics: list[Diagnostic] = []
+    first_jobs = _first_jobs_using(project)
     for name in sorted(project.datasets):
         dataset = project.datasets[name]
-        job = _first_job_using(project, name)
+        job = first_jobs.get(name)
         report = check_dataset(
             dataset.path,
             dataset.format,
