@@ -1,14 +1,16 @@
 """``ftops status`` and ``ftops wait``: the jobs of the state as the account sees them now.
 
 Status makes one job listing (this project's tagged jobs) plus one events request
-per unfinished job for its latest message; finished jobs show what the state and
-the listing already hold.
+per unfinished job for its progress (step / total steps and loss from the newest
+metrics event, and its latest message); finished jobs show what the state and the
+listing already hold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
 from ftops.apply.steps import refreshed
@@ -28,12 +30,19 @@ class JobStatus:
     model: str | None  # the fine-tuned model, once there is one
     last_event: str | None
     error: str | None
+    # Progress of an unfinished job, from its newest metrics event and the job itself.
+    step: int | None = None
+    total_steps: int | None = None
+    train_loss: float | None = None
+    estimated_finish: int | None = None  # unix seconds
 
     def to_json(self) -> dict[str, object]:
         return {
             "address": self.address, "job_id": self.job_id, "status": self.status,
             "trained_tokens": self.trained_tokens, "fine_tuned_model": self.model,
             "last_event": self.last_event, "error": self.error,
+            "step": self.step, "total_steps": self.total_steps, "train_loss": self.train_loss,
+            "estimated_finish": self.estimated_finish,
         }
 
 
@@ -44,17 +53,20 @@ def job_statuses(provider: Provider, project: str, records: StateRecords) -> lis
         record = records.jobs[name]
         job = listed.get(record.job_id)
         status = job.status if job else record.status
-        event = None
+        progress = None
         if job is not None and not job.is_terminal:
-            events = provider.job_events(job.id, limit=1)
-            event = events[0].message if events else None
+            progress = progress_of(job, provider.job_events(job.id, limit=EVENTS_PER_POLL))
         out.append(
             JobStatus(
                 address=f"jobs.{name}", job_id=record.job_id, status=status,
                 trained_tokens=job.trained_tokens if job else record.trained_tokens,
                 model=job.fine_tuned_model if job else record.fine_tuned_model,
-                last_event=event,
+                last_event=progress.message if progress else None,
                 error=(job.error.message if job and job.error else record.error),
+                step=progress.step if progress else None,
+                total_steps=progress.total_steps if progress else None,
+                train_loss=progress.train_loss if progress else None,
+                estimated_finish=progress.estimated_finish if progress else None,
             )
         )
     return out

@@ -2,7 +2,8 @@
 
 Polls with a growing interval (a job takes minutes to hours on the service; the
 emulator is much faster, so the first polls are quick). Each poll is one retrieve
-plus one events listing of the newest event.
+plus one events listing of the newest events (step, total steps and loss come from the
+newest ``metrics`` event; the ETA from the job's ``estimated_finish``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ftops.apply.errors import WaitStopped
+from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
 from ftops.apply.progress import Reporter
 from ftops.errors import PlanError
 from ftops.plan.observed import ObservedJob
@@ -28,15 +30,6 @@ class WaitOptions:
     clock: Callable[[], float] = field(default=time.monotonic)
 
 
-def describe_progress(job: ObservedJob, last_event: str | None) -> str:
-    parts = []
-    if job.trained_tokens:
-        parts.append(f"{job.trained_tokens:,} tokens trained")
-    if last_event:
-        parts.append(last_event)
-    return "; ".join(parts)
-
-
 def wait_for_job(
     provider: Provider, address: str, job: ObservedJob, reporter: Reporter, options: WaitOptions,
     stop: threading.Event | None = None,
@@ -45,10 +38,10 @@ def wait_for_job(
     main thread) ends the wait at once; the job keeps running in the account."""
     start = options.clock()
     interval = options.first_interval
+    progress = None
     while not job.is_terminal:
-        events = provider.job_events(job.id, limit=1)
-        latest = events[0].message if events else None
-        reporter.job_update(address, job.status, describe_progress(job, latest))
+        progress = progress_of(job, provider.job_events(job.id, limit=EVENTS_PER_POLL), progress)
+        reporter.job_update(address, progress)
         if options.timeout is not None and options.clock() - start > options.timeout:
             raise PlanError(
                 f"{address}: job {job.id} still {job.status} after {options.timeout:.0f}s of waiting",
@@ -60,5 +53,6 @@ def wait_for_job(
             raise WaitStopped(f"{address}: stopped waiting for job {job.id} ({job.status}); it keeps running")
         interval = min(interval * 1.5, options.max_interval, provider.poll_cap)
         job = provider.retrieve_job(job.id)
-    reporter.job_update(address, job.status, describe_progress(job, None))
+    # The end needs no events request: the last step and loss seen still stand.
+    reporter.job_update(address, progress_of(job, (), progress))
     return job

@@ -25,8 +25,21 @@ def is_verbose() -> bool:
     return _verbose
 
 
+_no_color = False
+
+
+def set_no_color(value: bool) -> None:
+    """``--no-color`` on the command line: as if NO_COLOR were set (plain lines, no colour)."""
+    global _no_color
+    _no_color = value
+
+
+def color_disabled() -> bool:
+    return _no_color or bool(os.environ.get("NO_COLOR"))
+
+
 def use_color() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    return sys.stderr.isatty() and not color_disabled()
 
 
 def err_line(text: str) -> None:

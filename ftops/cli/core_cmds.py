@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ftops.cli import common
 from ftops.cli.common import DEFAULT_MANIFESTS, JsonOption, ManifestsOption, ProviderOption
 
 if TYPE_CHECKING:
@@ -43,6 +44,11 @@ WaitFlag = Annotated[
 WaitTimeoutOption = Annotated[
     str | None,
     typer.Option("--wait-timeout", help="Give up waiting after this long, e.g. 2h (default: never)."),
+]
+
+NoColorOption = Annotated[
+    bool,
+    typer.Option("--no-color", help="Plain output: no colour, no live bars (also when NO_COLOR is set)."),
 ]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -74,8 +80,13 @@ def _note_emulator(provider: str | None) -> None:
               err=True)
 
 
+def _set_no_color(value: bool) -> None:
+    """``--no-color`` for this command: plain lines, as when NO_COLOR is set or not on a terminal."""
+    common.set_no_color(value)
+
+
 def _interactive() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not os.environ.get("CI")
+    return sys.stdout.isatty() and not common.color_disabled() and not os.environ.get("CI")
 
 
 def _stdin_is_terminal() -> bool:
@@ -169,11 +180,13 @@ def plan(
     target: TargetOption = None,
     replace: ReplaceOption = None,
     lock_timeout: LockTimeoutOption = "0s",
+    no_color: NoColorOption = False,
 ) -> None:
     """Show what apply would change, from the manifests, the state and the account."""
     from ftops import workflow
     from ftops.errors import UsageError
 
+    _set_no_color(no_color)
     fmt = "json" if json_output else fmt
     if fmt not in ("text", "json", "markdown"):
         raise UsageError(f"--format {fmt!r}: use text, json or markdown")
@@ -223,11 +236,13 @@ def apply(
     target: TargetOption = None,
     replace: ReplaceOption = None,
     lock_timeout: LockTimeoutOption = "0s",
+    no_color: NoColorOption = False,
 ) -> None:
     """Make the account match the manifests (plan, show, ask, execute), or apply a saved plan."""
     from ftops import workflow
     from ftops.errors import UsageError
 
+    _set_no_color(no_color)
     if plan_file is not None and (target or replace or refresh_only):
         raise UsageError("a saved plan is applied as it is: --target, --replace and --refresh-only "
                          "belong to `ftops plan`")
@@ -252,10 +267,12 @@ def destroy(
     auto_approve: AutoApproveOption = False,
     parallelism: ParallelismOption = 4,
     lock_timeout: LockTimeoutOption = "0s",
+    no_color: NoColorOption = False,
 ) -> None:
     """Delete everything the project owns in the account; protected models are kept and reported."""
     from ftops import workflow
 
+    _set_no_color(no_color)
     hooks = workflow.ApplyHooks(
         show=_show_plan,
         approve=_approver(auto_approve, "Do you really want to destroy everything this project owns?"),
@@ -276,10 +293,12 @@ def status(
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
     provider: ProviderOption = None,
     json_output: JsonOption = False,
+    no_color: NoColorOption = False,
 ) -> None:
-    """The project's jobs (status, trained tokens, model, last event) and model names."""
+    """The project's jobs (status, progress, trained tokens, model, last event) and model names."""
     from ftops import workflow
 
+    _set_no_color(no_color)
     rows, models = workflow.status(_settings(manifests, provider))
     if json_output:
         payload = {"jobs": [r.to_json() for r in rows], "models": [m.to_json() for m in models]}
@@ -290,23 +309,17 @@ def status(
         return
     if _interactive():
         from rich.console import Console
-        from rich.table import Table
 
-        table = Table("job", "status", "trained tokens", "model", "last event")
-        for r in rows:
-            table.add_row(r.address, r.status, f"{r.trained_tokens:,}" if r.trained_tokens else "-",
-                          r.model or "-", r.error or r.last_event or "")
-        Console().print(table)
-    else:
-        for r in rows:
-            tokens = f"{r.trained_tokens:,} tokens" if r.trained_tokens else "- tokens"
-            detail = r.error or r.last_event or ""
-            _echo(f"{r.address}  {r.job_id}  {r.status}  {tokens}  {r.model or '-'}"
-                  + (f"  {detail}" if detail else ""))
-    for model in models:
-        base = f" (base {model.base_model})" if model.base_model else ""
-        shutdown = f", shuts down {model.shutdown_date}" if model.shutdown_date else ""
-        _echo(f"models.{model.name} -> {model.model_id}{base}{shutdown}")
+        from ftops.render.status import status_tables
+
+        console = Console()
+        for table in status_tables(rows, models):
+            console.print(table)
+        return
+    from ftops.render.status import status_lines
+
+    for line in status_lines(rows, models):
+        _echo(line)
 
 
 def wait_cmd(
@@ -317,11 +330,13 @@ def wait_cmd(
     provider: ProviderOption = None,
     wait_timeout: WaitTimeoutOption = None,
     lock_timeout: LockTimeoutOption = "0s",
+    no_color: NoColorOption = False,
 ) -> None:
-    """Wait for the state's unfinished jobs to end; exit 1 if one failed."""
+    """Wait for the state's unfinished jobs to end, with a live bar per job; exit 1 if one failed."""
     from ftops import workflow
     from ftops.errors import PlanError
 
+    _set_no_color(no_color)
     jobs = workflow.wait(_settings(manifests, provider, lock_timeout), _reporter(),
                          _wait_options(wait_timeout), address)
     bad = [j for j in jobs if j.status != "succeeded"]

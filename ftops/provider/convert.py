@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ftops.plan.observed import JobError, ObservedFile, ObservedJob, ObservedModel
-from ftops.resources import freeze
+from ftops.resources import empty_mapping, freeze
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,8 @@ class JobEvent:
     created_at: int
     level: str
     message: str
+    type: str = "message"  # "metrics" events carry step, total_steps and losses in ``data``
+    data: Mapping[str, Any] = field(default_factory=empty_mapping)
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -75,9 +78,12 @@ def observed_model(obj: Any) -> ObservedModel:
 
 
 def job_event(obj: Any) -> JobEvent:
+    data = _get(obj, "data")
     return JobEvent(
         id=obj.id,
         created_at=int(_get(obj, "created_at", 0) or 0),
         level=str(_get(obj, "level", "info")),
         message=str(_get(obj, "message", "")),
+        type=str(_get(obj, "type", None) or "message"),
+        data=freeze(data) if isinstance(data, dict) else empty_mapping(),
     )
