@@ -134,12 +134,17 @@ class PlanRun:
 
 
 def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> PlanRun:
-    from ftops.plan.planner import make_plan
+    from ftops.plan.planner import check_options, make_plan
     from ftops.provider import refresh
 
     state = current.read_state()
+    # Flags and settings are checked before the account is read: a mistake costs no request
+    # (a bad FTOPS_JOB_CUTOFF or --target used to be reported after the three listings;
+    # found by tests/reliability/hostile).
+    options = _with_job_cutoff(options, current)
+    check_options(desired, state, options)
     observed = refresh(current.provider, current.project.name)
-    plan = make_plan(desired, state, observed, _with_job_cutoff(options, current))
+    plan = make_plan(desired, state, observed, options)
     return PlanRun(plan=plan, desired=desired, state=state, observed=observed,
                    requests=observed.request_count)
 

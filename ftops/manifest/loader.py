@@ -107,6 +107,7 @@ def examine(manifests_dir: Path) -> Outcome:
     entries, duplicates = rules.merge_entries(docs)
     diagnostics.extend(duplicates)
     diagnostics.extend(rules.project_wide(docs))
+    diagnostics.extend(rules.backend_path(docs, root))
     diagnostics.extend(rules.references(entries))
     diagnostics.extend(rules.check_regexes(entries))
     dataset_paths: dict[str, Path] = {}

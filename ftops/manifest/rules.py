@@ -228,7 +228,7 @@ def dataset_file(entry: Entry, root: Path) -> tuple[Path | None, Diagnostic | No
     at = (*entry.path, "file")
     try:
         resolved = (entry.doc.path.parent / file).resolve()
-    except (OSError, RuntimeError) as error:  # e.g. a symlink loop
+    except (OSError, RuntimeError, ValueError) as error:  # a symlink loop; a NUL byte in the path
         return None, entry.doc.diagnostic(at, f"cannot resolve {file!r}: {error}", "manifest.file-missing")
     if not resolved.is_relative_to(root):
         return None, entry.doc.diagnostic(at, f"{file!r} resolves outside the project root ({root}); "
@@ -244,6 +244,29 @@ def dataset_file(entry: Entry, root: Path) -> tuple[Path | None, Diagnostic | No
         return None, entry.doc.diagnostic(at, f"{file!r} {state} (looked at {resolved.relative_to(root)})"
                                           + hint, "manifest.file-missing")
     return resolved, None
+
+
+def backend_path(docs: list[LocatedDocument], root: Path) -> list[Diagnostic]:
+    """The local backend's state file stays inside the project root, symlinks followed: a
+    manifest from a pull request must not make ``ftops plan`` in CI read, lock or write a
+    file anywhere else (found by tests/reliability/hostile)."""
+    doc = next((d for d in docs if isinstance(d.data.get("backend"), dict)), None)
+    if doc is None:
+        return []
+    backend = doc.data["backend"]
+    path = backend.get("path")
+    if backend.get("type", "local") != "local" or not isinstance(path, str) or not path:
+        return []
+    try:
+        resolved = (root / path).resolve()
+    except (OSError, RuntimeError, ValueError) as error:
+        return [doc.diagnostic(("backend", "path"), f"cannot resolve {path!r}: {error}",
+                               "manifest.file-outside")]
+    if resolved.is_relative_to(root):
+        return []
+    return [doc.diagnostic(("backend", "path"), f"{path!r} resolves outside the project root ({root}); keep "
+                           "the local state inside the project (or use a remote backend)",
+                           "manifest.file-outside")]
 
 
 def check_regexes(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:

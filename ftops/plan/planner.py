@@ -131,6 +131,12 @@ def _forget_stale_intents(ctx: Context, draft: Draft) -> None:
         draft.add(Change(address, Action.DELETE, reason, None, None, (ForgetResource(address),)))
 
 
+def check_options(desired: Desired, state: StateSnapshot | None, options: PlanOptions) -> None:
+    """The --target/--replace addresses, checked before the account is read (``make_plan``
+    checks them again): a mistyped flag costs no request."""
+    _check_addresses(desired, records_addresses=_recorded(state), options=options)
+
+
 def _recorded(state: StateSnapshot | None) -> set[str]:
     return set(state.resources) if state is not None else set()
 
