@@ -132,7 +132,7 @@ def run(quick: bool = False) -> Report:
     added = ours["rss_peak_mb"] - ours["rss_before_mb"]
     report.figures.update(file_mb=round(size / MB, 1), part_mb=part_mb, parallel_parts=PART_WORKERS)
     report.row("ratio", f"ftops {results['sdk']['seconds'] / ours['seconds']:.2f}x the SDK helper's speed; "
-               f"memory added {added / (size / MB):.0%} of the file size")
+               f"memory added {added / (size / MB):.1%} of the file size")
     report.goal("memory stays far below the file size (under a quarter of it)", added < size / MB / 4)
     report.notes.append(
         "Each part is one HTTP body: ftops holds at most one part per worker in memory "
