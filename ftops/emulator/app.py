@@ -11,6 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from ftops.emulator.apierrors import ApiError, server_error
+from ftops.emulator.azure import AzureGateway
 from ftops.emulator.middleware import FaultAndLogMiddleware
 from ftops.emulator.routes import admin, chat, files, jobs, models, uploads
 from ftops.emulator.runtime import Runtime
@@ -67,4 +68,5 @@ def build_app(rt: Runtime) -> Any:
         },
     )
     app.state.runtime = rt
-    return FaultAndLogMiddleware(app, rt.faults, rt.log, rt.hold)
+    # Outermost: Azure-form requests become /v1 ones before faults and the request log see them.
+    return AzureGateway(FaultAndLogMiddleware(app, rt.faults, rt.log, rt.hold), rt.azure_api_keys)

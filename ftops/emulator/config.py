@@ -26,6 +26,9 @@ class EmulatorConfig:
     model_shutdowns: tuple[tuple[str, str | None], ...] = ()
     # Refusals of job creation, "KIND[:MODEL]" (see ftops.emulator.refusals).
     refusals: tuple[str, ...] = ()
+    # Keys accepted in the ``api-key`` header of Azure-form requests (``/openai/...``);
+    # empty accepts any key (see ftops.emulator.azure).
+    azure_api_keys: frozenset[str] = frozenset()
 
 
 def embedded_speed() -> float:

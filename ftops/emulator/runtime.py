@@ -26,6 +26,7 @@ class Runtime:
     refusals: tuple[Refusal, ...] = ()  # job creations the service would refuse (tests)
     clock: Callable[[], float] = time.time
     hold: MutationHold = field(default_factory=MutationHold)  # crash tests' kill point
+    azure_api_keys: frozenset[str] = frozenset()  # see ftops.emulator.azure; empty: any key
 
     @property
     def org_slug(self) -> str:

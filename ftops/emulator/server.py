@@ -48,6 +48,7 @@ def _runtime(config: EmulatorConfig) -> Runtime:
         log=RequestLog(),
         non_owner_keys=set(config.non_owner_keys),
         refusals=refusals,
+        azure_api_keys=frozenset(config.azure_api_keys),
     )
 
 

@@ -48,6 +48,20 @@ def _explained(error: openai.APIStatusError, what: str) -> errors.ProviderError 
     return kind(f"{what}: {line} (HTTP {status})", status=status, hint=hint)
 
 
+def _azure_hint(error: openai.APIStatusError) -> str | None:
+    """What to do about errors only Azure OpenAI gives: no such deployment, an unknown api-version,
+    a wrong endpoint (Azure's bare "Resource not found")."""
+    code = error_code(error)
+    if code == "DeploymentNotFound":
+        return ("On Azure OpenAI a model answers through a deployment, and ftops asks the deployment "
+                "named after the model id: deploy the model under that name (see docs/azure.md).")
+    if code == "BadRequest" and "api version" in _service_message(error).lower():
+        return "Set provider.api_version to one your Azure OpenAI resource supports, e.g. 2025-04-01-preview."
+    if error.status_code == 404 and _service_message(error) == "Resource not found":
+        return "Check provider.endpoint (https://RESOURCE.openai.azure.com) and provider.api_version."
+    return None
+
+
 def translate(error: openai.OpenAIError, what: str) -> errors.ProviderError:
     """One ``ProviderError`` subclass for one SDK error; ``what`` says what was attempted."""
     if isinstance(error, openai.APIStatusError):
@@ -59,7 +73,9 @@ def translate(error: openai.OpenAIError, what: str) -> errors.ProviderError:
         line = f"{what}: {detail} (HTTP {status})"
         if status == 401:
             return errors.AuthenticationError(
-                line, status=status, hint="Check the API key in the environment (OPENAI_API_KEY)."
+                line, status=status,
+                hint="Check the API key in the environment (OPENAI_API_KEY; for azure, AZURE_OPENAI_API_KEY "
+                "or AZURE_OPENAI_AD_TOKEN) and, for azure, provider.endpoint.",
             )
         if status == 403:
             hint = None
@@ -67,14 +83,14 @@ def translate(error: openai.OpenAIError, what: str) -> errors.ProviderError:
                 hint = "Deleting a fine-tuned model needs the Owner role in the organization."
             return errors.PermissionDeniedError(line, status=status, hint=hint)
         if status == 404:
-            return errors.NotFoundError(line, status=status)
+            return errors.NotFoundError(line, status=status, hint=_azure_hint(error))
         if status == 429:
             return errors.RateLimitedError(
                 line + ", still rate-limited after retries", status=status, hint="Try again later."
             )
         if status >= 500:
             return errors.ServiceError(line + ", still failing after retries", status=status)
-        return errors.ProviderError(line, status=status)
+        return errors.ProviderError(line, status=status, hint=_azure_hint(error))
     if isinstance(error, openai.APITimeoutError):
         return errors.ServiceError(f"{what}: timed out, still failing after retries")
     if isinstance(error, openai.APIConnectionError):

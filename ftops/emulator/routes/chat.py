@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ftops.emulator import chat
-from ftops.emulator.apierrors import invalid
+from ftops.emulator.apierrors import ApiError, invalid
+from ftops.emulator.azure import DEPLOYMENT_KEY
 from ftops.emulator.http import api_key, json_object, runtime
 from ftops.emulator.ids import new_id
 from ftops.emulator.jobs_engine import sync_active
@@ -62,11 +63,22 @@ def _usage(messages: list[Any], reply: str) -> tuple[int, int]:
     return prompt, count_tokens(reply, USAGE_ENCODING)
 
 
+def deployment_not_found() -> ApiError:
+    return ApiError(
+        404,
+        "The API deployment for this resource does not exist. If you created the deployment within the "
+        "last 5 minutes, please wait a moment and try again.",
+        code="DeploymentNotFound",
+    )
+
+
 async def create_chat_completion(request: Request) -> Response:
     api_key(request)
     rt = runtime(request)
     body = await json_object(request)
-    model = body.get("model")
+    # On Azure the deployment in the path names the model (the body's model is not used).
+    deployment = request.scope.get("state", {}).get(DEPLOYMENT_KEY)
+    model = deployment or body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("Missing required parameter: 'model'.", param="model")
     if body.get("stream"):
@@ -84,7 +96,7 @@ async def create_chat_completion(request: Request) -> Response:
             # A checkpoint answers like its job's model, if the job reached that step.
             known = conn.execute("SELECT 1 FROM checkpoints WHERE model = ?", (model,)).fetchone() is not None
         if not known:
-            raise model_not_found(model)
+            raise deployment_not_found() if deployment else model_not_found(model)
         job = conn.execute("SELECT job_id FROM models WHERE id = ?", (tuned,)).fetchone()
     training_copy = rt.store.training_copy_path(job["job_id"]) if job and job["job_id"] else None
     # Reading the training data (the first time) and counting tokens stay off the event loop.
