@@ -13,11 +13,11 @@ only parses flags and renders. Order matters and is the same everywhere:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ftops.errors import UsageError
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ftops.apply import ApplyResult, Reporter, StateJournal, WaitOptions
     from ftops.apply.status import JobStatus, ModelStatus
     from ftops.plan.desired import Desired
-    from ftops.plan.model import Plan
+    from ftops.plan.model import Change, Plan
     from ftops.plan.observed import Observed, ObservedJob
     from ftops.plan.options import PlanOptions
     from ftops.provider import Provider
@@ -49,9 +49,19 @@ class Session:
     project: Project
     storage: StateStorage
     settings: Settings
-    lock_id: str | None = None
+    operation: str = ""
+    lock_id: str | None = None  # None while the lock is not held
     _provider: Provider | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
+
+    def acquire_lock(self, timeout: float) -> None:
+        self.lock_id = self.storage.lock(self.operation, timeout=timeout).id
+
+    def release_lock(self) -> None:
+        """Release the lock if held (``apply --wait`` releases it while jobs train)."""
+        if self.lock_id is not None:
+            lock_id, self.lock_id = self.lock_id, None
+            self.storage.unlock(lock_id)
 
     @property
     def provider(self) -> Provider:
@@ -111,12 +121,10 @@ def session(settings: Settings, operation: str, *, project: Project | None = Non
     storage = open_storage(backend_for(project, settings), project.root)
     with ExitStack() as stack:
         stack.callback(storage.close)
-        lock_id = None
+        current = Session(project=project, storage=storage, settings=settings, operation=operation)
+        stack.callback(current.release_lock)
         if lock:
-            info = storage.lock(operation, timeout=settings.lock_timeout)
-            lock_id = info.id
-            stack.callback(storage.unlock, info.id)
-        current = Session(project=project, storage=storage, settings=settings, lock_id=lock_id)
+            current.acquire_lock(settings.lock_timeout)
         stack.callback(current._stack.close)  # the provider (and any embedded emulator) first
         yield current
 
@@ -199,13 +207,16 @@ def apply(
     parallelism: int = 4,
 ) -> ApplyRun:
     """Plan, show, ask and execute; or, with ``plan_file``, execute exactly that saved plan
-    once it is proven fresh."""
-    from ftops.apply import execute
+    once it is proven fresh. With ``options.refresh_only`` (or a saved refresh-only plan), only
+    record in the state what the account says (see ``_apply_refresh_only``)."""
     from ftops.apply.journal import StateJournal
-    from ftops.apply.steps import sync_job_records
+    from ftops.plan.bookkeeping import refresh_records
 
     if parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
+    if options.refresh_only and (wait is not None or options.targets or options.replaces):
+        raise UsageError("--refresh-only records the whole account as it is: "
+                         "--wait, --target and --replace do not go with it")
     desired = load(settings)
     with session(settings, "apply", project=desired.project) as current:
         if plan_file is not None:
@@ -215,6 +226,10 @@ def apply(
             state = current.read_state()
             check_plan_fresh(the_plan, state, desired.inputs_digest())
             hooks.show(the_plan)
+            if the_plan.refresh_only:
+                return _apply_refresh_only(current, desired, hooks, saved=the_plan)
+        elif options.refresh_only:
+            return _apply_refresh_only(current, desired, hooks, options=options)
         else:
             run = _make_plan(current, desired, options)
             the_plan, state = run.plan, run.state
@@ -222,38 +237,195 @@ def apply(
             if the_plan.has_changes and not hooks.approve(the_plan):
                 return ApplyRun(the_plan, None, approved=False)
             if state is not None:
-                # The refreshed job statuses are stored, so status/output read a current state.
-                sync_job_records(StateJournal(current.storage, state, desired.project.name),
-                                 run.observed.jobs)
-                state = current.read_state()
+                # What the refresh taught (job progress, older objects gone) is stored first, as
+                # Terraform stores a refreshed state, so status/output read a current state.
+                observed = run.observed
+                refreshed = StateJournal(current.storage, state, desired.project.name)
+                state = refreshed.update(lambda resources: refresh_records(resources, observed))
             if not the_plan.has_changes:
                 if wait is not None and state is not None:
-                    _wait_for_running(current, StateJournal(current.storage, state, desired.project.name),
-                                      hooks, wait)
+                    _wait_unlocked(current, StateJournal(current.storage, state, desired.project.name),
+                                   hooks, wait)
                 return ApplyRun(the_plan, None, approved=False)
         journal = StateJournal(current.storage, state, desired.project.name)
-        reporter = hooks.reporter()
-        try:
-            result = execute(
-                the_plan, provider=current.provider, journal=journal, project=desired.project,
-                reporter=reporter, wait=wait, parallelism=parallelism,
-            )
-        finally:
-            reporter.close()
+        result = _execute(current, the_plan, journal, hooks, None, parallelism)
         if wait is not None and not result.failed:
-            _wait_for_running(current, journal, hooks, wait)
+            result = _finish_after_wait(current, desired, the_plan, journal, hooks, wait, parallelism,
+                                        result)
         return ApplyRun(the_plan, result, approved=True)
 
 
-def _wait_for_running(current: Session, journal: StateJournal, hooks: ApplyHooks, wait: WaitOptions) -> None:
-    """``--wait`` also waits for jobs no model name promotes (they were started, or are running)."""
-    from ftops.apply.status import wait_for_jobs
+def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: ApplyHooks,
+             wait: WaitOptions | None, parallelism: int) -> ApplyResult:
+    from ftops.apply import execute
 
     reporter = hooks.reporter()
     try:
-        wait_for_jobs(current.provider, journal, reporter, wait)
+        return execute(
+            the_plan, provider=current.provider, journal=journal, project=current.project,
+            reporter=reporter, wait=wait, parallelism=parallelism,
+        )
     finally:
         reporter.close()
+
+
+# ---- apply --refresh-only -------------------------------------------------------------------------
+
+
+def _apply_refresh_only(current: Session, desired: Desired, hooks: ApplyHooks, *,
+                        options: PlanOptions | None = None, saved: Plan | None = None) -> ApplyRun:
+    """Record the account as it is (``terraform apply -refresh-only``): job progress, and the
+    uploads and models deleted outside ftops forgotten (``bookkeeping.forget_vanished``). The
+    drift is shown and, unless the plan was saved, approved first. A saved refresh-only plan is
+    recorded only if a refresh now finds exactly the drift it showed."""
+    from ftops.apply.journal import StateJournal
+    from ftops.errors import StalePlanError
+    from ftops.plan.bookkeeping import forget_vanished
+    from ftops.plan.options import PlanOptions
+
+    run = _make_plan(current, desired, options or PlanOptions(refresh_only=True))
+    the_plan = saved or run.plan
+    if saved is None:
+        hooks.show(the_plan)
+    elif run.plan.drift != saved.drift:
+        raise StalePlanError(
+            "the account changed since this refresh-only plan was made: it shows other drift than now",
+            hint="Run `ftops plan --refresh-only` again.",
+        )
+    if run.state is None:
+        return ApplyRun(the_plan, None, approved=False)
+    if saved is None and the_plan.drift and not hooks.approve(the_plan):
+        return ApplyRun(the_plan, None, approved=False)
+    observed = run.observed
+    journal = StateJournal(current.storage, run.state, desired.project.name)
+    stored = journal.update(lambda resources: forget_vanished(resources, observed))
+    reporter = hooks.reporter()
+    try:
+        if journal.writes:
+            n = len(the_plan.drift)
+            reporter.line(f"Refresh applied: the state records the account as it is now "
+                          f"({n} change{'s' if n != 1 else ''} made outside ftops; serial {stored.serial}).")
+        else:
+            reporter.line("Refresh applied: the state already matched the account; nothing written.")
+    finally:
+        reporter.close()
+    return ApplyRun(the_plan, None, approved=True)
+
+
+# ---- apply --wait: the state lock is released while jobs train -------------------------------------
+
+# How long apply --wait waits to take the lock back once its jobs ended (another run may hold it
+# for a moment: a plan, or an apply's uploads). Past it, the next apply promotes instead.
+RELOCK_TIMEOUT = 600.0
+
+
+def _finish_after_wait(current: Session, desired: Desired, the_plan: Plan, journal: StateJournal,
+                       hooks: ApplyHooks, wait: WaitOptions, parallelism: int,
+                       result: ApplyResult) -> ApplyResult:
+    """Wait for the jobs with the lock released, then take it back and carry out what waited
+    for them (promotions, then the prunes after them) exactly as the plan says."""
+    from dataclasses import replace
+
+    from ftops.errors import FtopsError
+    from ftops.plan.model import PromoteModel
+
+    later = [c for c in the_plan.changes if c.key in result.left_for_later]
+    needed = {s.job_address for c in later for s in c.steps if isinstance(s, PromoteModel)}
+    try:
+        journal, complete, moved = _wait_unlocked(current, journal, hooks, wait, needed)
+        if moved and later:
+            later, done_elsewhere = _still_planned(current, desired, later)
+            result = result.done_by_another_run(done_elsewhere)
+            if done_elsewhere:
+                _say(hooks, ("No changes left: " if not later else "")
+                     + f"{', '.join(done_elsewhere)} done by another run while this one waited.")
+    except FtopsError as error:  # a wait timeout, the lock not taken back, the state changed
+        if not result.left_for_later:
+            raise  # only jobs no model name promotes were waited for: the error is the outcome
+        return result.failing(result.left_for_later, error)
+    if not later:
+        return result
+    # When a job a promotion needed failed, the others were not waited for to the end: their
+    # promotions stay pending (no wait under the lock) and the failed one is reported.
+    return result.then(_execute(current, replace(the_plan, changes=tuple(later)), journal, hooks,
+                                wait if complete else None, parallelism))
+
+
+def _still_planned(current: Session, desired: Desired,
+                   later: list[Change]) -> tuple[list[Change], list[str]]:
+    """Another run wrote the state while this one waited (e.g. a second apply that ran in the
+    meantime). The approved changes left to do are carried out only if a plan made now still
+    has each of them exactly (same steps, same order after), or no longer needs it (done by
+    the other run); anything else is a conflict, and nothing more is done here."""
+    from ftops.errors import StateConflictError
+    from ftops.plan.options import PlanOptions
+
+    fresh = {c.key: c for c in _make_plan(current, desired, PlanOptions()).plan.actionable}
+    differ = [c.key for c in later
+              if c.key in fresh and (fresh[c.key].steps, fresh[c.key].depends_on) != (c.steps, c.depends_on)]
+    if differ:
+        raise StateConflictError(
+            f"another run changed the state while this one waited for its jobs: {', '.join(differ)} "
+            "would now be done differently, so nothing more is done here",
+            hint="Run `ftops plan` to see what is left, then `ftops apply`.",
+        )
+    return [c for c in later if c.key in fresh], [c.key for c in later if c.key not in fresh]
+
+
+def _say(hooks: ApplyHooks, *lines: str) -> None:
+    reporter = hooks.reporter()
+    try:
+        for line in lines:
+            reporter.line(line)
+    finally:
+        reporter.close()
+
+
+def _wait_unlocked(current: Session, journal: StateJournal, hooks: ApplyHooks, wait: WaitOptions,
+                   must_succeed: Collection[str] = ()) -> tuple[StateJournal, bool, bool]:
+    """Wait for the state's unfinished jobs with the lock released (nothing is written while a
+    job trains: the wait is read-only), take the lock back, re-read the state (same lineage),
+    and record how each job ended (the service's word, true whoever wrote meanwhile). Returns
+    the journal to go on with; whether every job ended (not so when one of ``must_succeed``
+    failed: see ``wait_for_all``); and whether another run wrote the state meanwhile."""
+    from ftops.apply.journal import StateJournal
+    from ftops.apply.unlocked_wait import unfinished_jobs, wait_for_all
+    from ftops.errors import StateConflictError, StateLockedError
+    from ftops.plan.bookkeeping import after_job_seen
+
+    jobs = unfinished_jobs(journal.records())
+    if not jobs:
+        return journal, True, False
+    before = journal.snapshot
+    reporter = hooks.reporter()
+    try:
+        reporter.line(f"Waiting for {len(jobs)} job(s); the state is unlocked meanwhile.")
+        current.release_lock()
+        ended = wait_for_all(current.provider, jobs, reporter, wait, must_succeed)
+    finally:
+        reporter.close()
+    try:
+        current.acquire_lock(max(current.settings.lock_timeout, RELOCK_TIMEOUT))
+    except StateLockedError as error:
+        raise StateLockedError(f"the jobs ended, but the state lock could not be taken back: {error}",
+                               hint="Run `ftops apply` to promote and prune; the jobs' results stay "
+                                    "in the account.") from error
+    now = current.read_state()
+    if now is None or now.lineage != before.lineage:
+        raise StateConflictError(
+            "the state was replaced (another lineage, or removed) while this run waited for its jobs: "
+            "nothing more is done here",
+            hint="Run `ftops plan` to see what is left, then `ftops apply`.",
+        )
+    journal = StateJournal(current.storage, now, current.project.name)
+
+    def record(resources: Mapping[str, Any]) -> Mapping[str, Any]:
+        for job in ended.values():
+            resources = after_job_seen(resources, job)
+        return resources
+
+    journal.update(record)
+    return journal, len(ended) == len(jobs), now.serial != before.serial
 
 
 def save_plan(the_plan: Plan, path: Path) -> None:

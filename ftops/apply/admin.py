@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ftops.apply.journal import StateJournal
-from ftops.apply.steps import job_record
 from ftops.errors import NotFoundError, UsageError
+from ftops.plan.bookkeeping import job_record
 from ftops.plan.desired import Desired
 from ftops.plan.records import DatasetRecord, ModelRecord, pending_key, read_records
 from ftops.provider import Provider

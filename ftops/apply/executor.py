@@ -11,10 +11,10 @@ skipped. A promotion whose job has not finished is left pending (without
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent import futures
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from ftops.apply.journal import StateJournal
@@ -62,6 +62,39 @@ class ApplyResult:
     @property
     def pending(self) -> tuple[Outcome, ...]:
         return self.of(Status.PENDING)
+
+    @property
+    def left_for_later(self) -> tuple[str, ...]:
+        """Keys of the changes a later phase may finish: pending promotions and what waits for them."""
+        return tuple(o.key for o in self.outcomes if o.status in (Status.PENDING, Status.SKIPPED))
+
+    def then(self, later: ApplyResult) -> ApplyResult:
+        """This result followed by ``later`` (``apply --wait``'s second phase): a change run
+        again has its later outcome; requests and writes add up."""
+        outcomes = {o.key: o for o in self.outcomes}
+        outcomes.update((o.key, o) for o in later.outcomes)
+        return ApplyResult(
+            outcomes=tuple(outcomes.values()),
+            requests=self.requests + later.requests,
+            mutating_requests=self.mutating_requests + later.mutating_requests,
+            state_writes=self.state_writes + later.state_writes,
+        )
+
+    def done_by_another_run(self, keys: Collection[str]) -> ApplyResult:
+        """The changes ``keys`` were found done, by a run that held the lock while this one waited."""
+        outcomes = tuple(
+            Outcome(o.key, o.address, Status.DONE, "done by another run meanwhile") if o.key in keys else o
+            for o in self.outcomes
+        )
+        return replace(self, outcomes=outcomes)
+
+    def failing(self, keys: Collection[str], error: FtopsError) -> ApplyResult:
+        """The changes ``keys`` failed with ``error`` (e.g. the state changed while waiting)."""
+        outcomes = tuple(
+            Outcome(o.key, o.address, Status.FAILED, str(error), error) if o.key in keys else o
+            for o in self.outcomes
+        )
+        return replace(self, outcomes=outcomes)
 
 
 class _Graph:

@@ -15,18 +15,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ftops.plan.records import (
-    AnyRecord,
-    PendingKind,
-    PendingRecord,
-    StateRecords,
-    pending_key,
-    read_records,
-    record_json,
-)
+from ftops.plan.records import AnyRecord, StateRecords, pending_key, read_records, record_json
 from ftops.state import StateSnapshot, StateStorage, new_snapshot
 
 Edit = Callable[[dict[str, Any]], None]  # mutates a plain copy of the resources mapping
+Transform = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # returns the new resources mapping
 
 
 class StateJournal:
@@ -45,12 +38,12 @@ class StateJournal:
     def records(self) -> StateRecords:
         return read_records(self.snapshot)
 
-    def edit(self, change: Edit) -> StateSnapshot:
-        """Apply ``change`` to the resources and store the result now."""
+    def update(self, transform: Transform) -> StateSnapshot:
+        """Store ``transform(resources)`` now; one of ``ftops.plan.bookkeeping``'s functions for
+        every step's outcome. The transform runs under the journal's lock, so parallel steps
+        each see the others' results."""
         with self._lock:
-            resources = dict(self._snapshot.resources)
-            change(resources)
-            updated = self._snapshot.with_resources(resources)
+            updated = self._snapshot.with_resources(dict(transform(self._snapshot.resources)))
             if updated.content_equal(self._snapshot) and self._snapshot.serial > 0:
                 return self._snapshot
             stored = self._storage.write(updated)
@@ -59,26 +52,23 @@ class StateJournal:
             self._snapshot = stored
             return stored
 
-    # ---- the edits the executor makes ---------------------------------------------------------
+    def edit(self, change: Edit) -> StateSnapshot:
+        """Apply ``change`` to a copy of the resources and store the result now (state surgery)."""
 
-    def mark_pending(self, kind: PendingKind, address: str, identity: str) -> None:
-        intent = PendingRecord(kind=kind, address=address, identity=identity, created_at=_now())
-        self.edit(lambda r: r.__setitem__(pending_key(address), record_json(intent)))
+        def transform(resources: Mapping[str, Any]) -> Mapping[str, Any]:
+            copy = dict(resources)
+            change(copy)
+            return copy
+
+        return self.update(transform)
+
+    # ---- explicit edits (import, state rm) ---------------------------------------------------
 
     def put(self, address: str, record: AnyRecord, *, clear_pending: bool = True) -> None:
         def change(resources: dict[str, Any]) -> None:
             resources[address] = record_json(record)
             if clear_pending:
                 resources.pop(pending_key(address), None)
-
-        self.edit(change)
-
-    def put_raw(self, address: str, record: Mapping[str, Any]) -> None:
-        """Store a record the plan computed (an adoption), clearing any intent for it."""
-
-        def change(resources: dict[str, Any]) -> None:
-            resources[address] = record
-            resources.pop(pending_key(address), None)
 
         self.edit(change)
 
@@ -91,5 +81,6 @@ class StateJournal:
         self.edit(change)
 
 
-def _now() -> str:
+def now_iso() -> str:
+    """The time an intent is written, for people reading the state."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -9,13 +9,14 @@ listing already hold.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
-from ftops.apply.steps import refreshed
 from ftops.apply.waiting import WaitOptions, wait_for_job
 from ftops.errors import UsageError
+from ftops.plan.bookkeeping import after_job_seen
 from ftops.plan.observed import TERMINAL_JOB_STATUSES, ObservedJob
 from ftops.plan.records import StateRecords
 from ftops.provider import Provider
@@ -122,6 +123,6 @@ def wait_for_jobs(
         job = provider.retrieve_job(record.job_id)
         if not job.is_terminal:
             job = wait_for_job(provider, f"jobs.{name}", job, reporter, options)
-        journal.put(f"jobs.{name}", refreshed(record, job), clear_pending=False)
+        journal.update(partial(after_job_seen, job=job))
         finished.append(job)
     return finished

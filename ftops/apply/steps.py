@@ -1,6 +1,8 @@
 """Carry out one plan step: call the provider, then record the result in the state at once.
 
-Each handler does exactly what its step says. The only judgement left to the
+Every record change goes through ``ftops.plan.bookkeeping`` (the same functions the planner's
+convergence and crash tests drive); this module only talks to the provider and decides which
+outcome to record. Each handler does exactly what its step says. The only judgement left to the
 executor is about outcomes the plan could not know: a create whose answer was
 lost (look for the tagged object, adopt it if there), and a promotion whose job
 has not finished yet (wait, or leave it for a later run).
@@ -11,18 +13,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ftops.apply.checks import run_checks
 from ftops.apply.errors import CheckFailedError, JobFailedError, WaitStopped
-from ftops.apply.journal import StateJournal
+from ftops.apply.journal import StateJournal, now_iso
 from ftops.apply.progress import Reporter
 from ftops.apply.waiting import WaitOptions, wait_for_job
 from ftops.errors import OutcomeUnknownError, PlanError, ProviderError
 from ftops.lifecycle.refusals import explain
+from ftops.plan import bookkeeping
 from ftops.plan.model import (
     AdoptObject,
     CancelJob,
@@ -36,7 +39,7 @@ from ftops.plan.model import (
     UploadFile,
 )
 from ftops.plan.observed import ObservedFile, ObservedJob
-from ftops.plan.records import DatasetRecord, JobRecord, ModelRecord, read_records
+from ftops.plan.records import DatasetRecord, PendingKind
 from ftops.provider import Provider
 from ftops.resources import META_INPUTS, META_RESOURCE, Project, thaw
 
@@ -72,16 +75,16 @@ class StepRunner:
         elif isinstance(step, CancelJob):
             self.cancel_job(step)
         elif isinstance(step, AdoptObject):
-            self.journal.put_raw(step.address, step.record)
+            self._record(step)
             self.reporter.line(f"{step.address}: adopted {step.kind} {step.object_id}")
         elif isinstance(step, PromoteModel):
             return self.promote(step)
         elif isinstance(step, DeleteModel):
             self.delete_model(step)
         elif isinstance(step, UpdateRecord):
-            self.journal.put_raw(step.address, step.record)
+            self._record(step)
         elif isinstance(step, ForgetResource):
-            self.journal.forget(step.address)
+            self._record(step)
             self.reporter.line(f"{step.address}: removed from the state")
         else:  # pragma: no cover - the Step union is closed
             raise PlanError(f"unknown plan step {type(step).__name__}")
@@ -89,8 +92,21 @@ class StepRunner:
 
     # ---- files -------------------------------------------------------------------------------
 
+    def _record(self, step: AdoptObject | UpdateRecord | ForgetResource | DeleteFile | DeleteModel) -> None:
+        """Store the record change of a step whose outcome the plan already knows."""
+        self.journal.update(lambda resources: bookkeeping.after_step(resources, step))
+
+    def _intend(self, address: str, kind: PendingKind, identity: str) -> None:
+        """The intent to create ``address``, stored before the request is sent."""
+        when = now_iso()
+        self.journal.update(lambda r: bookkeeping.note_pending(r, address, kind, identity, when))
+
+    def _seen(self, job: ObservedJob) -> None:
+        """Record what the service just said about a job on the record that holds it."""
+        self.journal.update(lambda resources: bookkeeping.after_job_seen(resources, job))
+
     def upload(self, step: UploadFile) -> None:
-        self.journal.mark_pending("file", step.address, step.filename)
+        self._intend(step.address, "file", step.filename)
         advance = self.reporter.transfer(step.address, step.size_bytes)
         file = self._create_or_find(
             step.address,
@@ -101,34 +117,12 @@ class StepRunner:
             find=lambda: _find_file(self.provider.list_files(), step.filename, set(step.supersedes)),
         )
         self.reporter.transfer_done(step.address)
-        name = _name(step.address)
-        old = self.journal.records().datasets.get(name)
-        retired: tuple[str, ...] = ()
-        if old is not None:
-            earlier = (old.file_id, *old.retired_file_ids) if old.file_id != file.id else old.retired_file_ids
-            retired = tuple(dict.fromkeys(f for f in earlier if f != file.id))
-        record = DatasetRecord(
-            file_id=file.id, filename=step.filename, content_hash=step.content_hash,
-            raw_sha256=step.raw_sha256, bytes=step.size_bytes, retired_file_ids=retired,
-        )
-        self.journal.put(step.address, record)
+        self.journal.update(lambda resources: bookkeeping.after_upload(resources, step, file.id))
         self.reporter.line(f"{step.address}: uploaded as {file.id}")
 
     def delete_file(self, step: DeleteFile) -> None:
         gone = self.provider.delete_file(step.file_id)
-        name = _name(step.address)
-
-        def change(resources: dict[str, Any]) -> None:
-            record = read_records(resources).datasets.get(name)
-            if record is None:
-                return
-            if record.file_id == step.file_id:
-                resources.pop(step.address, None)
-            else:
-                kept = tuple(f for f in record.retired_file_ids if f != step.file_id)
-                resources[step.address] = _frozen(replace(record, retired_file_ids=kept).to_json())
-
-        self.journal.edit(change)
+        self._record(step)
         already = "" if gone else " (already gone)"
         self.reporter.line(f"{step.address}: deleted file {step.file_id}{already}")
 
@@ -142,7 +136,7 @@ class StepRunner:
         known = set(step.supersedes)
         if old is not None:
             known.update((old.job_id, *old.previous_job_ids))
-        self.journal.mark_pending("job", step.address, step.inputs_hash)
+        self._intend(step.address, "job", step.inputs_hash)
         job = self._create_or_find(
             step.address,
             create=lambda: self.provider.create_job(body, what=f"create job {step.address}"),
@@ -150,11 +144,7 @@ class StepRunner:
                 self.provider.list_jobs(self.project.name), step.address, step.inputs_hash, known
             ),
         )
-        previous: tuple[str, ...] = ()
-        if old is not None and old.job_id != job.id:
-            previous = tuple(dict.fromkeys((old.job_id, *old.previous_job_ids)))
-        record = job_record(job, step.inputs_hash, step.inputs, previous)
-        self.journal.put(step.address, record)
+        self.journal.update(lambda resources: bookkeeping.after_create_job(resources, step, job))
         self.reporter.line(f"{step.address}: created job {job.id} ({job.status})")
 
     def cancel_job(self, step: CancelJob) -> None:
@@ -165,14 +155,8 @@ class StepRunner:
             job = self.provider.retrieve_job(step.job_id)
             if not job.is_terminal:
                 raise error from None
-        self._update_job(step.address, job)
+        self._seen(job)
         self.reporter.line(f"{step.address}: job {step.job_id} {job.status}")
-
-    def _update_job(self, address: str, job: ObservedJob) -> None:
-        record = self.journal.records().jobs.get(_name(address))
-        if record is None or record.job_id != job.id:
-            return
-        self.journal.put(address, refreshed(record, job), clear_pending=False)
 
     # ---- models ------------------------------------------------------------------------------
 
@@ -181,7 +165,7 @@ class StepRunner:
         if record is None:
             raise PlanError(f"{step.address}: {step.job_address} has no job in the state to promote from")
         job = self.provider.retrieve_job(record.job_id)
-        self._update_job(step.job_address, job)
+        self._seen(job)
         if not job.is_terminal:
             if self.wait is None:
                 self.reporter.line(f"{step.address}: pending, {step.job_address} is {job.status}")
@@ -191,7 +175,7 @@ class StepRunner:
             except WaitStopped as stopped:
                 self.reporter.line(str(stopped))
                 return StepOutcome.PENDING
-            self._update_job(step.job_address, job)
+            self._seen(job)
         current = self.journal.records().models.get(_name(step.address))
         keeps = f"; {step.address} keeps {current.model_id}" if current else ""
         if job.status != "succeeded" or not job.fine_tuned_model:
@@ -209,30 +193,17 @@ class StepRunner:
         failure = run_checks(step.checks, lambda messages: self.provider.chat(model_id, messages))
         if failure is not None:
             raise CheckFailedError(failure.describe(step.address) + keeps)
-        previous: tuple[str, ...] = ()
-        if current is not None:
-            earlier = current.previous
-            if current.model_id != model_id:
-                earlier = (current.model_id, *current.previous)
-            previous = tuple(dict.fromkeys(m for m in earlier if m != model_id))
-        self.journal.put(step.address, ModelRecord(model_id, job.id, step.protect, previous))
+        job_id = job.id
+        self.journal.update(
+            lambda resources: bookkeeping.after_promote(resources, step, model_id=model_id, job_id=job_id)
+        )
         passed = f", {len(step.checks)} check(s) passed" if step.checks else ""
         self.reporter.line(f"{step.address}: now {model_id}{passed}")
         return StepOutcome.DONE
 
     def delete_model(self, step: DeleteModel) -> None:
         gone = self.provider.delete_model(step.model_id)
-
-        def change(resources: dict[str, Any]) -> None:
-            for name, record in read_records(resources).models.items():
-                address = f"models.{name}"
-                if record.model_id == step.model_id and address == step.address:
-                    resources.pop(address, None)
-                elif step.model_id in record.previous:
-                    kept = tuple(m for m in record.previous if m != step.model_id)
-                    resources[address] = _frozen(replace(record, previous=kept).to_json())
-
-        self.journal.edit(change)
+        self._record(step)
         already = "" if gone else " (already gone)"
         self.reporter.line(f"{step.address}: deleted model {step.model_id}{already}")
 
@@ -261,13 +232,6 @@ class StepRunner:
 
 def _name(address: str) -> str:
     return address.split(".", 1)[1]
-
-
-def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    from ftops.resources import freeze
-
-    frozen: Mapping[str, Any] = freeze(dict(data))
-    return frozen
 
 
 def _find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) -> ObservedFile | None:
@@ -303,50 +267,3 @@ def _fill_datasets(address: str, request: Mapping[str, Any], datasets: Mapping[s
         return value
 
     return fill(thaw(request))
-
-
-def _error_text(job: ObservedJob) -> str | None:
-    if job.error is None:
-        return None
-    return f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
-
-
-def job_record(
-    job: ObservedJob, inputs_hash: str, inputs: Mapping[str, Any], previous: tuple[str, ...]
-) -> JobRecord:
-    return JobRecord(
-        job_id=job.id, inputs_hash=inputs_hash, status=job.status, base_model=job.model,
-        training_file_id=job.training_file, validation_file_id=job.validation_file,
-        fine_tuned_model=job.fine_tuned_model, error=_error_text(job), created_at=job.created_at,
-        finished_at=job.finished_at, trained_tokens=job.trained_tokens, inputs=inputs,
-        previous_job_ids=previous,
-    )
-
-
-def refreshed(record: JobRecord, job: ObservedJob) -> JobRecord:
-    """The record with what the service now says about its job."""
-    return replace(
-        record, status=job.status, fine_tuned_model=job.fine_tuned_model, error=_error_text(job),
-        finished_at=job.finished_at, trained_tokens=job.trained_tokens,
-    )
-
-
-def sync_job_records(journal: StateJournal, jobs: Mapping[str, ObservedJob]) -> int:
-    """Bring the state's job records up to date with a refresh (status, model, tokens), as
-    Terraform stores a refreshed state; one write, none when nothing changed. Returns how
-    many records changed."""
-    changed = 0
-
-    def change(resources: dict[str, Any]) -> None:
-        nonlocal changed
-        for name, record in read_records(resources).jobs.items():
-            job = jobs.get(record.job_id)
-            if job is None:
-                continue
-            updated = refreshed(record, job)
-            if updated != record:
-                resources[f"jobs.{name}"] = _frozen(updated.to_json())
-                changed += 1
-
-    journal.edit(change)
-    return changed

@@ -1,9 +1,11 @@
-"""How each step's outcome changes the state records: the executor's only way to write them.
+"""How each step's outcome changes the state records: the ONE implementation of record updates.
 
 Each function takes a snapshot's ``resources`` and returns a new mapping (nothing is mutated),
-ready for ``StateSnapshot.with_resources``. The executor writes the result after every step,
-and ``note_pending`` before every create, so an interrupted apply always leaves a trace that
-the next plan understands (it adopts what the account holds instead of creating it again).
+ready for ``StateSnapshot.with_resources``. The executor (``ftops.apply.steps``) writes the
+result after every step through ``StateJournal.update``, and ``note_pending`` before every
+create, so an interrupted apply always leaves a trace that the next plan understands (it adopts
+what the account holds instead of creating it again). The planner's convergence and crash
+property tests drive these same functions, so what they prove holds for the real executor.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 
 from ftops.plan.model import (
     AdoptObject,
-    CancelJob,
     CreateJob,
     DeleteFile,
     DeleteModel,
@@ -66,31 +67,38 @@ def after_upload(resources: Resources, step: UploadFile, file_id: str) -> dict[s
     return without(with_record(resources, step.address, record), pending_key(step.address))
 
 
-def after_create_job(
-    resources: Resources,
-    step: CreateJob,
-    *,
-    job_id: str,
-    status: str,
-    training_file_id: str,
-    validation_file_id: str | None,
-    created_at: int | None = None,
-) -> dict[str, Any]:
-    """The job ``job_id`` was created for ``step``: it now serves the job name."""
+def after_create_job(resources: Resources, step: CreateJob, job: ObservedJob) -> dict[str, Any]:
+    """The service created (or a lookup after a lost answer found) ``job`` for ``step``: it now
+    serves the job name, and the job it replaces joins the older ones."""
     old = read_records(resources).jobs.get(_name(step.address))
-    previous = (old.job_id, *old.previous_job_ids) if old is not None and old.job_id != job_id else ()
-    record = JobRecord(
-        job_id=job_id,
-        inputs_hash=step.inputs_hash,
-        status=status,
-        base_model=str(step.request.get("model", "")),
-        training_file_id=training_file_id,
-        validation_file_id=validation_file_id,
-        created_at=created_at,
-        inputs=step.inputs,
+    previous: tuple[str, ...] = ()
+    if old is not None and old.job_id != job.id:
+        previous = tuple(dict.fromkeys(j for j in (old.job_id, *old.previous_job_ids) if j != job.id))
+    record = job_record(job, step.inputs_hash, step.inputs, previous)
+    return without(with_record(resources, step.address, record), pending_key(step.address))
+
+
+def after_job_seen(resources: Resources, job: ObservedJob) -> dict[str, Any]:
+    """What the service just said about ``job`` (the answer to a cancel, a retrieve before a
+    promotion, the end of a wait), recorded on the record that holds it. Intents stay."""
+    out = dict(resources)
+    for name, record in read_records(resources).jobs.items():
+        if record.job_id == job.id:
+            out[f"jobs.{name}"] = record_json(refreshed_job(record, job))
+    return out
+
+
+def job_record(
+    job: ObservedJob, inputs_hash: str, inputs: Mapping[str, Any], previous: tuple[str, ...] = ()
+) -> JobRecord:
+    """A new record for ``job``, created (or imported) for inputs hashing to ``inputs_hash``."""
+    return JobRecord(
+        job_id=job.id, inputs_hash=inputs_hash, status=job.status, base_model=job.model,
+        training_file_id=job.training_file, validation_file_id=job.validation_file,
+        fine_tuned_model=job.fine_tuned_model, error=_error_text(job), created_at=job.created_at,
+        finished_at=job.finished_at, trained_tokens=job.trained_tokens, inputs=inputs,
         previous_job_ids=previous,
     )
-    return without(with_record(resources, step.address, record), pending_key(step.address))
 
 
 def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, job_id: str) -> dict[str, Any]:
@@ -104,13 +112,13 @@ def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, jo
 
 def after_step(resources: Resources, step: Step) -> dict[str, Any]:
     """The record change of a step that needs no outcome from the service: adoptions,
-    cancellations, deletions, forgetting and record updates."""
+    deletions, forgetting and record updates. A deleted object leaves the older ones of its
+    record; a record's current object stays named until its ``ForgetResource`` (the step after
+    it), so a run that dies in between still knows the resource and its older objects."""
     if isinstance(step, AdoptObject | UpdateRecord):
         return without({**resources, step.address: freeze(dict(step.record))}, pending_key(step.address))
     if isinstance(step, ForgetResource):
         return without(resources, step.address, pending_key(step.address))
-    if isinstance(step, CancelJob):
-        return _job_status(resources, step.job_id, "cancelled")
     if isinstance(step, DeleteFile):
         return _drop_file(resources, step.file_id)
     if isinstance(step, DeleteModel):
@@ -126,7 +134,7 @@ def refresh_records(resources: Resources, observed: Observed) -> dict[str, Any]:
     for name, job in records.jobs.items():
         seen = observed.jobs.get(job.job_id)
         if seen is not None:
-            out[f"jobs.{name}"] = record_json(_refreshed_job(job, seen))
+            out[f"jobs.{name}"] = record_json(refreshed_job(job, seen))
     for name, dataset in records.datasets.items():
         retired = tuple(f for f in dataset.retired_file_ids if f in observed.files)
         if retired != dataset.retired_file_ids:
@@ -158,27 +166,23 @@ def clear_pending(resources: Resources) -> dict[str, Any]:
     return {k: v for k, v in resources.items() if not k.startswith(PENDING_PREFIX)}
 
 
-def _refreshed_job(job: JobRecord, seen: ObservedJob) -> JobRecord:
-    error = job.error
-    if seen.error is not None:
-        error = f"{seen.error.code}: {seen.error.message}" if seen.error.code else seen.error.message
+def refreshed_job(job: JobRecord, seen: ObservedJob) -> JobRecord:
+    """The record with what the service now says about its job (status, model, tokens, error)."""
     return replace(
         job,
         status=seen.status,
         fine_tuned_model=seen.fine_tuned_model or job.fine_tuned_model,
-        error=error,
+        error=_error_text(seen) or job.error,
         created_at=seen.created_at,
         finished_at=seen.finished_at,
         trained_tokens=seen.trained_tokens,
     )
 
 
-def _job_status(resources: Resources, job_id: str, status: str) -> dict[str, Any]:
-    out = dict(resources)
-    for name, job in read_records(resources).jobs.items():
-        if job.job_id == job_id:
-            out[f"jobs.{name}"] = record_json(replace(job, status=status))
-    return out
+def _error_text(job: ObservedJob) -> str | None:
+    if job.error is None:
+        return None
+    return f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
 
 
 def _drop_file(resources: Resources, file_id: str) -> dict[str, Any]:

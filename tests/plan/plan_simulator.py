@@ -82,18 +82,15 @@ def simulate_apply(
                 if ft is not None:
                     world.models[ft] = ObservedModel(ft, "acme-org", world.clock)
                 sent(f"create {step.address}")
-                res = bookkeeping.after_create_job(
-                    res,
-                    step,
-                    job_id=job_id,
-                    status="validating_files",
-                    training_file_id=training,
-                    validation_file_id=validation,
-                    created_at=world.clock,
-                )
+                # The create's answer: the job as the service first reports it.
+                answer = ObservedJob(**{**_fields(world.jobs[job_id]), "status": "validating_files",
+                                        "fine_tuned_model": None})
+                res = bookkeeping.after_create_job(res, step, answer)
             elif isinstance(step, PromoteModel):
-                res = bookkeeping.refresh_records(res, world.observed())
-                job = read_records(res).jobs[step.job_address.split(".", 1)[1]]
+                name = step.job_address.split(".", 1)[1]
+                # As the executor: retrieve the job, record what the service says, then decide.
+                res = bookkeeping.after_job_seen(res, world.jobs[read_records(res).jobs[name].job_id])
+                job = read_records(res).jobs[name]
                 if job.status != "succeeded" or job.fine_tuned_model is None:
                     continue  # pending: the executor skips it without --wait
                 res = bookkeeping.after_promote(res, step, model_id=job.fine_tuned_model, job_id=job.job_id)
@@ -101,7 +98,7 @@ def simulate_apply(
                 old = world.jobs[step.job_id]
                 world.jobs[step.job_id] = ObservedJob(**{**_fields(old), "status": "cancelled"})
                 sent(f"cancel {step.job_id}")
-                res = bookkeeping.after_step(res, step)
+                res = bookkeeping.after_job_seen(res, world.jobs[step.job_id])
             elif isinstance(step, DeleteFile):
                 del world.files[step.file_id]
                 sent(f"delete {step.file_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,7 +19,16 @@ from ftops.plan.identity import (
     parse_upload_filename,
     upload_filename,
 )
-from ftops.plan.model import CancelJob, CreateJob, DeleteFile, DeleteModel, PromoteModel, UploadFile
+from ftops.plan.model import (
+    CancelJob,
+    CreateJob,
+    DeleteFile,
+    DeleteModel,
+    ForgetResource,
+    PromoteModel,
+    UploadFile,
+)
+from ftops.plan.observed import ObservedJob
 from ftops.plan.records import (
     DatasetRecord,
     JobRecord,
@@ -155,13 +165,20 @@ def test_bookkeeping_records_each_outcome() -> None:
     assert read_records(res).datasets["train"].retired_file_ids == ()
 
     create = CreateJob("jobs.tune", "ff" * 32, {"model": "m"}, (), {"model": "m"})
-    res = bookkeeping.after_create_job(
-        res, create, job_id="ftjob-new", status="queued", training_file_id="file-new", validation_file_id=None
-    )
+    res = bookkeeping.note_pending(res, "jobs.tune", "job", "ff" * 32, "now")
+    created = ObservedJob("ftjob-new", "queued", "m", "file-new", None, None, {}, 100)
+    res = bookkeeping.after_create_job(res, create, created)
     jr = read_records(res).jobs["tune"]
-    assert jr.job_id == "ftjob-new" and jr.previous_job_ids[0] == old.jobs["tune"].job_id
-    res = bookkeeping.after_step(res, CancelJob("jobs.tune", "ftjob-new"))
-    assert read_records(res).jobs["tune"].status == "cancelled"
+    assert jr.job_id == "ftjob-new" and jr.previous_job_ids == (old.jobs["tune"].job_id,)
+    assert (jr.status, jr.base_model, jr.training_file_id, jr.created_at) == ("queued", "m", "file-new", 100)
+    assert "pending.jobs.tune" not in res
+    with pytest.raises(TypeError, match="needs its outcome"):
+        bookkeeping.after_step(res, CancelJob("jobs.tune", "ftjob-new"))  # type: ignore[arg-type]
+    # A cancel records the service's answer: here the job had already succeeded.
+    finished = replace(created, status="succeeded", fine_tuned_model="ft:new", finished_at=200)
+    res = bookkeeping.after_job_seen(res, finished)
+    jr = read_records(res).jobs["tune"]
+    assert (jr.status, jr.fine_tuned_model, jr.finished_at) == ("succeeded", "ft:new", 200)
 
     res = bookkeeping.after_promote(
         res, PromoteModel("models.bot", "jobs.tune", (), True), model_id="ft:new", job_id="ftjob-new"
@@ -170,6 +187,24 @@ def test_bookkeeping_records_each_outcome() -> None:
     assert mr.model_id == "ft:new" and mr.previous == (old.models["bot"].model_id,) and mr.protect
     res = bookkeeping.after_step(res, DeleteModel("models.bot", old.models["bot"].model_id))
     assert read_records(res).models["bot"].previous == ()
+
+
+def test_a_deleted_current_object_stays_recorded_until_it_is_forgotten() -> None:
+    """Removing a dataset or a model name deletes its objects, then forgets the record: a run
+    that dies between the two must still know the older objects it has to delete."""
+    world = World(desired()).converge()
+    res: dict[str, Any] = dict(world.resources)
+    upload = UploadFile("datasets.train", "/p", "new.jsonl", HASH, "cd" * 32, 5)
+    res = bookkeeping.after_upload(res, upload, "file-new")
+    older = read_records(res).datasets["train"].retired_file_ids
+    res = bookkeeping.after_step(res, DeleteFile("datasets.train", "file-new"))
+    assert read_records(res).datasets["train"].retired_file_ids == older  # still known
+    promote = PromoteModel("models.bot", "jobs.tune", ())
+    res = bookkeeping.after_promote(res, promote, model_id="ft:new", job_id="j")
+    res = bookkeeping.after_step(res, DeleteModel("models.bot", "ft:new"))
+    assert read_records(res).models["bot"].previous == (world.model_record("bot").model_id,)  # type: ignore[union-attr]
+    res = bookkeeping.after_step(res, ForgetResource("models.bot"))
+    assert "models.bot" not in res
 
 
 def test_refresh_records_takes_job_progress_and_drops_vanished_older_objects() -> None:
