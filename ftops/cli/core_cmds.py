@@ -15,8 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ftops.cli import common
-from ftops.cli.common import DEFAULT_MANIFESTS, JsonOption, ManifestsOption, ProviderOption
+from ftops.cli.common import (
+    DEFAULT_MANIFESTS,
+    JsonOption,
+    ManifestsOption,
+    ProviderOption,
+    color_disabled,
+    set_no_color,
+)
 
 if TYPE_CHECKING:
     from ftops.apply import ApplyResult, Reporter
@@ -82,11 +88,11 @@ def _note_emulator(provider: str | None) -> None:
 
 def _set_no_color(value: bool) -> None:
     """``--no-color`` for this command: plain lines, as when NO_COLOR is set or not on a terminal."""
-    common.set_no_color(value)
+    set_no_color(value)
 
 
 def _interactive() -> bool:
-    return sys.stdout.isatty() and not common.color_disabled() and not os.environ.get("CI")
+    return sys.stdout.isatty() and not color_disabled() and not os.environ.get("CI")
 
 
 def _stdin_is_terminal() -> bool:
