@@ -126,8 +126,9 @@ def run(quick: bool = False) -> Report:
                f"({scale.state_resources:,} resources in the state)",
                datasets=scale.datasets, jobs=scale.jobs, models=scale.models,
                state_resources=scale.state_resources)
-    report.row("first apply: adopt everything", f"{adopted_in:.1f} s for {scale.state_resources:,} adoptions, "
-               "0 mutating requests (the state is written after each step)", adopt_apply_s=round(adopted_in, 2))
+    report.row("first apply: adopt everything",
+               f"{adopted_in:.1f} s for {scale.state_resources:,} adoptions, 0 mutating requests "
+               "(the state is written after each step)", adopt_apply_s=round(adopted_in, 2))
     report.row("ftops plan, Python API", f"{ms(t_api)} median of {repeat}; {api_requests} requests, "
                f"{api_mutating} mutating", plan_api_s=round(t_api, 4), plan_api_requests=api_requests,
                plan_api_mutating=api_mutating)
