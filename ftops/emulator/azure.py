@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import parse_qs
 
@@ -30,6 +31,7 @@ Scope = MutableMapping[str, Any]
 
 PREFIX: Final = "/openai/"
 DEPLOYMENT_KEY: Final = "azure_deployment"  # in scope["state"], read by the chat route
+FORM_KEY: Final = "azure_form"  # in scope["state"]: answer in Azure's shapes (models)
 # Data-plane versions with fine-tuning (GA and preview) that the SDK and the Azure docs name.
 API_VERSIONS: Final = frozenset({
     "2024-02-01", "2024-06-01", "2024-10-21",
@@ -94,6 +96,7 @@ class AzureGateway:
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in credentials]
         headers.append((b"authorization", b"Bearer " + bearer))
         state = dict(scope.get("state") or {})
+        state[FORM_KEY] = True
         if deployment is not None:
             state[DEPLOYMENT_KEY] = deployment
         inner = {**scope, "path": "/v1" + path, "raw_path": ("/v1" + path).encode(), "headers": headers,
@@ -112,3 +115,20 @@ class AzureGateway:
         if scheme.lower() == b"bearer" and token.strip():
             return token.strip()
         return None
+
+
+def is_azure(scope: Scope) -> bool:
+    return bool((scope.get("state") or {}).get(FORM_KEY))
+
+
+def azure_model(model: dict[str, Any]) -> dict[str, Any]:
+    """A model object as Azure's listing gives it: ``created_at``, a ``status``, and the lifecycle
+    in ``deprecation`` (unix seconds: ``fine_tune``, the end of training on it, and ``inference``,
+    the day it stops answering) instead of OpenAI's ``shutdown_date`` and ``owned_by``."""
+    out: dict[str, Any] = {"id": model["id"], "object": "model", "created_at": model["created"],
+                           "status": "succeeded"}
+    if model.get("shutdown_date"):
+        day = datetime.fromisoformat(model["shutdown_date"]).replace(tzinfo=UTC)
+        seconds = int(day.timestamp())
+        out["deprecation"] = {"fine_tune": seconds, "inference": seconds}
+    return out

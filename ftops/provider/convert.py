@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ftops.plan.observed import JobError, ObservedFile, ObservedJob, ObservedModel
@@ -72,9 +73,22 @@ def observed_model(obj: Any) -> ObservedModel:
     return ObservedModel(
         id=obj.id,
         owned_by=str(_get(obj, "owned_by", "") or ""),
-        created=int(_get(obj, "created", 0) or 0),
-        shutdown_date=_get(obj, "shutdown_date"),
+        created=int(_get(obj, "created", 0) or _get(obj, "created_at", 0) or 0),  # Azure: created_at
+        shutdown_date=_get(obj, "shutdown_date") or _azure_retirement(obj),
     )
+
+
+def _azure_retirement(obj: Any) -> str | None:
+    """Azure's models listing has no ``shutdown_date``; its ``deprecation.inference`` (unix
+    seconds) is the day the model stops answering, which is what ftops warns about."""
+    deprecation = _get(obj, "deprecation")
+    seconds = _get(deprecation, "inference") if deprecation is not None else None
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):  # a date beyond what the platform can represent
+        return None
 
 
 def job_event(obj: Any) -> JobEvent:

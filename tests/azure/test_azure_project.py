@@ -22,6 +22,8 @@ def test_plan_apply_wait_chat_status_on_azure(project: Path, emulator: RunningEm
     planned = ftops("plan", "--detailed-exitcode")
     assert planned.code == 2, planned.err
     assert "Plan: 4 to add, 0 to change, 0 to destroy." in planned.out
+    # Azure's models listing gives lifecycle dates as deprecation.inference; the warning still shows.
+    assert "base model gpt-4.1-mini-2025-04-14 shuts down on 2027-01-14" in planned.out
 
     applied = ftops("apply", "--auto-approve", "--wait")
     assert applied.code == 0, applied.out + applied.err
@@ -36,6 +38,10 @@ def test_plan_apply_wait_chat_status_on_azure(project: Path, emulator: RunningEm
     status = ftops("status")
     assert status.code == 0, status.err
     assert "succeeded" in status.out and f"models.chunsik -> {model_id}" in status.out
+    shown = json.loads(ftops("status", "--json").out)["models"]
+    assert [(m["base_model"], m["shutdown_date"]) for m in shown] == [
+        ("gpt-4.1-mini-2025-04-14", "2027-01-14")
+    ]
     assert ftops("output", "chunsik").out.strip() == model_id
     assert ftops("plan", "--detailed-exitcode").code == 0  # converged: nothing left to do
 

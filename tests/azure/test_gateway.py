@@ -31,6 +31,17 @@ def test_the_sdk_azure_client_lists_and_chats(emulator: RunningEmulator) -> None
     assert all(f"api-version={API_VERSION}" in r.query for r in requests)
 
 
+def test_models_come_in_azure_shape_with_lifecycle_dates(emulator: RunningEmulator) -> None:
+    """Azure lists ``created_at`` and ``deprecation`` (unix seconds), not ``shutdown_date``."""
+    listed = azure(emulator).models.with_raw_response.list().http_response.json()["data"]
+    base = next(m for m in listed if m["id"] == BASE)
+    assert "shutdown_date" not in base and "owned_by" not in base and base["created_at"] > 0
+    assert base["deprecation"]["inference"] == 1_799_884_800  # 2027-01-14, the catalog's date
+    one = raw(emulator, "GET", f"/openai/models/{BASE}", params={"api-version": API_VERSION},
+              headers={"api-key": AZURE_KEY}).json()
+    assert one["deprecation"] == base["deprecation"]
+
+
 def test_an_entra_token_is_accepted_as_a_bearer(emulator: RunningEmulator) -> None:
     client = openai.AzureOpenAI(azure_endpoint=emulator.root_url, api_version=API_VERSION,
                                 azure_ad_token="eyJ0eXAiOiJKV1QiLCJhbGciOi.entra.token", max_retries=0)

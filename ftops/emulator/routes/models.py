@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from ftops.emulator import catalog
 from ftops.emulator.apierrors import ApiError
+from ftops.emulator.azure import azure_model, is_azure
 from ftops.emulator.http import api_key, runtime
 from ftops.emulator.jobs_engine import sync_active
 
@@ -67,6 +68,8 @@ async def list_models(request: Request) -> Response:
         tuned = conn.execute("SELECT * FROM models WHERE deleted = 0 ORDER BY created, id").fetchall()
     data = [_base_object(model, overrides) for model in catalog.BASE_MODELS]
     data += [_tuned_object(row, overrides) for row in tuned]
+    if is_azure(request.scope):
+        data = [azure_model(model) for model in data]
     return JSONResponse({"object": "list", "data": data})
 
 
@@ -79,7 +82,7 @@ async def retrieve_model(request: Request) -> Response:
         found = find_model(conn, model_id)
     if found is None:
         raise model_not_found(model_id)
-    return JSONResponse(found)
+    return JSONResponse(azure_model(found) if is_azure(request.scope) else found)
 
 
 async def delete_model(request: Request) -> Response:
