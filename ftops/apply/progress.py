@@ -124,7 +124,7 @@ class RichReporter:
             BarColumn(),
             TextColumn("{task.fields[steps]}"),
             TextColumn("{task.fields[loss]}"),
-            TextColumn("{task.fields[eta]}"),
+            _eta_column(),
             console=self._console,
         )
         self._live = Live(Group(self._uploads, self._jobs), console=self._console,
@@ -154,7 +154,7 @@ class RichReporter:
             "status": redact(status),
             "steps": progress.steps_text,
             "loss": _loss_text(progress),
-            "eta": eta_text(progress.estimated_finish),
+            "finish": progress.estimated_finish,
         }
         # No total yet (validating, queued): the bar pulses until the first metrics event.
         total = progress.total_steps or None
@@ -170,6 +170,19 @@ class RichReporter:
 
     def close(self) -> None:
         self._live.stop()
+
+
+def _eta_column() -> Any:
+    """The time left, worked out at each redraw (8 a second) rather than at each poll: on the
+    service a job is polled every 15 s, and a countdown frozen between polls would be wrong."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class EtaColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(eta_text(task.fields.get("finish")))
+
+    return EtaColumn()
 
 
 def make_reporter(interactive: bool) -> Reporter:
