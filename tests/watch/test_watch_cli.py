@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 from .conftest import run_on_terminal, run_piped
@@ -102,3 +103,26 @@ def test_no_color_or_NO_COLOR_on_a_terminal_gives_plain_lines(example: Path) -> 
     assert row.startswith("jobs.chunsik ") and "succeeded" in row and "done" in row
     assert header.index("status") == row.index("succeeded")  # aligned columns
     assert "models.chunsik -> ft:gpt-4.1-mini-2025-04-14:" in text
+
+
+def test_status_shows_a_running_jobs_step_loss_and_eta(example: Path) -> None:
+    slow = {"FTOPS_EMULATOR_SPEED": "15"}  # the job runs ~36 s: status can catch it mid-way
+    started = run_piped(example, "apply", "--provider", "emulator", "--auto-approve", **slow)
+    assert started.code == 0, started.out + started.err
+    deadline = time.monotonic() + 60
+    job: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        shown = run_piped(example, "status", "--provider", "emulator", "--json", **slow)
+        assert shown.code == 0, shown.err
+        job = json.loads(shown.out)["jobs"][0]
+        if job["step"] is not None:
+            break
+        time.sleep(0.5)
+    assert job["status"] == "running" and job["total_steps"] == 180, job
+    assert isinstance(job["step"], int) and 0 < job["step"] < 180
+    assert isinstance(job["train_loss"], float) and isinstance(job["estimated_finish"], int)
+    assert str(job["last_event"]).startswith("Step ")
+    plain = run_piped(example, "status", "--provider", "emulator", **slow)
+    row = plain.out.splitlines()[1]
+    progress = r"\d+/180 \(\d+%\) loss \d\.\d{4} ETA in "
+    assert re.search(r"jobs\.chunsik\s+ftjob-\S+\s+running\s+" + progress, row), row
