@@ -7,6 +7,7 @@ import os
 import re
 import signal
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from e2e.support import Project, Result, spawn
@@ -110,9 +111,15 @@ def assert_account_matches(project: Project, run: Run, jobs: tuple[str, ...] = J
     assert sorted(j.metadata["ftops_resource"] for j in account_jobs) == sorted(jobs), account_jobs
     state = project.state()["resources"]
     assert {state[f"datasets.{n}"]["file_id"] for n in names} == {f.id for f in files}
-    newest = {}  # per job address, its latest job (a retrain leaves the finished old one)
-    for job in sorted(account_jobs, key=lambda j: (j.created_at, j.id)):
-        newest[job.metadata["ftops_resource"]] = job
+    # Per job address, its current job: the one that trained on the current uploads (a retrain
+    # leaves the finished old one, whose upload was deleted). created_at is in whole seconds,
+    # too coarse to tell a retrain from its predecessor.
+    newest: dict[str, Any] = {}
+    for job in account_jobs:
+        if job.training_file in {f.id for f in files}:
+            address = job.metadata["ftops_resource"]
+            assert address not in newest, f"two current jobs for {address}: trained twice"
+            newest[address] = job
     assert {a: state[a]["job_id"] for a in newest} == {a: j.id for a, j in newest.items()}
     assert all(j.status == "succeeded" for j in account_jobs), [j.status for j in account_jobs]
     assert state["models.alpha"]["model_id"] == newest["jobs.a"].fine_tuned_model
