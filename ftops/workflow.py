@@ -331,10 +331,12 @@ def _finish_after_wait(current: Session, desired: Desired, the_plan: Plan, journ
 
     later = [c for c in the_plan.changes if c.key in result.left_for_later]
     needed = {s.job_address for c in later for s in c.steps if isinstance(s, PromoteModel)}
+    awaited = _job_ids(journal, needed)
     try:
         journal, complete, moved = _wait_unlocked(current, journal, hooks, wait, needed)
         if moved and later:
-            later, done_elsewhere = _still_planned(current, desired, later)
+            now = _job_ids(journal, needed)
+            later, done_elsewhere = _still_planned(current, desired, later, awaited, now)
             result = result.done_by_another_run(done_elsewhere)
             if done_elsewhere:
                 _say(hooks, ("No changes left: " if not later else "")
@@ -351,22 +353,34 @@ def _finish_after_wait(current: Session, desired: Desired, the_plan: Plan, journ
                                 wait if complete else None, parallelism))
 
 
-def _still_planned(current: Session, desired: Desired,
-                   later: list[Change]) -> tuple[list[Change], list[str]]:
+def _job_ids(journal: StateJournal, addresses: Collection[str]) -> dict[str, str | None]:
+    jobs = journal.records().jobs
+    return {a: (jobs[a.split(".", 1)[1]].job_id if a.split(".", 1)[1] in jobs else None) for a in addresses}
+
+
+def _still_planned(current: Session, desired: Desired, later: list[Change], awaited: dict[str, str | None],
+                   now: dict[str, str | None]) -> tuple[list[Change], list[str]]:
     """Another run wrote the state while this one waited (e.g. a second apply that ran in the
-    meantime). The approved changes left to do are carried out only if a plan made now still
-    has each of them exactly (same steps, same order after), or no longer needs it (done by
-    the other run); anything else is a conflict, and nothing more is done here."""
+    meantime). The approved changes left to do are carried out only if the jobs they waited
+    for are still the jobs of their names (``awaited`` == ``now``: a promotion names a job
+    address, which another run may have pointed at a new job) and a plan made now still has
+    each of them exactly (same steps, same order after), or no longer needs it (done by the
+    other run); anything else is a conflict, and nothing more is done here."""
     from ftops.errors import StateConflictError
     from ftops.plan.options import PlanOptions
 
     fresh = {c.key: c for c in _make_plan(current, desired, PlanOptions()).plan.actionable}
-    differ = [c.key for c in later
-              if c.key in fresh and (fresh[c.key].steps, fresh[c.key].depends_on) != (c.steps, c.depends_on)]
+    keys = {c.key for c in later}  # what the approved changes waited for outside these is done
+
+    def same(change: Change, now: Change) -> bool:
+        return now.steps == change.steps and set(now.depends_on) == set(change.depends_on) & keys
+
+    differ = [c.key for c in later if c.key in fresh and not same(c, fresh[c.key])]
+    differ += sorted(a for a in awaited if awaited[a] != now[a])
     if differ:
         raise StateConflictError(
             f"another run changed the state while this one waited for its jobs: {', '.join(differ)} "
-            "would now be done differently, so nothing more is done here",
+            "changed meanwhile, so nothing more is done here",
             hint="Run `ftops plan` to see what is left, then `ftops apply`.",
         )
     return [c for c in later if c.key in fresh], [c.key for c in later if c.key not in fresh]

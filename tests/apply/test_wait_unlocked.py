@@ -1,0 +1,97 @@
+"""``apply --wait`` releases the state lock while its jobs train, end to end on the emulator:
+other runs can plan (and apply) meanwhile; the waiting apply takes the lock back, re-reads the
+state and promotes only what is still exactly as approved."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+from e2e.support import Project, Result, spawn
+
+Run = Callable[..., Result]
+SLOW = {"speed": 30.0}  # a job trains for several seconds: long enough to act while apply waits
+
+
+def plan_while_waiting(project: Project, run: Run, process: subprocess.Popen[str]) -> Result:
+    """Plan (lock timeout 0) until it gets the lock while ``process`` (apply --wait) still runs:
+    the apply has recorded its jobs and released the lock to wait for them."""
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        if not project.state_path.exists():
+            continue
+        if not any(a.startswith("jobs.") for a in project.state()["resources"]):
+            continue
+        result = run("plan")
+        if result.code == 0:
+            assert process.poll() is None, "the apply ended before the plan ran: nothing shown"
+            return result
+        assert "is locked" in result.err, result.text  # the apply still uploads or creates
+    pytest.fail("no plan got the lock while apply --wait waited for its jobs")
+
+
+@pytest.mark.parametrize("project", [SLOW], indirect=True)
+def test_other_runs_can_plan_while_apply_waits_and_the_apply_still_promotes(
+    project: Project, run: Run
+) -> None:
+    process = spawn(project, "apply", "--auto-approve", "--wait")
+    meanwhile = plan_while_waiting(project, run, process)
+    assert "in progress" in meanwhile.out  # the plan saw the jobs training
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 0, out + err
+    assert "Waiting for 2 job(s); the state is unlocked meanwhile." in out
+    resources = project.state()["resources"]
+    assert resources["models.alpha"]["model_id"] == resources["jobs.a"]["fine_tuned_model"]
+    assert resources["models.beta"]["model_id"] == resources["jobs.b"]["fine_tuned_model"]
+    assert resources["jobs.a"]["status"] == "succeeded"  # the ends were recorded after the wait
+    assert not any(a.startswith("pending.") for a in resources)
+    assert not (project.state_path.parent / (project.state_path.name + ".lock")).exists()
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("project", [SLOW], indirect=True)
+def test_a_job_replaced_by_another_run_meanwhile_is_not_promoted_by_the_waiting_apply(
+    project: Project, run: Run
+) -> None:
+    process = spawn(project, "apply", "--auto-approve", "--wait")
+    plan_while_waiting(project, run, process)
+    awaited = project.state()["resources"]["jobs.a"]["job_id"]
+    replaced = run("apply", "--auto-approve", "--replace", "jobs.a")  # cancels the awaited job
+    assert replaced.code == 0, replaced.text
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 1, out + err
+    assert "another run changed the state while this one waited for its jobs: jobs.a" in err
+    resources = project.state()["resources"]
+    assert resources["jobs.a"]["job_id"] != awaited
+    assert "models.alpha" not in resources  # not promoted from a job its name no longer holds
+    # Nothing was lost or duplicated: the next apply --wait converges on the replacement job.
+    converged = run("apply", "--auto-approve", "--wait")
+    assert converged.code == 0, converged.text
+    resources = project.state()["resources"]
+    assert resources["models.alpha"]["model_id"] == resources["jobs.a"]["fine_tuned_model"]
+    assert len(project.our_jobs()) == 3 and len(project.our_files()) == 3
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("project", [SLOW], indirect=True)
+def test_a_state_written_meanwhile_but_still_as_approved_lets_the_waiting_apply_promote(
+    project: Project, run: Run
+) -> None:
+    process = spawn(project, "apply", "--auto-approve", "--wait")
+    plan_while_waiting(project, run, process)
+    serial = project.state()["serial"]
+    other = run("apply", "--auto-approve")  # records the jobs' progress; its promotions wait
+    assert other.code == 0, other.text
+    assert project.state()["serial"] > serial, "the other apply wrote nothing: nothing is tested"
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 0, out + err
+    resources = project.state()["resources"]
+    assert resources["models.alpha"]["model_id"] == resources["jobs.a"]["fine_tuned_model"]
+    if "Pending: models.alpha" in other.out:  # the jobs were still training when it looked
+        assert "models.alpha: now " in out  # so the waiting apply promoted, after a fresh plan
+    else:
+        assert "done by another run while this one waited" in out
+    assert run("plan", "--detailed-exitcode").code == 0
