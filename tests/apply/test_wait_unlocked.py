@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from e2e.support import Project, Result, spawn
@@ -33,6 +34,21 @@ def plan_while_waiting(project: Project, run: Run, process: subprocess.Popen[str
     pytest.fail("no plan got the lock while apply --wait waited for its jobs")
 
 
+def start_waiting_apply(project: Project, run: Run) -> subprocess.Popen[str]:
+    """``apply --wait`` in another process, returned once it waits with the lock released."""
+    process = spawn(project, "apply", "--auto-approve", "--wait")
+    plan_while_waiting(project, run, process)
+    return process
+
+
+def assert_promoted(project: Project, *names: tuple[str, str]) -> dict[str, Any]:
+    """Each (model name, job name) points at that job's fine-tuned model; returns the state."""
+    resources: dict[str, Any] = project.state()["resources"]
+    for model, job in names:
+        assert resources[f"models.{model}"]["model_id"] == resources[f"jobs.{job}"]["fine_tuned_model"]
+    return resources
+
+
 @pytest.mark.parametrize("project", [SLOW], indirect=True)
 def test_other_runs_can_plan_while_apply_waits_and_the_apply_still_promotes(
     project: Project, run: Run
@@ -43,9 +59,7 @@ def test_other_runs_can_plan_while_apply_waits_and_the_apply_still_promotes(
     out, err = process.communicate(timeout=180)
     assert process.returncode == 0, out + err
     assert "Waiting for 2 job(s); the state is unlocked meanwhile." in out
-    resources = project.state()["resources"]
-    assert resources["models.alpha"]["model_id"] == resources["jobs.a"]["fine_tuned_model"]
-    assert resources["models.beta"]["model_id"] == resources["jobs.b"]["fine_tuned_model"]
+    resources = assert_promoted(project, ("alpha", "a"), ("beta", "b"))
     assert resources["jobs.a"]["status"] == "succeeded"  # the ends were recorded after the wait
     assert not any(a.startswith("pending.") for a in resources)
     assert not (project.state_path.parent / (project.state_path.name + ".lock")).exists()
@@ -56,8 +70,7 @@ def test_other_runs_can_plan_while_apply_waits_and_the_apply_still_promotes(
 def test_a_job_replaced_by_another_run_meanwhile_is_not_promoted_by_the_waiting_apply(
     project: Project, run: Run
 ) -> None:
-    process = spawn(project, "apply", "--auto-approve", "--wait")
-    plan_while_waiting(project, run, process)
+    process = start_waiting_apply(project, run)
     awaited = project.state()["resources"]["jobs.a"]["job_id"]
     replaced = run("apply", "--auto-approve", "--replace", "jobs.a")  # cancels the awaited job
     assert replaced.code == 0, replaced.text
@@ -70,8 +83,7 @@ def test_a_job_replaced_by_another_run_meanwhile_is_not_promoted_by_the_waiting_
     # Nothing was lost or duplicated: the next apply --wait converges on the replacement job.
     converged = run("apply", "--auto-approve", "--wait")
     assert converged.code == 0, converged.text
-    resources = project.state()["resources"]
-    assert resources["models.alpha"]["model_id"] == resources["jobs.a"]["fine_tuned_model"]
+    assert_promoted(project, ("alpha", "a"))
     assert len(project.our_jobs()) == 3 and len(project.our_files()) == 3
     assert run("plan", "--detailed-exitcode").code == 0
 
@@ -80,18 +92,15 @@ def test_a_job_replaced_by_another_run_meanwhile_is_not_promoted_by_the_waiting_
 def test_a_state_written_meanwhile_but_still_as_approved_lets_the_waiting_apply_promote(
     project: Project, run: Run
 ) -> None:
-    process = spawn(project, "apply", "--auto-approve", "--wait")
-    plan_while_waiting(project, run, process)
+    process = start_waiting_apply(project, run)
     serial = project.state()["serial"]
     # Another run writes the state meanwhile, about something the promotions do not read.
     assert run("state", "rm", "datasets.extra").code == 0
     assert project.state()["serial"] > serial
     out, err = process.communicate(timeout=180)
     assert process.returncode == 0, out + err
-    resources = project.state()["resources"]
     assert "models.alpha: now " in out and "models.beta: now " in out  # promoted after a fresh plan
-    assert resources["models.alpha"]["model_id"] == resources["jobs.a"]["fine_tuned_model"]
-    assert resources["models.beta"]["model_id"] == resources["jobs.b"]["fine_tuned_model"]
+    resources = assert_promoted(project, ("alpha", "a"), ("beta", "b"))
     # The fresh plan also adopts datasets.extra again; that was never approved, so not done here.
     assert "datasets.extra" not in resources
     plan = run("plan", "--detailed-exitcode")
