@@ -16,8 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -159,3 +162,43 @@ def test_the_emulator_served_from_the_cli_keeps_no_key(tmp_path: Path) -> None:
     assert files_under(data), "the emulator wrote nothing: nothing was checked"
     for path in files_under(data):
         assert not leaks(path.read_bytes()), path
+
+
+class _EchoingService(BaseHTTPRequestHandler):
+    """A service that answers 401 and echoes the credential it got, as a careless proxy might
+    (OpenAI's own 401 echoes a masked key)."""
+
+    def do_GET(self) -> None:
+        credential = self.headers.get("Authorization", "")
+        body = json.dumps({"error": {
+            "message": f"Incorrect API key provided: {credential.removeprefix('Bearer ')}. "
+                       f"Request headers: Authorization: {credential}",
+            "type": "invalid_request_error", "code": "invalid_api_key", "param": None}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["plain", "verbose"])
+def test_an_error_that_echoes_the_key_shows_it_redacted(project: Project, verbose: bool) -> None:
+    service = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingService)
+    thread = threading.Thread(target=service.serve_forever, daemon=True)
+    thread.start()
+    try:
+        root = project.root
+        manifest = (root / "manifests" / "project.yaml").read_text()
+        project.write_manifest(manifest.replace(project.emulator.base_url,
+                                                f"http://127.0.0.1:{service.server_address[1]}/v1"))
+        done = ftops(root, *(["-v"] if verbose else []), "plan")
+    finally:
+        service.shutdown()
+        service.server_close()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Incorrect API key provided: [REDACTED]" in done.stderr, done.stderr  # the request is shown...
+    assert not leaks(done.stdout + done.stderr), done.stderr  # ...with the key redacted
+    assert ("Traceback" in done.stderr) is verbose
