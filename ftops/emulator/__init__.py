@@ -38,7 +38,9 @@ What is simulated, and how:
 - Base models, their fine-tuning methods and shutdown dates: ``catalog``.
 
 For tests: fault injection (``faults`` documents the spec grammar), a request
-log (``RunningEmulator.requests()``, or ``GET /_emulator/requests``), the
+log (``RunningEmulator.requests()``, or ``GET /_emulator/requests``), a hold on
+the answer to the k-th mutating request for exact crash points (``holds``,
+``RunningEmulator.hold_mutation(k)``), the
 admin endpoints listed in ``routes.admin``, shutdown dates set at start
 (``shutdowns``; a job on a base model past its date is refused) and the
 service's refusals of job creation (``refusals``: no access, a model it will not
