@@ -13,19 +13,20 @@ only parses flags and renders. Order matters and is the same everywhere:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ftops.errors import UsageError
 
 if TYPE_CHECKING:
     from ftops.apply import ApplyResult, Reporter, StateJournal, WaitOptions
     from ftops.apply.status import JobStatus, ModelStatus
+    from ftops.apply.unlocked_wait import WaitPhase
     from ftops.plan.desired import Desired
-    from ftops.plan.model import Change, Plan
+    from ftops.plan.model import Plan
     from ftops.plan.observed import Observed, ObservedJob
     from ftops.plan.options import PlanOptions
     from ftops.provider import Provider
@@ -210,6 +211,7 @@ def apply(
     once it is proven fresh. With ``options.refresh_only`` (or a saved refresh-only plan), only
     record in the state what the account says (see ``_apply_refresh_only``)."""
     from ftops.apply.journal import StateJournal
+    from ftops.apply.unlocked_wait import finish_after_wait, wait_unlocked
     from ftops.plan.bookkeeping import refresh_records
 
     if parallelism < 1:
@@ -244,14 +246,14 @@ def apply(
                 state = refreshed.update(lambda resources: refresh_records(resources, observed))
             if not the_plan.has_changes:
                 if wait is not None and state is not None:
-                    _wait_unlocked(current, StateJournal(current.storage, state, desired.project.name),
-                                   hooks, wait)
+                    wait_unlocked(_wait_phase(current, desired, hooks, parallelism),
+                                  StateJournal(current.storage, state, desired.project.name), wait)
                 return ApplyRun(the_plan, None, approved=False)
         journal = StateJournal(current.storage, state, desired.project.name)
         result = _execute(current, the_plan, journal, hooks, None, parallelism)
         if wait is not None and not result.failed:
-            result = _finish_after_wait(current, desired, the_plan, journal, hooks, wait, parallelism,
-                                        result)
+            result = finish_after_wait(_wait_phase(current, desired, hooks, parallelism), the_plan,
+                                       journal, wait, result)
         return ApplyRun(the_plan, result, approved=True)
 
 
@@ -312,134 +314,23 @@ def _apply_refresh_only(current: Session, desired: Desired, hooks: ApplyHooks, *
     return ApplyRun(the_plan, None, approved=True)
 
 
-# ---- apply --wait: the state lock is released while jobs train -------------------------------------
-
-# How long apply --wait waits to take the lock back once its jobs ended (another run may hold it
-# for a moment: a plan, or an apply's uploads). Past it, the next apply promotes instead.
-RELOCK_TIMEOUT = 600.0
+# ---- apply --wait: the state lock is released while jobs train (ftops.apply.unlocked_wait) ---------
 
 
-def _finish_after_wait(current: Session, desired: Desired, the_plan: Plan, journal: StateJournal,
-                       hooks: ApplyHooks, wait: WaitOptions, parallelism: int,
-                       result: ApplyResult) -> ApplyResult:
-    """Wait for the jobs with the lock released, then take it back and carry out what waited
-    for them (promotions, then the prunes after them) exactly as the plan says."""
-    from dataclasses import replace
-
-    from ftops.errors import FtopsError
-    from ftops.plan.model import PromoteModel
-
-    later = [c for c in the_plan.changes if c.key in result.left_for_later]
-    needed = {s.job_address for c in later for s in c.steps if isinstance(s, PromoteModel)}
-    awaited = _job_ids(journal, needed)
-    try:
-        journal, complete, moved = _wait_unlocked(current, journal, hooks, wait, needed)
-        if moved and later:
-            now = _job_ids(journal, needed)
-            later, done_elsewhere = _still_planned(current, desired, later, awaited, now)
-            result = result.done_by_another_run(done_elsewhere)
-            if done_elsewhere:
-                _say(hooks, ("No changes left: " if not later else "")
-                     + f"{', '.join(done_elsewhere)} done by another run while this one waited.")
-    except FtopsError as error:  # a wait timeout, the lock not taken back, the state changed
-        if not result.left_for_later:
-            raise  # only jobs no model name promotes were waited for: the error is the outcome
-        return result.failing(result.left_for_later, error)
-    if not later:
-        return result
-    # When a job a promotion needed failed, the others were not waited for to the end: their
-    # promotions stay pending (no wait under the lock) and the failed one is reported.
-    return result.then(_execute(current, replace(the_plan, changes=tuple(later)), journal, hooks,
-                                wait if complete else None, parallelism))
-
-
-def _job_ids(journal: StateJournal, addresses: Collection[str]) -> dict[str, str | None]:
-    jobs = journal.records().jobs
-    return {a: (jobs[a.split(".", 1)[1]].job_id if a.split(".", 1)[1] in jobs else None) for a in addresses}
-
-
-def _still_planned(current: Session, desired: Desired, later: list[Change], awaited: dict[str, str | None],
-                   now: dict[str, str | None]) -> tuple[list[Change], list[str]]:
-    """Another run wrote the state while this one waited (e.g. a second apply that ran in the
-    meantime). The approved changes left to do are carried out only if the jobs they waited
-    for are still the jobs of their names (``awaited`` == ``now``: a promotion names a job
-    address, which another run may have pointed at a new job) and a plan made now still has
-    each of them exactly (same steps, same order after), or no longer needs it (done by the
-    other run); anything else is a conflict, and nothing more is done here."""
-    from ftops.errors import StateConflictError
+def _wait_phase(current: Session, desired: Desired, hooks: ApplyHooks, parallelism: int) -> WaitPhase:
+    from ftops.apply.unlocked_wait import RELOCK_TIMEOUT, WaitPhase
     from ftops.plan.options import PlanOptions
 
-    fresh = {c.key: c for c in _make_plan(current, desired, PlanOptions()).plan.actionable}
-    keys = {c.key for c in later}  # what the approved changes waited for outside these is done
+    def run_changes(the_plan: Plan, journal: StateJournal, wait: WaitOptions | None) -> ApplyResult:
+        return _execute(current, the_plan, journal, hooks, wait, parallelism)
 
-    def same(change: Change, now: Change) -> bool:
-        return now.steps == change.steps and set(now.depends_on) == set(change.depends_on) & keys
-
-    differ = [c.key for c in later if c.key in fresh and not same(c, fresh[c.key])]
-    differ += sorted(a for a in awaited if awaited[a] != now[a])
-    if differ:
-        raise StateConflictError(
-            f"another run changed the state while this one waited for its jobs: {', '.join(differ)} "
-            "changed meanwhile, so nothing more is done here",
-            hint="Run `ftops plan` to see what is left, then `ftops apply`.",
-        )
-    return [c for c in later if c.key in fresh], [c.key for c in later if c.key not in fresh]
-
-
-def _say(hooks: ApplyHooks, *lines: str) -> None:
-    reporter = hooks.reporter()
-    try:
-        for line in lines:
-            reporter.line(line)
-    finally:
-        reporter.close()
-
-
-def _wait_unlocked(current: Session, journal: StateJournal, hooks: ApplyHooks, wait: WaitOptions,
-                   must_succeed: Collection[str] = ()) -> tuple[StateJournal, bool, bool]:
-    """Wait for the state's unfinished jobs with the lock released (nothing is written while a
-    job trains: the wait is read-only), take the lock back, re-read the state (same lineage),
-    and record how each job ended (the service's word, true whoever wrote meanwhile). Returns
-    the journal to go on with; whether every job ended (not so when one of ``must_succeed``
-    failed: see ``wait_for_all``); and whether another run wrote the state meanwhile."""
-    from ftops.apply.journal import StateJournal
-    from ftops.apply.unlocked_wait import unfinished_jobs, wait_for_all
-    from ftops.errors import StateConflictError, StateLockedError
-    from ftops.plan.bookkeeping import after_job_seen
-
-    jobs = unfinished_jobs(journal.records())
-    if not jobs:
-        return journal, True, False
-    before = journal.snapshot
-    reporter = hooks.reporter()
-    try:
-        reporter.line(f"Waiting for {len(jobs)} job(s); the state is unlocked meanwhile.")
-        current.release_lock()
-        ended = wait_for_all(current.provider, jobs, reporter, wait, must_succeed)
-    finally:
-        reporter.close()
-    try:
-        current.acquire_lock(max(current.settings.lock_timeout, RELOCK_TIMEOUT))
-    except StateLockedError as error:
-        raise StateLockedError(f"the jobs ended, but the state lock could not be taken back: {error}",
-                               hint="Run `ftops apply` to promote and prune; the jobs' results stay "
-                                    "in the account.") from error
-    now = current.read_state()
-    if now is None or now.lineage != before.lineage:
-        raise StateConflictError(
-            "the state was replaced (another lineage, or removed) while this run waited for its jobs: "
-            "nothing more is done here",
-            hint="Run `ftops plan` to see what is left, then `ftops apply`.",
-        )
-    journal = StateJournal(current.storage, now, current.project.name)
-
-    def record(resources: Mapping[str, Any]) -> Mapping[str, Any]:
-        for job in ended.values():
-            resources = after_job_seen(resources, job)
-        return resources
-
-    journal.update(record)
-    return journal, len(ended) == len(jobs), now.serial != before.serial
+    return WaitPhase(
+        provider=current.provider, storage=current.storage, project=desired.project.name,
+        release_lock=current.release_lock,
+        acquire_lock=lambda: current.acquire_lock(max(current.settings.lock_timeout, RELOCK_TIMEOUT)),
+        read_state=current.read_state, reporter=hooks.reporter,
+        replan=lambda: _make_plan(current, desired, PlanOptions()).plan, run_changes=run_changes,
+    )
 
 
 def save_plan(the_plan: Plan, path: Path) -> None:
