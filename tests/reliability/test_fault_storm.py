@@ -18,7 +18,7 @@ from .support import Run, apply_until_converged, assert_account_matches, use_big
 # Both retrains change `train` or `extra`: a and c, then b, are trained again.
 RETRAINED_JOBS = ("jobs.a", "jobs.a", "jobs.b", "jobs.b", "jobs.c", "jobs.c")
 RETRY_AFTER_S = 0.25  # long enough to measure, short enough for the default suite
-SEEDS = (3, 17)  # each gives at least three of each fault over the three applies
+SEEDS = (3, 17)
 
 
 def storm(seed: int) -> str:
@@ -62,7 +62,10 @@ def test_apply_converges_through_a_storm_and_honours_retry_after(
     assert_account_matches(project, run, jobs=RETRAINED_JOBS)
 
     injected = [r.fault for r in records if r.fault in ("429", "500")]
-    assert injected.count("429") >= 3 and injected.count("500") >= 3, injected  # the storm happened
+    # The storm happened (about 27% of requests are expected to fail; the poll count, and so
+    # which request meets which coin, varies with timing, so the bounds leave room).
+    assert injected.count("429") >= 1 and injected.count("500") >= 1, injected
+    assert len(injected) >= 0.1 * len(records), (len(injected), len(records))
     waits = waits_after_429(records)
     assert len(waits) == injected.count("429"), waits  # every refused request was retried
     assert min(waits) >= RETRY_AFTER_S, sorted(waits)
