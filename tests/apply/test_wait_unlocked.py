@@ -107,3 +107,17 @@ def test_a_state_written_meanwhile_but_still_as_approved_lets_the_waiting_apply_
     assert plan.code == 2 and "datasets.extra" in plan.out
     assert run("apply", "--auto-approve").code == 0
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("project", [{"speed": 1.0}], indirect=True)  # jobs take minutes
+def test_a_wait_timeout_fails_the_promotions_and_leaves_the_state_unlocked_and_whole(
+    project: Project, run: Run
+) -> None:
+    result = run("apply", "--auto-approve", "--wait", "--wait-timeout", "1s")
+    assert result.code == 1
+    assert "still" in result.err and "after 1s of waiting" in result.err
+    assert "2 failed" in result.out  # both promotions, reported with the timeout
+    resources = project.state()["resources"]
+    assert {"jobs.a", "jobs.b", "datasets.train"} <= set(resources) and "models.alpha" not in resources
+    assert not any(a.startswith("pending.") for a in resources)
+    assert run("plan").code == 0  # the lock is free; the jobs keep running and are shown
