@@ -23,6 +23,7 @@ from e2e.support import Project
 
 from ftops import workflow
 from ftops.apply import WaitOptions, make_reporter
+from ftops.errors import FtopsError
 from ftops.plan.options import PlanOptions
 
 from .soak_world import World
@@ -75,8 +76,17 @@ def assert_state_is_the_truth(project: Project, world: World) -> None:
     assert (ours & models) <= held, sorted((ours & models) - held)
 
 
+# Light faults for the soak under faults: refusals and errors everywhere, and creates whose
+# answer is lost (the work done), so adoption is exercised round after round.
+SOAK_FAULTS = ("429:0.04,500:0.04,retry-after:0.02s,seed:{seed}; "
+               "[POST /v1/files] drop-after:0.1,seed:{seed}; "
+               "[POST /v1/fine_tuning/jobs] drop-after:0.1,seed:{seed}; "
+               "[DELETE /v1/models/*] drop-after:0.2,seed:{seed}")
+
+
+@pytest.mark.parametrize("faulty", [False, True], ids=["clean", "under-faults"])
 def test_soak_random_edits_converge_every_round(project: Project, run: Run, request: pytest.FixtureRequest,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                capsys: pytest.CaptureFixture[str], faulty: bool) -> None:
     total = rounds(request.config)
     seed = int(os.environ.get("FTOPS_SOAK_SEED", "20261124"))
     world = World(random.Random(seed))
@@ -88,26 +98,44 @@ def test_soak_random_edits_converge_every_round(project: Project, run: Run, requ
     hooks = workflow.ApplyHooks(show=lambda plan: None, approve=lambda plan: True,
                                 reporter=lambda: make_reporter(False))
     started = time.monotonic()
-    changes = 0
+    changes = failed_runs = injected = 0
     for number in range(1, total + 1):
         if number > 1:
             for _ in range(world.rng.randint(1, 3)):
                 world.edit()
         world.write(project)
         context = f"seed {seed}, round {number}: {world.log[-3:]}"
+        project.emulator.clear_requests()
+        if faulty:
+            project.emulator.set_faults(SOAK_FAULTS.format(seed=seed + number))
         if number % 5 == 0:  # through the CLI, as a user runs it
             applied = run("apply", "--auto-approve", "--wait")
-            assert applied.code == 0, (context, applied.text)
-            again = run("plan", "--detailed-exitcode")
-            assert again.code == 0, (context, again.text)
+            ok = applied.code == 0
+            assert ok or faulty, (context, applied.text)
+            assert "Traceback" not in applied.err and "internal error" not in applied.err, applied.err
         else:
-            result = workflow.apply(settings, hooks, options=options, wait=WaitOptions(timeout=120))
-            assert result.result is None or not result.result.failed, context
-            changes += len(result.plan.changes)
-            assert not workflow.plan(settings, options).plan.has_changes, context
+            try:
+                result = workflow.apply(settings, hooks, options=options, wait=WaitOptions(timeout=120))
+                ok = result.result is None or not result.result.failed
+                changes += len(result.plan.changes)
+            except FtopsError:  # a clear failure (e.g. retries used up); the next run finishes
+                ok = False
+            assert ok or faulty, context
+        injected += sum(1 for r in project.emulator.requests() if r.fault not in (None, "latency"))
+        project.emulator.set_faults(None)
+        if not ok:  # under faults, a run may fail clearly: the next one, fault-free, converges
+            failed_runs += 1
+            rerun = run("apply", "--auto-approve", "--wait")
+            assert rerun.code == 0, (context, rerun.text)
+        again = run("plan", "--detailed-exitcode") if number % 5 == 0 else None
+        assert again is None or again.code == 0, (context, again and again.text)
+        assert not workflow.plan(settings, options).plan.has_changes, context
         assert_state_is_the_truth(project, world)
         assert not json.dumps(project.state()).count("pending."), context
+    assert injected > 0 or not faulty
     with capsys.disabled():
-        print(f"\nsoak: {total} rounds, seed {seed}, {len(world.log)} edits, {changes} planned changes "
-              f"(API rounds), {len(project.emulator.requests())} requests, "
-              f"{time.monotonic() - started:.0f}s; duplicates found: 0")
+        label = "soak under faults" if faulty else "soak"
+        print(f"\n{label}: {total} rounds, seed {seed}, {len(world.log)} edits, "
+              f"{changes} planned changes (API rounds), {injected} faults injected, {failed_runs} runs "
+              f"failed clearly and were finished by the next, {time.monotonic() - started:.0f}s; "
+              "duplicates found: 0")
