@@ -211,7 +211,7 @@ def apply(
     once it is proven fresh. With ``options.refresh_only`` (or a saved refresh-only plan), only
     record in the state what the account says (see ``_apply_refresh_only``)."""
     from ftops.apply.journal import StateJournal
-    from ftops.apply.unlocked_wait import finish_after_wait, wait_unlocked
+    from ftops.apply.unlocked_wait import wait_unlocked
     from ftops.plan.bookkeeping import refresh_records
 
     if parallelism < 1:
@@ -246,14 +246,14 @@ def apply(
                 state = refreshed.update(lambda resources: refresh_records(resources, observed))
             if not the_plan.has_changes:
                 if wait is not None and state is not None:
-                    wait_unlocked(_wait_phase(current, desired, hooks, parallelism),
+                    wait_unlocked(_wait_phase(current, hooks.reporter),
                                   StateJournal(current.storage, state, desired.project.name), wait)
                 return ApplyRun(the_plan, None, approved=False)
         journal = StateJournal(current.storage, state, desired.project.name)
         result = _execute(current, the_plan, journal, hooks, None, parallelism)
         if wait is not None and not result.failed:
-            result = finish_after_wait(_wait_phase(current, desired, hooks, parallelism), the_plan,
-                                       journal, wait, result)
+            result = _finish_after_wait(current, desired, hooks, parallelism, the_plan, journal, wait,
+                                        result)
         return ApplyRun(the_plan, result, approved=True)
 
 
@@ -317,20 +317,29 @@ def _apply_refresh_only(current: Session, desired: Desired, hooks: ApplyHooks, *
 # ---- apply --wait: the state lock is released while jobs train (ftops.apply.unlocked_wait) ---------
 
 
-def _wait_phase(current: Session, desired: Desired, hooks: ApplyHooks, parallelism: int) -> WaitPhase:
+def _wait_phase(current: Session, reporter: Callable[[], Reporter]) -> WaitPhase:
     from ftops.apply.unlocked_wait import RELOCK_TIMEOUT, WaitPhase
-    from ftops.plan.options import PlanOptions
-
-    def run_changes(the_plan: Plan, journal: StateJournal, wait: WaitOptions | None) -> ApplyResult:
-        return _execute(current, the_plan, journal, hooks, wait, parallelism)
 
     return WaitPhase(
-        provider=current.provider, storage=current.storage, project=desired.project.name,
+        provider=current.provider, storage=current.storage, project=current.project.name,
         release_lock=current.release_lock,
         acquire_lock=lambda: current.acquire_lock(max(current.settings.lock_timeout, RELOCK_TIMEOUT)),
-        read_state=current.read_state, reporter=hooks.reporter,
-        replan=lambda: _make_plan(current, desired, PlanOptions()).plan, run_changes=run_changes,
+        read_state=current.read_state, reporter=reporter,
     )
+
+
+def _finish_after_wait(current: Session, desired: Desired, hooks: ApplyHooks, parallelism: int,
+                       the_plan: Plan, journal: StateJournal, wait: WaitOptions,
+                       result: ApplyResult) -> ApplyResult:
+    from ftops.apply.unlocked_wait import finish_after_wait
+    from ftops.plan.options import PlanOptions
+
+    def run_changes(changes: Plan, journal: StateJournal, wait: WaitOptions | None) -> ApplyResult:
+        return _execute(current, changes, journal, hooks, wait, parallelism)
+
+    return finish_after_wait(_wait_phase(current, hooks.reporter), the_plan, journal, wait, result,
+                             replan=lambda: _make_plan(current, desired, PlanOptions()).plan,
+                             run_changes=run_changes)
 
 
 def save_plan(the_plan: Plan, path: Path) -> None:
@@ -369,13 +378,17 @@ def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
 
 def wait(settings: Settings, reporter: Reporter, options: WaitOptions,
          address: str | None = None) -> list[ObservedJob]:
+    """Wait for the state's unfinished jobs (or the one at ``address``) with the state lock
+    released, as ``apply --wait`` does, then record how each ended; in address order."""
     from ftops.apply.journal import StateJournal
-    from ftops.apply.status import wait_for_jobs
+    from ftops.apply.unlocked_wait import jobs_to_wait_for, wait_unlocked
 
     with session(settings, "wait") as current:
         journal = StateJournal(current.storage, current.read_state(), current.project.name)
         try:
-            return wait_for_jobs(current.provider, journal, reporter, options, address)
+            jobs = jobs_to_wait_for(journal.records(), address)
+            waited = wait_unlocked(_wait_phase(current, lambda: reporter), journal, options, jobs=jobs)
+            return [waited.ended[a] for a in sorted(waited.ended)]
         finally:
             reporter.close()
 

@@ -1,4 +1,5 @@
-"""``ftops status`` and ``ftops wait``: the jobs of the state as the account sees them now.
+"""``ftops status``: the jobs of the state as the account sees them now. (``ftops wait`` waits
+with the state lock released, as ``apply --wait`` does: ``ftops.apply.unlocked_wait``.)
 
 Status makes one job listing (this project's tagged jobs) plus one events request
 per unfinished job for its progress (step / total steps and loss from the newest
@@ -9,15 +10,8 @@ listing already hold.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
-from ftops.apply.journal import StateJournal
-from ftops.apply.progress import Reporter
-from ftops.apply.waiting import WaitOptions, wait_for_job
-from ftops.errors import UsageError
-from ftops.plan.bookkeeping import after_job_seen
-from ftops.plan.observed import TERMINAL_JOB_STATUSES, ObservedJob
 from ftops.plan.records import StateRecords
 from ftops.provider import Provider
 
@@ -102,27 +96,3 @@ def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatu
             date = listed[base].shutdown_date
         out.append(ModelStatus(name, record.model_id, base, date))
     return out
-
-
-def wait_for_jobs(
-    provider: Provider, journal: StateJournal, reporter: Reporter, options: WaitOptions,
-    address: str | None = None,
-) -> list[ObservedJob]:
-    """Wait for the state's unfinished jobs (or the one at ``address``), recording each end.
-    A job the state already records as finished is not fetched again: it cannot change."""
-    records = journal.records().jobs
-    names = [n for n in sorted(records) if records[n].status not in TERMINAL_JOB_STATUSES]
-    if address is not None:
-        kind, _, name = address.partition(".")
-        if kind != "jobs" or name not in records:
-            raise UsageError(f"{address} is not a job in the state (see `ftops state list`)")
-        names = [name]
-    finished = []
-    for name in names:
-        record = records[name]
-        job = provider.retrieve_job(record.job_id)
-        if not job.is_terminal:
-            job = wait_for_job(provider, f"jobs.{name}", job, reporter, options)
-        journal.update(partial(after_job_seen, job=job))
-        finished.append(job)
-    return finished

@@ -23,7 +23,7 @@ from ftops.apply.executor import ApplyResult
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
 from ftops.apply.waiting import WaitOptions, wait_for_job
-from ftops.errors import FtopsError, StateConflictError, StateLockedError
+from ftops.errors import FtopsError, StateConflictError, StateLockedError, UsageError
 from ftops.plan.bookkeeping import after_job_seen
 from ftops.plan.model import Change, Plan, PromoteModel
 from ftops.plan.observed import TERMINAL_JOB_STATUSES, ObservedJob
@@ -40,8 +40,14 @@ RELOCK_TIMEOUT = 600.0
 MAX_WAIT_THREADS = 16
 
 
-def unfinished_jobs(records: StateRecords) -> dict[str, str]:
-    """The state's jobs not recorded as finished: address -> job id."""
+def jobs_to_wait_for(records: StateRecords, address: str | None = None) -> dict[str, str]:
+    """The state's jobs not recorded as finished (a finished job cannot change, so it is not
+    fetched again), or the one job at ``address``: address -> job id."""
+    if address is not None:
+        kind, _, name = address.partition(".")
+        if kind != "jobs" or name not in records.jobs:
+            raise UsageError(f"{address} is not a job in the state (see `ftops state list`)")
+        return {address: records.jobs[name].job_id}
     return {
         f"jobs.{name}": record.job_id
         for name, record in sorted(records.jobs.items())
@@ -93,7 +99,7 @@ def wait_for_all(
 
 @dataclass(frozen=True)
 class WaitPhase:
-    """What the wait and phase two need from the command's session (``ftops.workflow``)."""
+    """What a wait with the lock released needs from the command's session (``ftops.workflow``)."""
 
     provider: Provider
     storage: StateStorage
@@ -102,22 +108,36 @@ class WaitPhase:
     acquire_lock: Callable[[], None]  # raises StateLockedError when it cannot
     read_state: Callable[[], StateSnapshot | None]
     reporter: Callable[[], Reporter]
-    replan: Callable[[], Plan]  # a plan made now, from the state and the account as they are
-    run_changes: Callable[[Plan, StateJournal, WaitOptions | None], ApplyResult]  # the executor
 
 
-def finish_after_wait(phase: WaitPhase, the_plan: Plan, journal: StateJournal, wait: WaitOptions,
-                      result: ApplyResult) -> ApplyResult:
+@dataclass(frozen=True)
+class Waited:
+    journal: StateJournal  # on the state as re-read under the lock, the jobs' ends recorded
+    ended: Mapping[str, ObservedJob]  # address -> how the job ended
+    complete: bool  # every job ended (not so when one of ``must_succeed`` failed)
+    moved: bool  # another run wrote the state meanwhile
+
+
+RunChanges = Callable[[Plan, StateJournal, "WaitOptions | None"], ApplyResult]  # the executor
+
+
+def finish_after_wait(
+    phase: WaitPhase, the_plan: Plan, journal: StateJournal, wait: WaitOptions, result: ApplyResult, *,
+    replan: Callable[[], Plan], run_changes: RunChanges,
+) -> ApplyResult:
     """Phase two: wait for the jobs with the lock released, then take it back and carry out
-    what waited for them (promotions, then the prunes after them) exactly as the plan says.
-    ``result`` is phase one's; the result returned covers both."""
+    what waited for them (promotions, then the prunes after them) exactly as the plan says,
+    with ``run_changes`` (the executor). ``result`` is phase one's; the result returned covers
+    both. ``replan`` makes a plan from the state and the account as they are now."""
     later = [c for c in the_plan.changes if c.key in result.left_for_later]
     needed = {s.job_address for c in later for s in c.steps if isinstance(s, PromoteModel)}
     awaited = _job_ids(journal, needed)
+    complete = True
     try:
-        journal, complete, moved = wait_unlocked(phase, journal, wait, needed)
-        if moved and later:
-            later, done_elsewhere = still_planned(phase.replan(), later, awaited, _job_ids(journal, needed))
+        waited = wait_unlocked(phase, journal, wait, must_succeed=needed)
+        journal, complete = waited.journal, waited.complete
+        if waited.moved and later:
+            later, done_elsewhere = still_planned(replan(), later, awaited, _job_ids(journal, needed))
             result = result.done_by_another_run(done_elsewhere)
             if done_elsewhere:
                 _say(phase, ("No changes left: " if not later else "")
@@ -130,8 +150,8 @@ def finish_after_wait(phase: WaitPhase, the_plan: Plan, journal: StateJournal, w
         return result
     # When a job a promotion needed failed, the others were not waited for to the end: their
     # promotions stay pending (no wait under the lock) and the failed one is reported.
-    return result.then(phase.run_changes(replace(the_plan, changes=tuple(later)), journal,
-                                         wait if complete else None))
+    return result.then(run_changes(replace(the_plan, changes=tuple(later)), journal,
+                                   wait if complete else None))
 
 
 def still_planned(fresh_plan: Plan, later: list[Change], awaited: Mapping[str, str | None],
@@ -160,16 +180,15 @@ def still_planned(fresh_plan: Plan, later: list[Change], awaited: Mapping[str, s
     return [c for c in later if c.key in fresh], [c.key for c in later if c.key not in fresh]
 
 
-def wait_unlocked(phase: WaitPhase, journal: StateJournal, wait: WaitOptions,
-                  must_succeed: Collection[str] = ()) -> tuple[StateJournal, bool, bool]:
-    """Wait for the state's unfinished jobs with the lock released (nothing is written while a
-    job trains: the wait is read-only), take the lock back, re-read the state (same lineage),
-    and record how each job ended (the service's word, true whoever wrote meanwhile). Returns
-    the journal to go on with; whether every job ended (not so when one of ``must_succeed``
-    failed: see ``wait_for_all``); and whether another run wrote the state meanwhile."""
-    jobs = unfinished_jobs(journal.records())
+def wait_unlocked(phase: WaitPhase, journal: StateJournal, wait: WaitOptions, *,
+                  jobs: Mapping[str, str] | None = None, must_succeed: Collection[str] = ()) -> Waited:
+    """Wait for ``jobs`` (default: the state's unfinished jobs) with the lock released (nothing
+    is written while a job trains: the wait is read-only), take the lock back, re-read the
+    state (same lineage), and record how each job ended (the service's word, true whoever
+    wrote meanwhile). See ``wait_for_all`` for ``must_succeed``."""
+    jobs = jobs_to_wait_for(journal.records()) if jobs is None else jobs
     if not jobs:
-        return journal, True, False
+        return Waited(journal, {}, complete=True, moved=False)
     before = journal.snapshot
     reporter = phase.reporter()
     try:
@@ -199,7 +218,7 @@ def wait_unlocked(phase: WaitPhase, journal: StateJournal, wait: WaitOptions,
         return resources
 
     journal.update(record)
-    return journal, len(ended) == len(jobs), now.serial != before.serial
+    return Waited(journal, ended, complete=len(ended) == len(jobs), moved=now.serial != before.serial)
 
 
 def _job_ids(journal: StateJournal, addresses: Collection[str]) -> dict[str, str | None]:

@@ -121,3 +121,22 @@ def test_a_wait_timeout_fails_the_promotions_and_leaves_the_state_unlocked_and_w
     assert {"jobs.a", "jobs.b", "datasets.train"} <= set(resources) and "models.alpha" not in resources
     assert not any(a.startswith("pending.") for a in resources)
     assert run("plan").code == 0  # the lock is free; the jobs keep running and are shown
+
+
+@pytest.mark.parametrize("project", [SLOW], indirect=True)
+def test_ftops_wait_also_leaves_the_lock_free_and_records_how_the_jobs_ended(
+    project: Project, run: Run
+) -> None:
+    assert run("apply", "--auto-approve").code == 0  # jobs started, not waited for
+    process = spawn(project, "wait")
+    assert process.stdout is not None
+    first = process.stdout.readline()  # printed just before the lock is released
+    assert first.startswith("Waiting for 2 job(s); the state is unlocked meanwhile."), first
+    meanwhile = run("plan", "--lock-timeout", "5s")
+    assert meanwhile.code == 0 and process.poll() is None, meanwhile.text
+    assert "in progress" in meanwhile.out
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 0, out + err
+    resources = project.state()["resources"]
+    assert resources["jobs.a"]["status"] == resources["jobs.b"]["status"] == "succeeded"
+    assert run("wait", "models.alpha").code == 1  # an address that is not a job: one clear line
