@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any
 
 from ftops.apply.errors import WaitStopped
 from ftops.apply.executor import ApplyResult
@@ -211,13 +210,7 @@ def wait_unlocked(phase: WaitPhase, journal: StateJournal, wait: WaitOptions, *,
             hint="Run `ftops plan` to see what is left, then `ftops apply`.",
         )
     journal = StateJournal(phase.storage, now, phase.project)
-
-    def record(resources: Mapping[str, Any]) -> Mapping[str, Any]:
-        for job in ended.values():
-            resources = after_job_seen(resources, job)
-        return resources
-
-    journal.update(record)
+    journal.update(lambda resources: after_job_seen(resources, *ended.values()))
     return Waited(journal, ended, complete=len(ended) == len(jobs), moved=now.serial != before.serial)
 
 

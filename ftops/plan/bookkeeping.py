@@ -78,12 +78,15 @@ def after_create_job(resources: Resources, step: CreateJob, job: ObservedJob) ->
     return without(with_record(resources, step.address, record), pending_key(step.address))
 
 
-def after_job_seen(resources: Resources, job: ObservedJob) -> dict[str, Any]:
-    """What the service just said about ``job`` (the answer to a cancel, a retrieve before a
-    promotion, the end of a wait), recorded on the record that holds it. Intents stay."""
+def after_job_seen(resources: Resources, *jobs: ObservedJob) -> dict[str, Any]:
+    """What the service just said about ``jobs`` (the answer to a cancel, a retrieve before a
+    promotion, the end of a wait), recorded on the records that hold them, in one pass over
+    the records. Intents stay."""
     out = dict(resources)
+    seen = {job.id: job for job in jobs}
     for name, record in read_records(resources).jobs.items():
-        if record.job_id == job.id:
+        job = seen.get(record.job_id)
+        if job is not None:
             out[f"jobs.{name}"] = record_json(refreshed_job(record, job))
     return out
 

@@ -233,3 +233,21 @@ def test_forget_vanished_drops_records_of_objects_deleted_outside_ftops() -> Non
     assert sorted(out) == ["jobs.tune"]
     world.resources = out
     assert [d.address for d in world.plan(refresh_only=True).drift] == []
+
+
+def test_after_job_seen_records_several_jobs_in_one_pass_and_ignores_unknown_ones() -> None:
+    world = World(desired()).converge()
+    res: dict[str, Any] = dict(world.resources)
+    create = CreateJob("jobs.other", "ee" * 32, {"model": "m"}, (), {"model": "m"})
+    started = ObservedJob("ftjob-o", "running", "m", "f", None, None, {}, 1)
+    res = bookkeeping.after_create_job(res, create, started)
+    tune = read_records(res).jobs["tune"]
+    ends = (
+        ObservedJob(tune.job_id, "failed", "m", "f", None, None, {}, 1, finished_at=9),
+        ObservedJob("ftjob-o", "succeeded", "m", "f", None, "ft:o", {}, 1, finished_at=9),
+        ObservedJob("ftjob-unknown", "succeeded", "m", "f", None, "ft:u", {}, 1),
+    )
+    out = read_records(bookkeeping.after_job_seen(res, *ends)).jobs
+    assert (out["tune"].status, out["other"].status) == ("failed", "succeeded")
+    assert out["other"].fine_tuned_model == "ft:o"
+    assert set(out) == {"tune", "other"}
