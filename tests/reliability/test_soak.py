@@ -33,7 +33,7 @@ DEFAULT_ROUNDS = 15
 
 
 def rounds(config: pytest.Config) -> int:
-    option = config.getoption("--soak-rounds")
+    option = config.getoption("--soak-rounds", default=None)  # absent when this conftest loads late
     return int(option if option is not None else os.environ.get("FTOPS_SOAK_ROUNDS", DEFAULT_ROUNDS))
 
 
