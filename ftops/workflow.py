@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -337,9 +337,18 @@ def _finish_after_wait(current: Session, desired: Desired, hooks: ApplyHooks, pa
     def run_changes(changes: Plan, journal: StateJournal, wait: WaitOptions | None) -> ApplyResult:
         return _execute(current, changes, journal, hooks, wait, parallelism)
 
-    return finish_after_wait(_wait_phase(current, hooks.reporter), the_plan, journal, wait, result,
+    provider = current.provider
+    total_before, mutating_before = provider.request_count, provider.mutating_request_count
+    done = finish_after_wait(_wait_phase(current, hooks.reporter), the_plan, journal, wait, result,
                              replan=lambda: _make_plan(current, desired, PlanOptions()).plan,
                              run_changes=run_changes)
+    # The apply's request figures count the whole second phase (the wait's polls and the fresh
+    # refresh too), not only the changes it ran.
+    return replace(
+        done,
+        requests=result.requests + provider.request_count - total_before,
+        mutating_requests=result.mutating_requests + provider.mutating_request_count - mutating_before,
+    )
 
 
 def save_plan(the_plan: Plan, path: Path) -> None:

@@ -4,6 +4,7 @@ targeted retraining, promotion before pruning, destroy with a protected model.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from .support import Project, Result, chat_examples
@@ -176,3 +177,17 @@ def test_planning_reads_the_account_in_three_listings(project: Project, run: Run
     assert run("plan", "--detailed-exitcode").code == 0
     requests = [(r.method, r.path) for r in project.emulator.requests()]
     assert sorted(requests) == [("GET", "/v1/files"), ("GET", "/v1/fine_tuning/jobs"), ("GET", "/v1/models")]
+
+
+def test_apply_reports_every_request_it_made_including_the_wait(project: Project, run: Run) -> None:
+    project.emulator.clear_requests()
+    result = converge(run)
+    logged = project.emulator.requests()
+    # The refresh before the plan is three listings; the figures apply prints count what follows.
+    refresh = sorted(f"{r.method} {r.path}" for r in logged[:3])
+    assert refresh == ["GET /v1/files", "GET /v1/fine_tuning/jobs", "GET /v1/models"]
+    after_refresh = logged[3:]
+    figures = re.search(r"\((\d+) API requests, (\d+) mutating\)", result.out)
+    assert figures is not None, result.out
+    assert int(figures.group(1)) == len(after_refresh)
+    assert int(figures.group(2)) == sum(1 for r in after_refresh if r.mutating)
