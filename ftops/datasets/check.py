@@ -123,16 +123,17 @@ def _statistics(
     n_epochs: int | str | None,
     pricing: Mapping[str, float] | None,
 ) -> DatasetStats:
-    totals = scan.totals
-    billed = sum(min(total, token_limit) for total in totals) if token_limit else sum(totals)
-    over = sum(1 for total in totals if total > token_limit) if token_limit else 0
+    totals = scan.totals  # how many examples had each total
+    cap = token_limit if token_limit else max(totals, default=0)
+    billed = sum(min(total, cap) * count for total, count in totals.items())
+    over = sum(count for total, count in totals.items() if total > cap)
     auto = auto_epochs(scan.examples)
     epochs = n_epochs if isinstance(n_epochs, int) and not isinstance(n_epochs, bool) else auto
     return DatasetStats(
         examples=scan.valid_examples,
-        messages=Distribution.of(scan.messages),
-        total_tokens=Distribution.of(totals),
-        assistant_tokens=Distribution.of(scan.trained),
+        messages=Distribution.of_counts(scan.messages),
+        total_tokens=Distribution.of_counts(totals),
+        assistant_tokens=Distribution.of_counts(scan.trained),
         billed_tokens=billed,
         token_limit=token_limit,
         over_limit=over,
@@ -148,7 +149,7 @@ def _statistics(
 
 def pair_diagnostics(train: DatasetReport, validation: DatasetReport) -> tuple[Diagnostic, ...]:
     found: list[Diagnostic] = []
-    shared = len(train.example_hashes & validation.example_hashes)
+    shared = train.example_hashes.shared_with(validation.example_hashes)
     if shared:
         share = shared / max(1, len(validation.example_hashes))
         found.append(

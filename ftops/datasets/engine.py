@@ -2,15 +2,17 @@
 
 The file is read in binary chunks and never held whole: each chunk is hashed as
 raw bytes, decoded, split into lines, parsed and checked, and the texts to count
-go to the token counter's threads in batches. What is kept per example is a few
-integers (for the statistics) and a 64-bit fingerprint (for duplicates); memory
-does not grow with the length of the lines or of the file beyond that.
+go to the token counter's threads in batches. What is kept per example is a 64-bit
+fingerprint and a line number in a compact table (for duplicates and leakage, see
+``fingerprints``: about 20 bytes an example); the statistics are kept as counts of
+each value seen, which grow with the range of the values, not with the number of
+examples. Memory does not grow with the length of the lines, nor otherwise with the file.
 """
 
 from __future__ import annotations
 
 import json
-from array import array
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from json import JSONDecoder
@@ -21,6 +23,7 @@ from typing import Any, Final
 from ftops.datasets.canonical import canonical_bytes, fast_object
 from ftops.datasets.collect import Collector
 from ftops.datasets.fastpath import FAST_CHECKERS
+from ftops.datasets.fingerprints import ExampleHashes, FingerprintTable
 from ftops.datasets.hashing import Hashes
 from ftops.datasets.shape import Shape, type_name
 from ftops.errors import DatasetError
@@ -53,11 +56,12 @@ class ScanResult:
     size_bytes: int = 0
     examples: int = 0
     valid_examples: int = 0
-    example_hashes: frozenset[int] = frozenset()
-    # per valid example, when counting tokens
-    messages: array[int] = field(default_factory=lambda: array("q"))
-    totals: array[int] = field(default_factory=lambda: array("q"))
-    trained: array[int] = field(default_factory=lambda: array("q"))
+    example_hashes: ExampleHashes = field(default_factory=ExampleHashes)
+    # How many valid examples had each value, when counting tokens: exact percentiles from a
+    # few thousand counts, where a list or array of the values would grow with the file.
+    messages: Counter[int] = field(default_factory=Counter)
+    totals: Counter[int] = field(default_factory=Counter)
+    trained: Counter[int] = field(default_factory=Counter)
     images: int = 0
 
 
@@ -116,7 +120,8 @@ class Scanner:
         if small and workers is None:
             self.workers = 0
         self._hashes = Hashes("raw", "content", background=background_hashing)
-        self._first_seen: dict[int, int] = {}
+        self._first_seen = FingerprintTable()
+        self._first_line = self._first_seen.first_line  # bound once: it runs on every line
         self._batch = _Batch()
         self._counter: Any = None
 
@@ -145,8 +150,7 @@ class Scanner:
             digests = self._hashes.hexdigests()
         self.result.raw_sha256 = digests["raw"]
         self.result.content_hash = digests["content"]
-        self.result.example_hashes = frozenset(self._first_seen)
-        self._first_seen = {}  # the line numbers were only for the duplicate warnings
+        self.result.example_hashes = self._first_seen.freeze()  # the line numbers were only for the warnings
         return self.result
 
     def _read(self, handle: Any) -> None:
@@ -213,7 +217,7 @@ class Scanner:
         if self.checker is None:
             return canonical
         fingerprint = hash(canonical)
-        first = self._first_seen.setdefault(fingerprint, number)
+        first = self._first_line(fingerprint, number)
         if first != number:
             self.out.warning(number, "", f"exact duplicate of line {first}", "dataset.duplicate")
         shape, issues = self.checker(value)
@@ -316,9 +320,9 @@ class Scanner:
             batch.lines, batch.shapes, counts[0], counts[1], strict=True
         ):
             total = shape.overhead + prompt + trained
-            result.messages.append(shape.messages)
-            result.totals.append(total)
-            result.trained.append(trained)
+            result.messages[shape.messages] += 1
+            result.totals[total] += 1
+            result.trained[trained] += 1
             if limit is not None and total > limit:
                 self.out.warning(
                     number,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ftops.datasets.fingerprints import ExampleHashes
 from ftops.diagnostics import Diagnostic
 
 
@@ -22,17 +24,30 @@ class Distribution:
     max: int
 
     @classmethod
-    def of(cls, values: Sequence[int]) -> Distribution:
-        if not values:
+    def of(cls, values: Iterable[int]) -> Distribution:
+        return cls.of_counts(Counter(values))
+
+    @classmethod
+    def of_counts(cls, counts: Mapping[int, int]) -> Distribution:
+        """From how many times each value occurs: exact, in memory that grows with the distinct
+        values (a few thousand token counts), not with the number of examples."""
+        ordered = sorted((value, count) for value, count in counts.items() if count > 0)
+        n = sum(count for _, count in ordered)
+        if not n:
             return cls(0, 0.0, 0, 0, 0)
-        ordered = sorted(values)
-        n = len(ordered)
 
         def rank(q: float) -> int:
             # nearest rank: the smallest value with at least a share q of the values at or below it
-            return ordered[max(0, math.ceil(q * n) - 1)]
+            index = max(0, math.ceil(q * n) - 1)  # its position in the sorted values
+            seen = 0
+            for value, count in ordered:
+                seen += count
+                if seen > index:
+                    return value
+            raise AssertionError("unreachable: index < n")
 
-        return cls(ordered[0], sum(ordered) / n, rank(0.5), rank(0.9), ordered[-1])
+        total = sum(value * count for value, count in ordered)
+        return cls(ordered[0][0], total / n, rank(0.5), rank(0.9), ordered[-1][0])
 
     def to_json(self) -> dict[str, Any]:
         return {"min": self.min, "mean": self.mean, "p50": self.p50, "p90": self.p90, "max": self.max}
@@ -120,8 +135,9 @@ class DatasetReport:
     examples: int  # lines that parsed as JSON objects
     stats: DatasetStats | None  # None without tokens, or when errors prevent counting
     # Process-local 64-bit fingerprints of each canonical example, for duplicate and
-    # leakage checks (check_pair); not stable across processes, never persist them.
-    example_hashes: frozenset[int] = field(default_factory=frozenset)
+    # leakage checks (check_pair), in a compact table (see ftops.datasets.fingerprints);
+    # not stable across processes, never persist them.
+    example_hashes: ExampleHashes = field(default_factory=ExampleHashes)
     # every problem found, including those past the per-kind cap of ``diagnostics``
     error_count: int = 0
     warning_count: int = 0
