@@ -161,5 +161,9 @@ class ExampleHashes:
     def __hash__(self) -> int:
         return hash(self._count)  # equal sets have equal counts; the slots' order may differ
 
+    def __reduce__(self) -> tuple[type[ExampleHashes], tuple[tuple[bytes, ...], int]]:
+        # memoryviews do not pickle or deep-copy; the bytes under them do
+        return ExampleHashes, (tuple(table.tobytes() for table in self._tables), self._count)
+
     def __repr__(self) -> str:
         return f"ExampleHashes({self._count} fingerprints)"

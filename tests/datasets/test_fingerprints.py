@@ -3,7 +3,9 @@ still found with their line numbers in files large enough to grow every partitio
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +42,8 @@ def test_the_table_answers_as_a_dict_and_a_set(seen: list[int], others: list[int
     expected = len(set(reference) & {f or 1 for f in others})
     assert frozen.shared_with(other) == other.shared_with(frozen) == expected
     assert (frozen == other) == (set(reference) == {f or 1 for f in others})
+    copied = pickle.loads(pickle.dumps(frozen))
+    assert copied == frozen and set(copied) == set(frozen) and copy.deepcopy(frozen) == frozen
 
 
 def test_line_numbers_past_32_bits_are_kept() -> None:
