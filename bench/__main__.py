@@ -78,15 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)}")
     names = args.names or list(BENCHMARKS)
-    reports = []
+    folder = args.results or (None if args.quick else RESULTS)
     for name in names:
         started = time.perf_counter()
         report = _runner(name)(args.quick)
         print(report.text(), f"\n  ({time.perf_counter() - started:.0f} s)\n", flush=True)
-        reports.append(report)
-    folder = args.results or (None if args.quick else RESULTS)
+        if folder is not None:  # saved at once: a later benchmark failing loses nothing
+            save([report], folder, args.quick)
     if folder is not None:
-        save(reports, folder, args.quick)
         print(f"saved to {folder}")
     return 0
 

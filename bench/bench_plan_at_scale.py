@@ -151,7 +151,8 @@ def run(quick: bool = False) -> Report:
     report.goal("plan under 3 s (Python API)", t_api < 3.0 if not quick else None)
     report.goal("plan under 3 s (`ftops plan` as a user runs it)", t_cli < 3.0 if not quick else None)
     report.notes.append(
-        "The jobs listing pages 100 jobs at a time (the API's maximum), so ftops's request count is "
+        "The jobs listing is read 100 jobs a page (the provider's page size; the emulator's maximum, "
+        "the spec states none), so ftops's request count is "
         "2 + ceil(project jobs / 100): it grows by one per hundred of this project's jobs, never per "
         "file, model or other project's job."
     )

@@ -101,8 +101,19 @@ def median_time(repeat: int, action: Callable[[], object]) -> tuple[float, list[
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    divisor = 1024 * 1024 if sys.platform == "darwin" else 1024
+    """This process's peak resident memory so far, in MB.
+
+    On Linux, VmHWM (the high-water mark of this program's own address space): ru_maxrss is not
+    used there because it carries over the parent's resident size across fork and exec, so a
+    child started by a big benchmark runner would report the runner's memory."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    divisor = 1024 * 1024 if sys.platform == "darwin" else 1024  # KiB on Linux, bytes on macOS
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / divisor
 
 
