@@ -135,9 +135,9 @@ def run(quick: bool = False) -> Report:
                f"memory added {added / (size / MB):.1%} of the file size")
     report.goal("memory stays far below the file size (under a quarter of it)", added < size / MB / 4)
     report.notes.append(
-        "Each part is one HTTP body: ftops holds at most one part per worker in memory "
-        f"({PART_WORKERS} x {part_mb} MB), as does the SDK helper (one part at a time); the emulator "
-        "is a separate process, its memory not counted."
+        "Each part is one HTTP body: ftops streams each part from disk (64 KiB at a time), so "
+        f"its {PART_WORKERS} workers hold no part in memory; the SDK helper reads each part whole, "
+        "one at a time. The emulator is a separate process, its memory not counted."
     )
     return report.finish()
 
