@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -121,54 +123,58 @@ async def resume_job(request: Request) -> Response:
         return JSONResponse(engine.job_object(engine.job_row(conn, row["id"]), now, rt.organization))
 
 
-async def list_events(request: Request) -> Response:
+def _event_object(event: Any) -> dict[str, Any]:
+    return {
+        "object": "fine_tuning.job.event",
+        "id": event["id"],
+        "created_at": event["created_at"],
+        "level": event["level"],
+        "message": event["message"],
+        "type": event["type"],
+        "data": json.loads(event["data"]),
+    }
+
+
+def _checkpoint_object(checkpoint: Any) -> dict[str, Any]:
+    return {
+        "object": "fine_tuning.job.checkpoint",
+        "id": checkpoint["id"],
+        "created_at": checkpoint["created_at"],
+        "fine_tuned_model_checkpoint": checkpoint["model"],
+        "fine_tuning_job_id": checkpoint["job_id"],
+        "metrics": json.loads(checkpoint["metrics"]),
+        "step_number": checkpoint["step"],
+    }
+
+
+async def _list_of_job(
+    request: Request,
+    table: str,
+    default_limit: int,
+    to_object: Callable[[Any], dict[str, Any]],
+    *,
+    with_ids: bool,
+) -> Response:
+    """One page of a job's events or checkpoints (``table``, a name from this module), after the cursor."""
     api_key(request)
     rt = runtime(request)
-    limit = query_int(request, "limit", 20, 1, 10_000)
+    limit = query_int(request, "limit", default_limit, 1, 10_000)
     with rt.store.transaction() as conn:
         row = _synced_row(conn, request, rt.clock())
-        after = cursor_seq(conn, "events", request.query_params.get("after"))
+        after = cursor_seq(conn, table, request.query_params.get("after"))
         rows, has_more = page(
-            conn, "SELECT * FROM events WHERE job_id = ?", [row["id"]], after_seq=after, limit=limit
+            conn, f"SELECT * FROM {table} WHERE job_id = ?", [row["id"]], after_seq=after, limit=limit
         )
-    data = [
-        {
-            "object": "fine_tuning.job.event",
-            "id": event["id"],
-            "created_at": event["created_at"],
-            "level": event["level"],
-            "message": event["message"],
-            "type": event["type"],
-            "data": json.loads(event["data"]),
-        }
-        for event in rows
-    ]
-    return JSONResponse(list_body(data, has_more, with_ids=False))
+    return JSONResponse(list_body([to_object(r) for r in rows], has_more, with_ids=with_ids))
+
+
+async def list_events(request: Request) -> Response:
+    # The service's event list has no first_id/last_id.
+    return await _list_of_job(request, "events", 20, _event_object, with_ids=False)
 
 
 async def list_checkpoints(request: Request) -> Response:
-    api_key(request)
-    rt = runtime(request)
-    limit = query_int(request, "limit", 10, 1, 10_000)
-    with rt.store.transaction() as conn:
-        row = _synced_row(conn, request, rt.clock())
-        after = cursor_seq(conn, "checkpoints", request.query_params.get("after"))
-        rows, has_more = page(
-            conn, "SELECT * FROM checkpoints WHERE job_id = ?", [row["id"]], after_seq=after, limit=limit
-        )
-    data = [
-        {
-            "object": "fine_tuning.job.checkpoint",
-            "id": checkpoint["id"],
-            "created_at": checkpoint["created_at"],
-            "fine_tuned_model_checkpoint": checkpoint["model"],
-            "fine_tuning_job_id": checkpoint["job_id"],
-            "metrics": json.loads(checkpoint["metrics"]),
-            "step_number": checkpoint["step"],
-        }
-        for checkpoint in rows
-    ]
-    return JSONResponse(list_body(data, has_more))
+    return await _list_of_job(request, "checkpoints", 10, _checkpoint_object, with_ids=True)
 
 
 ROUTES = [
