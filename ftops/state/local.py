@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ftops.errors import StateConflictError, StateError
-from ftops.state.lock import LockInfo
+from ftops.state.lock import LockInfo, check_force_unlock
 from ftops.state.snapshot import StateSnapshot
 from ftops.state.storage import BaseStorage
 
@@ -156,19 +156,7 @@ class LocalStorage(BaseStorage):
             os.close(fd)
 
     def force_unlock(self, lock_id: str) -> None:
-        holder = self.current_lock()
-        if holder is None:
-            raise StateError(f"state {self.describe()} is not locked")
-        if holder.id != lock_id:
-            raise StateError(
-                f"lock ID {lock_id} does not match the current {holder.describe()}",
-                hint=f"To release that lock: ftops force-unlock {holder.id}",
-            )
-        if holder.holder_alive:
-            raise StateError(
-                f"refusing to force-unlock: {holder.describe()}, and that process is still running",
-                hint="Stop that run first; a live holder's lock is never taken over.",
-            )
+        check_force_unlock(self.current_lock(), lock_id, self.describe(), still_running="that process")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.lock_path)
         _fsync_dir(self.path.parent)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ftops.errors import StateCorruptError, StateLockedError
+from ftops.errors import StateCorruptError, StateError, StateLockedError
 
 if TYPE_CHECKING:
     from ftops.state.storage import StateStorage
@@ -105,6 +105,27 @@ def locked_error(holder: LockInfo, where: str, waited: float) -> StateLockedErro
             f"if it has crashed: ftops force-unlock {holder.id}"
         )
     return StateLockedError(f"the state ({where}) is locked{waited_text}: {holder.describe()}", hint=hint)
+
+
+def check_force_unlock(
+    holder: LockInfo | None, lock_id: str, where: str, *, still_running: str = ""
+) -> LockInfo:
+    """The checks every backend makes before ``force-unlock``: the state is locked, ``lock_id`` is
+    the holder's, and the holder is gone where the backend can tell (``still_running`` names what
+    would still be running, e.g. "that process"; empty where liveness cannot be known)."""
+    if holder is None:
+        raise StateError(f"state {where} is not locked")
+    if holder.id != lock_id:
+        raise StateError(
+            f"lock ID {lock_id} does not match the current {holder.describe()}",
+            hint=f"To release that lock: ftops force-unlock {holder.id}",
+        )
+    if still_running and holder.holder_alive:
+        raise StateError(
+            f"refusing to force-unlock: {holder.describe()}, and {still_running} is still running",
+            hint="Stop that run first; a live holder's lock is never taken over.",
+        )
+    return holder
 
 
 def acquire_with_backoff(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ftops.errors import StateConflictError, StateError, UsageError
 from ftops.secrets import redact
-from ftops.state.lock import LockInfo
+from ftops.state.lock import LockInfo, check_force_unlock
 from ftops.state.snapshot import StateSnapshot
 from ftops.state.storage import BaseStorage
 
@@ -265,19 +265,9 @@ class PostgresStorage(BaseStorage):
             session.close()
 
     def force_unlock(self, lock_id: str) -> None:
-        holder = self.current_lock()
-        if holder is None:
-            raise StateError(f"state {self.describe()} is not locked")
-        if holder.id != lock_id:
-            raise StateError(
-                f"lock ID {lock_id} does not match the current {holder.describe()}",
-                hint=f"To release that lock: ftops force-unlock {holder.id}",
-            )
-        if holder.holder_alive:
-            raise StateError(
-                f"refusing to force-unlock: {holder.describe()}, and its database session is still running",
-                hint="Stop that run first; a live holder's lock is never taken over.",
-            )
+        check_force_unlock(
+            self.current_lock(), lock_id, self.describe(), still_running="its database session"
+        )
         with self._errors("remove the lock"), self.conn.cursor() as cur:
             cur.execute(
                 self._sql("DELETE FROM {schema}.ftops_locks WHERE name = %s AND id = %s"),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ftops.errors import StateConflictError, StateError, UsageError
 from ftops.secrets import redact
-from ftops.state.lock import LockInfo, pid_alive
+from ftops.state.lock import LockInfo, check_force_unlock, pid_alive
 from ftops.state.snapshot import StateSnapshot
 from ftops.state.storage import BaseStorage
 
@@ -168,13 +168,8 @@ class S3Storage(BaseStorage):
 
     def _delete_lock(self, lock_id: str) -> None:
         holder, etag = self._lock_object()
-        if holder is None or etag is None:
-            raise StateError(f"state {self.describe()} is not locked")
-        if holder.id != lock_id:
-            raise StateError(
-                f"lock ID {lock_id} does not match the current {holder.describe()}",
-                hint=f"To release that lock: ftops force-unlock {holder.id}",
-            )
+        # S3 cannot tell whether a holder on another host is alive: the id is the proof.
+        check_force_unlock(holder if etag is not None else None, lock_id, self.describe())
         try:
             # Conditional on the ETag: never delete a lock someone else took in the meantime.
             self._call(
