@@ -78,49 +78,69 @@ async def retrieve_job(request: Request) -> Response:
         return JSONResponse(engine.job_object(row, now, rt.organization))
 
 
-async def cancel_job(request: Request) -> Response:
+def _transition(
+    request: Request,
+    allowed: Callable[[str], bool],
+    refusal: str,
+    update: Callable[[sqlite3.Connection, Any, float], None],
+    event: str,
+) -> Response:
+    """A job control request: refused (400, naming the job's status) unless ``allowed``,
+    else ``update`` the row, log ``event`` and answer with the job as it is now.
+    ``refusal`` is formatted with the job's ``id`` and ``status``."""
     api_key(request)
     rt = runtime(request)
     now = rt.clock()
     with rt.store.transaction() as conn:
         row = _synced_row(conn, request, now)
         status = engine.status_of(row, now)
-        if status in engine.TERMINAL:
-            raise invalid(f"Job {row['id']} has already {status}; it cannot be cancelled.", param="job_id")
-        conn.execute("UPDATE jobs SET state = 'cancelled', ended_at = ? WHERE id = ?", (now, row["id"]))
-        engine.add_event(conn, row["id"], int(now), "Fine-tuning job cancelled")
+        if not allowed(status):
+            raise invalid(refusal.format(id=row["id"], status=status), param="job_id")
+        update(conn, row, now)
+        engine.add_event(conn, row["id"], int(now), event)
         return JSONResponse(engine.job_object(engine.job_row(conn, row["id"]), now, rt.organization))
+
+
+async def cancel_job(request: Request) -> Response:
+    def cancel(conn: sqlite3.Connection, row: Any, now: float) -> None:
+        conn.execute("UPDATE jobs SET state = 'cancelled', ended_at = ? WHERE id = ?", (now, row["id"]))
+
+    return _transition(
+        request,
+        lambda status: status not in engine.TERMINAL,
+        "Job {id} has already {status}; it cannot be cancelled.",
+        cancel,
+        "Fine-tuning job cancelled",
+    )
 
 
 async def pause_job(request: Request) -> Response:
-    api_key(request)
-    rt = runtime(request)
-    now = rt.clock()
-    with rt.store.transaction() as conn:
-        row = _synced_row(conn, request, now)
-        status = engine.status_of(row, now)
-        if status != "running":
-            raise invalid(f"Only a running job can be paused; job {row['id']} is {status}.", param="job_id")
+    def pause(conn: sqlite3.Connection, row: Any, now: float) -> None:
         conn.execute("UPDATE jobs SET paused_at = ? WHERE id = ?", (now, row["id"]))
-        engine.add_event(conn, row["id"], int(now), "Fine-tuning job paused")
-        return JSONResponse(engine.job_object(engine.job_row(conn, row["id"]), now, rt.organization))
+
+    return _transition(
+        request,
+        lambda status: status == "running",
+        "Only a running job can be paused; job {id} is {status}.",
+        pause,
+        "Fine-tuning job paused",
+    )
 
 
 async def resume_job(request: Request) -> Response:
-    api_key(request)
-    rt = runtime(request)
-    now = rt.clock()
-    with rt.store.transaction() as conn:
-        row = _synced_row(conn, request, now)
-        status = engine.status_of(row, now)
-        if status not in ("paused", "pausing"):
-            raise invalid(f"Only a paused job can be resumed; job {row['id']} is {status}.", param="job_id")
+    def resume(conn: sqlite3.Connection, row: Any, now: float) -> None:
         conn.execute(
             "UPDATE jobs SET paused_total = paused_total + ?, paused_at = NULL WHERE id = ?",
             (now - row["paused_at"], row["id"]),
         )
-        engine.add_event(conn, row["id"], int(now), "Fine-tuning job resumed")
-        return JSONResponse(engine.job_object(engine.job_row(conn, row["id"]), now, rt.organization))
+
+    return _transition(
+        request,
+        lambda status: status in ("paused", "pausing"),
+        "Only a paused job can be resumed; job {id} is {status}.",
+        resume,
+        "Fine-tuning job resumed",
+    )
 
 
 def _event_object(event: Any) -> dict[str, Any]:
