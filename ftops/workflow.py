@@ -152,10 +152,20 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
     # found by tests/reliability/hostile).
     options = _with_job_cutoff(options, current)
     check_options(desired, state, options)
-    observed = refresh(current.provider, current.project.name)
+    observed = refresh(current.provider, current.project.name, _job_listing_since(desired, state, options))
     plan = make_plan(desired, state, observed, options)
     return PlanRun(plan=plan, desired=desired, state=state, observed=observed,
                    requests=observed.request_count)
+
+
+def _job_listing_since(desired: Desired, state: StateSnapshot | None, options: PlanOptions) -> int | None:
+    """How far back this refresh reads the jobs listing (ftops.plan.listing)."""
+    from ftops.plan.listing import job_listing_since
+    from ftops.plan.records import read_records
+
+    if state is None or state.project not in (None, desired.project.name):
+        return None  # a watermark of another project's listing proves nothing about this one
+    return job_listing_since(desired, read_records(state), state.job_watermark, options)
 
 
 def _with_job_cutoff(options: PlanOptions, current: Session) -> PlanOptions:
@@ -213,6 +223,7 @@ def apply(
     from ftops.apply.journal import StateJournal
     from ftops.apply.unlocked_wait import wait_unlocked
     from ftops.plan.bookkeeping import refresh_records
+    from ftops.plan.listing import next_job_watermark
 
     if parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
@@ -221,6 +232,7 @@ def apply(
                          "--wait, --target and --replace do not go with it")
     desired = load(settings)
     with session(settings, "apply", project=desired.project) as current:
+        first_watermark: int | None = None  # a saved plan's refresh is not this run's
         if plan_file is not None:
             from ftops.plan.planfile import check_plan_fresh, load_plan
 
@@ -235,6 +247,7 @@ def apply(
         else:
             run = _make_plan(current, desired, options)
             the_plan, state = run.plan, run.state
+            first_watermark = next_job_watermark(run.observed) if state is None else None
             hooks.show(the_plan)
             if the_plan.has_changes and not hooks.approve(the_plan):
                 return ApplyRun(the_plan, None, approved=False)
@@ -242,14 +255,16 @@ def apply(
                 # What the refresh taught (job progress, older objects gone) is stored first, as
                 # Terraform stores a refreshed state, so status/output read a current state.
                 observed = run.observed
-                refreshed = StateJournal(current.storage, state, desired.project.name)
+                refreshed = StateJournal(current.storage, state, desired.project.name,
+                                         job_watermark=next_job_watermark(observed))
                 state = refreshed.update(lambda resources: refresh_records(resources, observed))
             if not the_plan.has_changes:
                 if wait is not None and state is not None:
                     wait_unlocked(_wait_phase(current, hooks.reporter),
                                   StateJournal(current.storage, state, desired.project.name), wait)
                 return ApplyRun(the_plan, None, approved=False)
-        journal = StateJournal(current.storage, state, desired.project.name)
+        # A first apply (no state yet) records its refresh's watermark with its first write.
+        journal = StateJournal(current.storage, state, desired.project.name, job_watermark=first_watermark)
         result = _execute(current, the_plan, journal, hooks, None, parallelism)
         if wait is not None and not result.failed:
             result = _finish_after_wait(current, desired, hooks, parallelism, the_plan, journal, wait,
@@ -283,6 +298,7 @@ def _apply_refresh_only(current: Session, desired: Desired, hooks: ApplyHooks, *
     from ftops.apply.journal import StateJournal
     from ftops.errors import StalePlanError
     from ftops.plan.bookkeeping import forget_vanished
+    from ftops.plan.listing import next_job_watermark
     from ftops.plan.options import PlanOptions
 
     run = _make_plan(current, desired, options or PlanOptions(refresh_only=True))
@@ -299,7 +315,8 @@ def _apply_refresh_only(current: Session, desired: Desired, hooks: ApplyHooks, *
     if saved is None and the_plan.drift and not hooks.approve(the_plan):
         return ApplyRun(the_plan, None, approved=False)
     observed = run.observed
-    journal = StateJournal(current.storage, run.state, desired.project.name)
+    journal = StateJournal(current.storage, run.state, desired.project.name,
+                           job_watermark=next_job_watermark(observed))
     stored = journal.update(lambda resources: forget_vanished(resources, observed))
     reporter = hooks.reporter()
     try:

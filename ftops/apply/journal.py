@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +24,22 @@ Transform = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # returns the new 
 
 
 class StateJournal:
-    def __init__(self, storage: StateStorage, snapshot: StateSnapshot | None, project: str) -> None:
+    def __init__(
+        self,
+        storage: StateStorage,
+        snapshot: StateSnapshot | None,
+        project: str,
+        *,
+        job_watermark: int | None = None,
+    ) -> None:
         self._storage = storage
         # A run that starts with no state creates one on its first write.
         self._snapshot = snapshot if snapshot is not None else new_snapshot(project)
+        # What this run's refresh proved (ftops.plan.listing) rides along with the next write
+        # that changes a record; never a write of its own, so a no-op apply leaves the state
+        # exactly as it was.
+        if job_watermark is not None:
+            self._snapshot = replace(self._snapshot, job_watermark=job_watermark)
         self._lock = threading.Lock()
         self.writes = 0  # writes that changed the stored content
 

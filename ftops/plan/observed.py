@@ -71,3 +71,6 @@ class Observed:
     jobs: Mapping[str, ObservedJob] = field(default_factory=empty_mapping)  # this project's tagged jobs
     models: Mapping[str, ObservedModel] = field(default_factory=empty_mapping)
     request_count: int = 0  # how many API requests the refresh made, for plans and benchmarks
+    # None: every job of the project was listed. A time: only jobs created since then were
+    # (and perhaps a few older ones); the older ones had all finished (ftops.plan.listing).
+    jobs_since: int | None = None

@@ -18,6 +18,7 @@ from ftops.plan._jobs import plan_jobs
 from ftops.plan._lifecycle import check_shutdowns, model_lifecycle
 from ftops.plan._models import plan_models
 from ftops.plan.desired import Desired
+from ftops.plan.listing import needs_full_job_listing
 from ftops.plan.model import (
     Action,
     Change,
@@ -45,6 +46,11 @@ def make_plan(
 ) -> Plan:
     _check_desired(desired)
     records = read_records(state)
+    if observed.jobs_since is not None:
+        why = needs_full_job_listing(desired, records, options)
+        if why is not None:
+            # A caller's bug, never a user's: adoption would miss older jobs and train again.
+            raise RuntimeError(f"a partial jobs listing cannot plan this ({why}): refresh all jobs")
     _check_addresses(desired, records_addresses=_recorded(state), options=options)
     ctx = Context(desired, records, observed, options)
     draft = Draft()

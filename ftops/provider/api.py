@@ -89,11 +89,16 @@ class Provider:
     # ``convert`` reads only a few fields, which ``_Json`` offers by attribute just the same.
 
     def _pages(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+        for items in self._page_batches(what, fetch):
+            yield from items
+
+    def _page_batches(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[list[Any]]:
+        """Each page's items; the next page is requested only when the caller asks for it."""
         after: str | None = None
         while True:
             page = _json_body(call(self.retry, Kind.READ, what, functools.partial(fetch, after)), what)
             items = [_Json(item) for item in page.get("data") or [] if isinstance(item, dict)]
-            yield from items
+            yield items
             if not page.get("has_more") or not items:
                 return
             after = items[-1].id
@@ -107,8 +112,12 @@ class Provider:
 
         return tuple(convert.observed_file(f) for f in self._pages("list files", fetch))
 
-    def list_jobs(self, project: str) -> tuple[ObservedJob, ...]:
-        """This project's jobs only, filtered by the service on ftops's metadata tag."""
+    def list_jobs(self, project: str, since: int | None = None) -> tuple[ObservedJob, ...]:
+        """This project's jobs only, filtered by the service on ftops's metadata tag.
+
+        With ``since`` (a creation time), paging stops after the first page that reaches a job
+        created before it: the service lists the newest first, so every later page is older
+        still. A listing seen out of that order is read to its end instead."""
 
         def fetch(after: str | None) -> Any:
             kwargs: dict[str, Any] = {
@@ -119,7 +128,16 @@ class Provider:
                 kwargs["after"] = after
             return self._client.fine_tuning.jobs.with_raw_response.list(**kwargs)
 
-        jobs = (convert.observed_job(j) for j in self._pages("list jobs", fetch))
+        jobs: list[ObservedJob] = []
+        newest_first = True
+        for page in self._page_batches("list jobs", fetch):
+            for item in page:
+                job = convert.observed_job(item)
+                if jobs and job.created_at > jobs[-1].created_at:
+                    newest_first = False
+                jobs.append(job)
+            if since is not None and newest_first and jobs and jobs[-1].created_at < since:
+                break
         # Belt and braces: a service that ignored the filter must not make us adopt others' jobs.
         return tuple(j for j in jobs if j.metadata.get(META_PROJECT) == project)
 

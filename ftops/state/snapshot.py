@@ -25,7 +25,7 @@ FORMAT_VERSION: Final = 1
 STATE_ADDRESS_KINDS: Final = frozenset({"datasets", "jobs", "models", "pending"})
 _ADDRESS = re.compile(r"(?P<kind>[a-z]+)\.(?P<name>.+)", re.DOTALL)
 _TOP_LEVEL_KEYS: Final = frozenset(
-    {"format_version", "lineage", "serial", "resources", "project", "ftops_version"}
+    {"format_version", "lineage", "serial", "resources", "project", "ftops_version", "job_watermark"}
 )
 
 
@@ -37,6 +37,10 @@ class StateSnapshot:
     project: str | None = None
     format_version: int = FORMAT_VERSION
     ftops_version: str = __version__
+    # Every job of the project created before this time (the service's seconds) had finished
+    # when the state was written; refreshes read the jobs listing only down to it
+    # (ftops.plan.listing). None: unknown, read it all. Written only when set.
+    job_watermark: int | None = None
 
     def __post_init__(self) -> None:
         # Deep-freeze whatever the caller passed, so a snapshot can be shared freely.
@@ -61,14 +65,14 @@ class StateSnapshot:
 
     def content_equal(self, other: StateSnapshot) -> bool:
         """Whether storing ``other`` over ``self`` would change anything a user cares about."""
-        if self.project != other.project:
+        if self.project != other.project or self.job_watermark != other.job_watermark:
             return False
         # ``==`` on the frozen values is fast (C) but takes 1 == 1.0 == True; a JSON document
         # would store those differently, so an equal pair is confirmed strictly.
         return self.resources == other.resources and _strictly_equal(self.resources, other.resources)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "format_version": self.format_version,
             "lineage": self.lineage,
             "serial": self.serial,
@@ -76,6 +80,9 @@ class StateSnapshot:
             "ftops_version": self.ftops_version,
             "resources": thaw(self.resources),
         }
+        if self.job_watermark is not None:
+            data["job_watermark"] = self.job_watermark
+        return data
 
     def to_text(self) -> str:
         """Stable, diff-friendly JSON: sorted keys, one line per resource, a trailing newline.
@@ -85,13 +92,13 @@ class StateSnapshot:
         of 1,000 resources), and one line per record diffs as well as an indented tree.
         """
         self._check_writable()
-        head = {
+        head: dict[str, Any] = {
             "format_version": self.format_version,
             "ftops_version": self.ftops_version,
-            "lineage": self.lineage,
-            "project": self.project,
-            "serial": self.serial,
         }
+        if self.job_watermark is not None:
+            head["job_watermark"] = self.job_watermark
+        head |= {"lineage": self.lineage, "project": self.project, "serial": self.serial}
         try:
             lines = [f"  {_dump(key)}: {_dump(value)}," for key, value in head.items()]
             records = [
@@ -110,6 +117,8 @@ class StateSnapshot:
             problem = f"lineage {self.lineage!r} is not a UUID"
         elif not _is_int(self.serial) or self.serial < 0:
             problem = f"serial {self.serial!r} is not a non-negative integer"
+        elif self.job_watermark is not None and (not _is_int(self.job_watermark) or self.job_watermark < 0):
+            problem = f"job_watermark {self.job_watermark!r} is not a non-negative integer"
         else:
             for address, record in self.resources.items():
                 match = _ADDRESS.fullmatch(address) if isinstance(address, str) else None
@@ -161,6 +170,9 @@ class StateSnapshot:
         ftops_version = data.get("ftops_version", __version__)
         if not isinstance(ftops_version, str):
             _corrupt(source, "ftops_version must be a string")
+        job_watermark = data.get("job_watermark")
+        if job_watermark is not None and (not _is_int(job_watermark) or job_watermark < 0):
+            _corrupt(source, "job_watermark must be a non-negative integer")
         resources = data.get("resources")
         if not isinstance(resources, dict):
             _corrupt(source, "resources is missing or not an object")
@@ -175,6 +187,7 @@ class StateSnapshot:
             project=project,
             format_version=version,
             ftops_version=ftops_version,
+            job_watermark=job_watermark,
         )
 
 
