@@ -24,7 +24,7 @@ import io
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
@@ -130,6 +130,11 @@ def seed(emulator: RunningEmulator, desired: Desired, scale: Scale) -> None:
     """Write the account described in the module docstring straight into the emulator's store."""
     project = desired.project
     now = time.time() - 86_400  # a day ago: every job finished long since
+    # The project trained once an hour before that, its history first (a project that has run
+    # 1,000 jobs did so over weeks); the service lists jobs newest first, as rows are stored.
+    hour = 3_600
+    history = scale.project_jobs - scale.jobs
+    first_job = now - (scale.project_jobs + 1) * hour
     files: list[tuple[object, ...]] = []
     jobs: list[tuple[object, ...]] = []
     metadata: list[tuple[str, str, str]] = []
@@ -152,19 +157,21 @@ def seed(emulator: RunningEmulator, desired: Desired, scale: Scale) -> None:
         inputs_hash = desired.inputs_hash(job)
         model = f"ft:{BASE_MODEL}:{ORG}:{job.suffix}:cur{i:05d}"
         add_job(f"ftjob-ours{i:07d}", job_metadata(project.name, job, inputs_hash),
-                file_of[job.training_file], model, job.suffix or "", now + 10_000 + i)
-        models.append((model, int(now) + 10_000 + i, ORG, f"ftjob-ours{i:07d}", 0))
+                file_of[job.training_file], model, job.suffix or "", first_job + (history + i) * hour)
+        models.append((model, int(first_job) + (history + i) * hour + 600, ORG, f"ftjob-ours{i:07d}", 0))
     names = sorted(project.jobs)
     for i in range(scale.project_jobs - len(names)):  # history: earlier inputs of the same jobs
         job = project.jobs[names[i % len(names)]]
         tags = job_metadata(project.name, job, f"{i:064x}")
-        add_job(f"ftjob-hist{i:07d}", tags, file_of[job.training_file], None, job.suffix or "", now + i)
+        add_job(f"ftjob-hist{i:07d}", tags, file_of[job.training_file], None, job.suffix or "",
+                first_job + i * hour)
     for i in range(scale.account_jobs - scale.project_jobs):
         other: dict[str, str] | None = {"ftops_project": "someone-else", "team": "other"} if i % 2 else None
         model = f"ft:{BASE_MODEL}:{ORG}:other:oth{i:05d}"
-        add_job(f"ftjob-other{i:07d}", other, "file-other0000000", model, "other", now + i)
+        add_job(f"ftjob-other{i:07d}", other, "file-other0000000", model, "other", first_job + i * 60)
         if len(models) < scale.account_models:
             models.append((model, int(now) + i, ORG, f"ftjob-other{i:07d}", 0))
+    jobs.sort(key=lambda row: (row[3], row[0]))  # stored (and so listed) in order of creation
     with emulator.store.transaction() as conn:
         conn.executemany(
             "INSERT INTO files (id, filename, purpose, bytes, created_at) VALUES (?, ?, ?, ?, ?)", files
@@ -247,6 +254,7 @@ def converge_in_one_write(scenario: Scenario) -> None:
     journal, not the plan. The records are the same: the adoption plan's own steps, folded
     with the bookkeeping functions the executor uses."""
     from ftops.plan.bookkeeping import after_promote, after_step
+    from ftops.plan.listing import next_job_watermark
     from ftops.plan.model import AdoptObject, PromoteModel
     from ftops.plan.options import PlanOptions
     from ftops.plan.planner import make_plan
@@ -276,6 +284,8 @@ def converge_in_one_write(scenario: Scenario) -> None:
         resources = after_promote(resources, step, model_id=job.fine_tuned_model, job_id=job.job_id)
     storage = open_storage(project.backend, project.root)
     try:
-        storage.write(new_snapshot(project.name).with_resources(resources))
+        # With the job watermark the first apply's refresh would record (ftops.plan.listing).
+        snapshot = replace(new_snapshot(project.name), job_watermark=next_job_watermark(observed))
+        storage.write(snapshot.with_resources(resources))
     finally:
         storage.close()
