@@ -82,6 +82,9 @@ def test_a_record_that_is_not_json_cannot_be_written() -> None:
         (json.dumps(document(resources={"widgets.a": {}})), "not KIND.NAME"),
         (json.dumps(document(resources={"datasets": {}})), "not KIND.NAME"),
         (json.dumps(document(project=3)), "project"),
+        (json.dumps(document(job_watermark="1700000000")), "job_watermark"),
+        (json.dumps(document(job_watermark=-5)), "job_watermark"),
+        (json.dumps(document(job_watermark=True)), "job_watermark"),
         (json.dumps(document(extra=1)), "unknown field"),
         ('{"format_version": NaN}', "not valid JSON"),
     ],
@@ -154,6 +157,7 @@ def test_the_document_has_one_line_per_resource_in_address_order() -> None:
     [
         (StateSnapshot(lineage="x", serial=0), "lineage 'x' is not a UUID"),
         (StateSnapshot(lineage=LINEAGE, serial=-1), "serial -1"),
+        (StateSnapshot(lineage=LINEAGE, serial=0, job_watermark=-1), "job_watermark -1"),
         (
             StateSnapshot(lineage=LINEAGE, serial=0, resources={"widgets.w": {}}),
             "'widgets.w' is not KIND.NAME",
@@ -167,3 +171,13 @@ def test_the_document_has_one_line_per_resource_in_address_order() -> None:
 def test_what_could_not_be_read_back_is_never_written(snapshot: StateSnapshot, problem: str) -> None:
     with pytest.raises(StateError, match=problem):
         snapshot.to_text()
+
+
+def test_the_job_watermark_round_trips_and_counts_as_content() -> None:
+    with_mark = StateSnapshot.from_text(json.dumps(document(job_watermark=1_700_000_000)), "s")
+    assert with_mark.job_watermark == 1_700_000_000
+    assert StateSnapshot.from_text(with_mark.to_text(), "s") == with_mark
+    assert '"job_watermark": 1700000000' in with_mark.to_text()
+    without = StateSnapshot.from_text(json.dumps(document()), "s")
+    assert without.job_watermark is None and "job_watermark" not in without.to_text()
+    assert not with_mark.content_equal(without)
