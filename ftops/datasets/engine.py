@@ -133,9 +133,11 @@ class Scanner:
         except OSError as error:
             raise DatasetError(f"cannot read {self.out.file}: {error.strerror or error}") from error
         if self.encoding is not None:
-            from ftops.datasets.tokens import BatchCounter
+            from ftops.datasets.tokens import open_counter
 
-            self._counter = BatchCounter(self.encoding, workers=self.workers)
+            # Before the first read: a counter that forks worker processes must do it while
+            # this process has one thread (the hashing thread starts with the first chunk).
+            self._counter = open_counter(self.encoding, workers=self.workers, file_bytes=_size(self.path))
         try:
             with handle:
                 try:

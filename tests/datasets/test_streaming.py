@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ftops.datasets import check_dataset, engine, hashing, tokens
+from ftops.datasets import check_dataset, engine, hashing, tokens, wordcache
 
 from .conftest import chat_example
 
@@ -41,6 +41,9 @@ def test_peak_memory_is_flat_in_the_file_size(tmp_path: Path, monkeypatch: pytes
     # hashing thread falling behind) held up to 16 more chunks, 2 MB, in the large file's peak
     monkeypatch.setattr(engine, "Hashes", functools.partial(hashing.Hashes, max_pending=1))
     monkeypatch.setattr(engine, "THREADS_FROM_BYTES", 0)  # the large-file path: hashing and counting threads
+    # Every example here has a word of its own ("(17)"): the word cache keeps up to MAX_WORDS of
+    # them (200,000 by default, then it starts again), a bound a few MB files do not reach.
+    monkeypatch.setattr(wordcache, "MAX_WORDS", 500)
     small = write(tmp_path / "small.jsonl", 500)  # ~0.5 MB
     large = write(tmp_path / "large.jsonl", 4000)  # ~4 MB
     check_dataset(small, "chat", model="gpt-4o-mini")  # build and cache the encoding outside the measurement
