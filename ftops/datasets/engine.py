@@ -26,6 +26,7 @@ from ftops.datasets.fastpath import FAST_CHECKERS
 from ftops.datasets.fingerprints import ExampleHashes, FingerprintTable
 from ftops.datasets.hashing import Hashes
 from ftops.datasets.shape import Shape, type_name
+from ftops.datasets.toolcount import FUNCTION_INIT_CL100K, FUNCTION_INIT_O200K
 from ftops.errors import DatasetError
 
 CHUNK_BYTES: Final = 4 * 1024 * 1024
@@ -105,6 +106,9 @@ class Scanner:
         self.format = format
         self.out = collector
         self.encoding = encoding
+        # Tool definitions cost 7 tokens each on o200k models, 10 on cl100k (ftops.datasets.toolcount).
+        cl100k = encoding is not None and getattr(encoding, "name", "") == "cl100k_base"
+        self._extra_per_function = FUNCTION_INIT_CL100K - FUNCTION_INIT_O200K if cl100k else 0
         self.token_limit = token_limit
         self.model = model
         self.workers = workers
@@ -321,7 +325,7 @@ class Scanner:
         for number, shape, prompt, trained in zip(
             batch.lines, batch.shapes, counts[0], counts[1], strict=True
         ):
-            total = shape.overhead + prompt + trained
+            total = shape.overhead + shape.functions * self._extra_per_function + prompt + trained
             result.messages[shape.messages] += 1
             result.totals[total] += 1
             result.trained[trained] += 1

@@ -7,6 +7,7 @@ import re
 from typing import Any, Final
 
 from ftops.datasets.shape import Check, article, blank, type_name, unknown_keys
+from ftops.datasets.toolcount import add_function
 
 _FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _IMAGE_URL_PREFIXES: Final = ("https://", "http://", "data:image/")
@@ -156,9 +157,9 @@ def _function_definition(check: Check, fn: Any, path: str, allowed: frozenset[st
         check.error(f"{path}.parameters", "parameters must be a JSON Schema object", "dataset.wrong-type")
     if fn.get("strict") is not None and not isinstance(fn.get("strict"), bool):
         check.error(f"{path}.strict", "strict must be a boolean", "dataset.wrong-type")
-    # The service renders tool definitions into the prompt in a format of its own; the
-    # compact JSON of the definition is our estimate of their tokens.
-    check.shape.prompt.append(json.dumps(fn, separators=(",", ":"), ensure_ascii=False))
+    # The service renders tool definitions into the prompt in a format of its own: counted by
+    # the cookbook's rule (ftops.datasets.toolcount).
+    add_function(check.shape, fn)
 
 
 def check_tools(check: Check, tools: Any, path: str) -> None:

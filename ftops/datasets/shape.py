@@ -26,6 +26,7 @@ class Shape:
     images: int = 0
     has_system: bool = False
     has_user: bool = False
+    functions: int = 0  # tool (or legacy function) definitions, counted by ftops.datasets.toolcount
 
 
 class Check:
