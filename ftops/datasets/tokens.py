@@ -13,10 +13,12 @@ that text alone. A text that itself contains the string <|endoftext|> is encoded
 its own, as ordinary text, as the cookbook would count it.
 
 The word loop runs in Python (under the GIL), so threads cannot share it out: a large
-file's batches go to worker processes forked from this one (they inherit the loaded
-encoding, and keep their own word caches); a small file's are counted inline, where
-starting a process would cost more than it saves. ``bench/bench_datasets.py`` measured
-the choice (``docs/performance.md``).
+file's batches go to a worker process forked from this one (it inherits the loaded
+encoding, and keeps its own word cache), and the parsing thread counts a batch itself
+whenever the worker is busy; a small file's batches are counted inline, where starting
+a process would cost more than it saves. A process that cannot fork safely (it has other
+threads) counts with tiktoken in threads beside the word cache instead. Measured with
+``bench/bench_datasets.py``; the figures are in ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ if TYPE_CHECKING:
 
 Counts = tuple[list[int], list[int]]  # per example: prompt tokens, trained tokens
 
-# Files from this size on are counted in worker processes (when this process can fork
-# safely); smaller ones inline. See ``open_counter``.
-PROCESSES_FROM_BYTES: Final = 24 * 1024 * 1024
+# Files from this size on are counted with worker processes (when this process can fork
+# safely); smaller ones inline. At 10 MB a worker already saved a quarter of the wall time
+# here (2 cores); the plan's many small files never start one. See ``open_counter``.
+PROCESSES_FROM_BYTES: Final = 8 * 1024 * 1024
 
 
 def count_texts(encoding: tiktoken.Encoding, texts: Sequence[str]) -> int:
@@ -73,6 +76,20 @@ def count_lists(
     )
 
 
+def count_batch_whole(encoding: tiktoken.Encoding, shapes: Sequence[Shape]) -> Counts:
+    """``count_batch`` without the word cache: every distinct text encoded whole by tiktoken, in
+    one call that releases the GIL. What a counting thread runs: it leaves the GIL to the
+    caller, which parses the file and counts other batches with the word cache meanwhile."""
+    distinct = list(
+        dict.fromkeys(text for shape in shapes for part in (shape.prompt, shape.trained) for text in part)
+    )
+    lookup = dict(zip(distinct, encode_each(encoding, distinct), strict=True)).__getitem__
+    return (
+        [sum(map(lookup, shape.prompt)) for shape in shapes],
+        [sum(map(lookup, shape.trained)) for shape in shapes],
+    )
+
+
 # Encodings handed to forked workers, by id: a worker inherits this table when it is
 # forked, so a task names its encoding by a number instead of pickling the BPE ranks.
 _FORKED: dict[int, tiktoken.Encoding] = {}
@@ -92,16 +109,20 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def open_counter(
-    encoding: tiktoken.Encoding, *, workers: int | None, file_bytes: int
-) -> BatchCounter:
-    """The counter for one file: worker processes for a large file when this process can fork,
-    otherwise inline (``workers=0``, and small files) or ``workers`` threads."""
+def open_counter(encoding: tiktoken.Encoding, *, workers: int | None, file_bytes: int) -> BatchCounter:
+    """The counter for one file, as measured best on 2 cores (``docs/performance.md``):
+
+    - a small file (under ``PROCESSES_FROM_BYTES``), or ``workers=0``: inline;
+    - a large one: ``workers`` processes (default: one per core but the caller's, which
+      counts too when they are busy), forked, if this process has a single thread;
+    - a large one in a process that cannot fork safely: ``workers`` threads running tiktoken
+      (which releases the GIL) beside the caller's word cache.
+    """
     cores = os.cpu_count() or 1
     if workers is None:
         if file_bytes < PROCESSES_FROM_BYTES or cores < 2:
             return BatchCounter(encoding, workers=0)
-        workers = min(4, cores)
+        workers = max(1, min(4, cores - 1))
     if workers and file_bytes >= PROCESSES_FROM_BYTES and can_fork():
         return BatchCounter(encoding, workers=workers, processes=True)
     return BatchCounter(encoding, workers=workers)
@@ -164,7 +185,7 @@ class BatchCounter:
                     _count_in_worker, self._key, [s.prompt for s in shapes], [s.trained for s in shapes]
                 )
             else:
-                future = self._pool.submit(count_batch, self._encoding, shapes)
+                future = self._pool.submit(count_batch_whole, self._encoding, shapes)
             self._in_flight += 1
         else:
             future = _done(count_batch(self._encoding, shapes))
