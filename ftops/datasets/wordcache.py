@@ -201,3 +201,8 @@ def word_counter(encoding: tiktoken.Encoding) -> WordCounter:
     if counter is None:
         counter = counters[encoding] = WordCounter(encoding)
     return counter
+
+
+def forget() -> None:
+    """Drop this thread's counters and their caches (a benchmark's cold start)."""
+    _local.counters = None

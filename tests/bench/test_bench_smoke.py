@@ -84,8 +84,10 @@ def test_uploads(tmp_path: Path) -> None:
 
 def test_datasets(tmp_path: Path) -> None:
     (size,) = run_quick("datasets", tmp_path)["figures"]["sizes"]
-    assert size["size_mb"] == 2.0
+    assert size["size_mb"] == 2.0 and size["data"] == "realistic"
     assert size["no_tokens_mb_per_s"] > 0 and size["cookbook_mb_per_s"] > 0
+    assert size["cpu_s_tokens"] > 0 and size["cpu_s_cookbook"] > 0 and size["cpu_s_tokenizer"] > 0
+    assert "rss_worker_mb" not in size  # 2 MB is counted inline: no worker process
     assert size["rss_after_cookbook_mb"] >= size["rss_after_tokens_mb"] > 0
 
 
@@ -101,3 +103,25 @@ def test_proportional_scale_keeps_the_issue_proportions() -> None:
         assert abs(scale.state_resources - resources) <= 1
         assert scale.datasets == scale.jobs and scale.project_jobs <= scale.account_jobs
     assert scenario.FULL.state_resources == 1_100
+
+
+def test_realistic_dataset_text_is_not_a_tiny_vocabulary(tmp_path: Path) -> None:
+    """The datasets benchmark's default text: thousands of words, new ones all along, some
+    texts a word cache cannot split (code blocks), some non-ASCII; the sample text is ~60 words."""
+    from collections import Counter
+
+    from bench import bench_datasets
+
+    path = tmp_path / "realistic.jsonl"
+    bench_datasets.generate(path, 2.0)
+    texts = bench_datasets.texts_of(path)
+    words = Counter(word for text in texts for word in text.split())
+    assert len(words) > 3000
+    assert sum(1 for count in words.values() if count == 1) / sum(words.values()) > 0.005  # new words
+    assert any("\n    " in text for text in texts) and any("\n- " in text or "\n* " in text for text in texts)
+    assert any(not text.isascii() for text in texts)
+    assert sum(count > 1 for count in Counter(texts).values()) <= 8  # only the system prompts repeat
+
+    sample = tmp_path / "sample.jsonl"
+    bench_datasets.generate(sample, 0.5, data="sample")
+    assert len({w for text in bench_datasets.texts_of(sample) for w in text.split()}) < 70
