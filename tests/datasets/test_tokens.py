@@ -146,3 +146,48 @@ def test_file_counts_equal_the_cookbook(model: str, encoding_name: str, tmp_path
     assert stats.total_tokens.mean == pytest.approx(sum(totals) / len(totals))
     assert stats.assistant_tokens.mean == pytest.approx(sum(assistant) / len(assistant))
     assert stats.billed_tokens == sum(totals)
+
+
+@pytest.mark.parametrize("encoding_name", ["o200k_base", "cl100k_base"])
+def test_large_file_path_counts_equal_the_cookbook(
+    encoding_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The large-file path (a worker process, or tiktoken threads where this process cannot fork)
+    counts what the cookbook counts."""
+    from ftops.datasets import engine, tokens
+
+    monkeypatch.setattr(tokens, "PROCESSES_FROM_BYTES", 0)
+    monkeypatch.setattr(engine, "THREADS_FROM_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_EXAMPLES", 7)  # many batches, so that some are counted inline
+    rows = []
+    for i in range(200):
+        messages = [{"role": "system", "content": f"System prompt {i % 3}"}]
+        messages.append({"role": "user", "content": TRICKY[i % 9] + f" question {i}"})  # none special
+        messages.append({"role": "assistant", "content": f"answer {i} " * (1 + i % 9) + TRICKY[(i * 7) % 9]})
+        rows.append(json.dumps({"messages": messages}, ensure_ascii=False))
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = "gpt-4o-mini-2024-07-18" if encoding_name == "o200k_base" else "gpt-3.5-turbo-0125"
+    report = check_dataset(path, "chat", model=model)
+    totals, assistant = cookbook_counts(path, get_encoding(encoding_name))
+    stats = report.stats
+    assert stats is not None and stats.encoding == encoding_name
+    assert stats.billed_tokens == sum(totals)
+    assert stats.assistant_tokens.mean == pytest.approx(sum(assistant) / len(assistant))
+
+
+def test_the_counter_is_chosen_by_file_size_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftops.datasets import tokens
+
+    encoding = get_encoding("o200k_base")
+    small = tokens.open_counter(encoding, workers=None, file_bytes=1000)
+    assert small._pool is None  # inline
+    small.close()
+    monkeypatch.setattr(tokens, "can_fork", lambda: False)
+    threaded = tokens.open_counter(encoding, workers=None, file_bytes=tokens.PROCESSES_FROM_BYTES)
+    assert threaded._pool is not None and not threaded.uses_processes
+    threaded.close()
+    monkeypatch.setattr(tokens, "can_fork", lambda: True)
+    forked = tokens.open_counter(encoding, workers=None, file_bytes=tokens.PROCESSES_FROM_BYTES)
+    assert forked.uses_processes
+    forked.close()
