@@ -48,7 +48,7 @@ from ftops.datasets.encodings import ENDOFTEXT
 if TYPE_CHECKING:
     import tiktoken
 
-MAX_WORDS: Final = 200_000  # per cache; two caches (first words, other words) per encoding
+MAX_WORDS: Final = 100_000  # per cache; two caches (first words, other words) per encoding
 MAX_WORD_CHARS: Final = 40
 
 # Whitespace other than the space in the ASCII range (Unicode White_Space); a text holding
