@@ -2,6 +2,10 @@
 
 Writes are atomic: a temporary file in the same folder, fsync, rename, fsync of
 the folder; a crash leaves either the old or the new state, never half of one.
+The version being replaced becomes the backup by a second name (a hard link), not a
+copy: it is already on disk, and since the state is only ever replaced, never changed
+in place, the two names cannot drift apart. (An apply writes the state after every
+step; writing the previous version out again each time doubled the bytes written.)
 The compare-and-swap of ``_store`` runs under ``flock`` on the folder itself, so
 two processes cannot both replace the same version (and no extra file is left).
 
@@ -21,6 +25,7 @@ import hashlib
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +46,7 @@ class LocalStorage(BaseStorage):
         self.backup_path = path.with_name(path.name + ".backup")
         self._display = display or str(path)
         self._held: dict[str, int] = {}  # lock id -> fd that holds the flock
+        self._last_digest: tuple[bytes, str] | None = None  # bytes last loaded, their digest
 
     def describe(self) -> str:
         return f"local {self._display}"
@@ -54,7 +60,12 @@ class LocalStorage(BaseStorage):
             return None, None
         except OSError as error:
             raise StateError(f"cannot read state {self._display}: {error.strerror}") from error
-        return data, _digest(data)
+        # A write loads the file twice (to check it, then under the folder's mutex), and an
+        # apply writes after every step: the same bytes need not be hashed again.
+        last = self._last_digest
+        if last is None or last[0] != data:
+            last = self._last_digest = (data, _digest(data))
+        return data, last[1]
 
     def _store(self, snapshot: StateSnapshot, text: str, expected: str | None) -> None:
         self._ensure_dir()
@@ -66,7 +77,7 @@ class LocalStorage(BaseStorage):
                     hint="Run the command again: it will start from the newer state.",
                 )
             if current is not None:
-                _atomic_write(self.backup_path, current)
+                _keep_as_backup(self.path, self.backup_path, current)
             _atomic_write(self.path, text.encode("utf-8"))
 
     def _ensure_dir(self) -> None:
@@ -176,6 +187,32 @@ class LocalStorage(BaseStorage):
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _keep_as_backup(path: Path, backup: Path, current: bytes) -> None:
+    """Make ``backup`` name the file ``path`` names now (whose bytes are ``current``), before
+    ``path`` is replaced: a hard link renamed over the old backup, or, where the file system
+    has no hard links or the file is not ours to chmod, a copy written atomically."""
+    temp = backup.with_name(f".{backup.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        os.link(path, temp)
+    except OSError:
+        _atomic_write(backup, current)
+        return
+    try:
+        os.chmod(temp, FILE_MODE)  # the backup is as private as the state (shared inode)
+    except OSError:
+        os.unlink(temp)
+        _atomic_write(backup, current)
+        return
+    try:
+        os.replace(temp, backup)
+    finally:
+        # Left behind if the rename did nothing (the backup already was this very file: a
+        # write that failed after this step), or failed.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+    _fsync_dir(backup.parent)  # the backup's name is on disk before the state is replaced
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

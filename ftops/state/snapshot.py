@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NoReturn, TypeGuard
 
@@ -58,8 +58,10 @@ class StateSnapshot:
         """
         if not isinstance(resources, FrozenRecords):
             mine = self.resources
+            held = mine._records.get if isinstance(mine, FrozenRecords) else mine.get
             resources = FrozenRecords(
-                {k: v if mine.get(k, _ABSENT) is v else freeze(v) for k, v in resources.items()}
+                {k: v if held(k, _ABSENT) is v else freeze(v) for k, v in resources.items()},
+                lines=mine.lines if isinstance(mine, FrozenRecords) else None,
             )
         return replace(self, resources=resources)
 
@@ -90,8 +92,12 @@ class StateSnapshot:
         Written by hand around ``json.dumps`` of each record because ``indent=`` makes
         the json module fall back to its pure-Python encoder (twice as slow on a state
         of 1,000 resources), and one line per record diffs as well as an indented tree.
+        Each record's line is kept (``FrozenRecords.lines``): an apply writes the state
+        after every step, and a step changes one record, so only that one is encoded
+        again (issue 9: re-encoding every record made a 1,100-step apply quadratic).
         """
-        self._check_writable()
+        self._check_head()
+        records = self._record_lines()
         head: dict[str, Any] = {
             "format_version": self.format_version,
             "ftops_version": self.ftops_version,
@@ -99,39 +105,47 @@ class StateSnapshot:
         if self.job_watermark is not None:
             head["job_watermark"] = self.job_watermark
         head |= {"lineage": self.lineage, "project": self.project, "serial": self.serial}
-        try:
-            lines = [f"  {_dump(key)}: {_dump(value)}," for key, value in head.items()]
-            records = [
-                f"    {_dump(address)}: {_dump(self.resources[address])}"
-                for address in sorted(self.resources)
-            ]
-        except (TypeError, ValueError) as error:
-            raise StateError(f"state cannot be written: a record is not plain JSON ({error})") from error
-        body = "{\n" + ",\n".join(records) + "\n  }" if records else "{}"
-        return "{\n" + "\n".join(lines) + f'\n  "resources": {body}\n}}\n'
+        lines = [f"  {_dump(key)}: {_dump(value)}," for key, value in head.items()]  # checked above
+        body = ['  "resources": {', ",\n".join(records), "  }"] if records else ['  "resources": {}']
+        return "\n".join(["{", *lines, *body, "}", ""])  # one join: the document is copied once
 
-    def _check_writable(self) -> None:
-        """Refuse to store what ``from_json`` would then refuse to read back."""
+    def _check_head(self) -> None:
+        """Refuse to store what ``from_json`` would then refuse to read back (the records are
+        checked by ``_record_lines``)."""
         problem = None
-        if not _is_uuid(self.lineage):
+        if self.format_version != FORMAT_VERSION or not _is_int(self.format_version):
+            problem = f"format_version {self.format_version!r} is not {FORMAT_VERSION}"
+        elif not _is_uuid(self.lineage):
             problem = f"lineage {self.lineage!r} is not a UUID"
         elif not _is_int(self.serial) or self.serial < 0:
             problem = f"serial {self.serial!r} is not a non-negative integer"
         elif self.job_watermark is not None and (not _is_int(self.job_watermark) or self.job_watermark < 0):
             problem = f"job_watermark {self.job_watermark!r} is not a non-negative integer"
-        else:
-            for address, record in self.resources.items():
-                match = _ADDRESS.fullmatch(address) if isinstance(address, str) else None
-                if match is None or match["kind"] not in STATE_ADDRESS_KINDS:
-                    problem = f"resource address {address!r} is not KIND.NAME with KIND one of " + ", ".join(
-                        sorted(STATE_ADDRESS_KINDS)
-                    )
-                elif not isinstance(record, Mapping):
-                    problem = f"the record of {address} is not an object"
-                if problem:
-                    break
+        elif self.project is not None and not isinstance(self.project, str):
+            problem = f"project {self.project!r} is not a string"
+        elif not isinstance(self.ftops_version, str):
+            problem = f"ftops_version {self.ftops_version!r} is not a string"
         if problem:
             raise StateError(f"state cannot be written: {problem}")
+
+    def _record_lines(self) -> list[str]:
+        """Each record's line of the document, in address order; a record whose line is kept
+        (the very object, see ``FrozenRecords.lines``) was checked and encoded before."""
+        resources = self.resources
+        kept = resources.lines if isinstance(resources, FrozenRecords) else {}
+        new = [
+            (address, record)
+            for address, record in resources.items()
+            if (entry := kept.get(address)) is None or entry[0] is not record
+        ]
+        for address, record in new:  # checked in the mapping's order, as they were given
+            _check_record(address, record)
+        try:
+            for address, record in sorted(new, key=lambda item: item[0]):
+                kept[address] = (record, f"    {_dump(address)}: {_dump(record)}")
+        except (TypeError, ValueError) as error:
+            raise StateError(f"state cannot be written: a record is not plain JSON ({error})") from error
+        return [kept[address][1] for address in sorted(resources)]
 
     @classmethod
     def from_text(cls, text: str | bytes, source: str) -> StateSnapshot:
@@ -192,12 +206,23 @@ class StateSnapshot:
 
 
 class FrozenRecords(Mapping[str, Any]):
-    """The read-only address -> record mapping of a snapshot; every record deep-frozen."""
+    """The read-only address -> record mapping of a snapshot; every record deep-frozen.
 
-    __slots__ = ("_records",)
+    ``lines`` keeps each record's line of the state document, as ``address -> (record,
+    line)``. It is shared by the snapshots ``with_resources`` derives from one another (they
+    reuse the record objects), and an entry serves only the very record object it holds:
+    records are deeply frozen, so the same object always encodes to the same line, and
+    holding it keeps its identity from being reused by another object. A new object at an
+    address (even an equal one) is checked and encoded again. Entries of addresses a later
+    snapshot dropped stay until the address is written again (at most one per address the
+    chain of snapshots ever held).
+    """
 
-    def __init__(self, records: dict[str, Any]) -> None:
+    __slots__ = ("_records", "lines")
+
+    def __init__(self, records: dict[str, Any], lines: dict[str, tuple[Any, str]] | None = None) -> None:
         self._records = records
+        self.lines: dict[str, tuple[Any, str]] = {} if lines is None else lines
 
     def __getitem__(self, address: str) -> Any:
         return self._records[address]
@@ -207,6 +232,23 @@ class FrozenRecords(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._records)
+
+    # The dict's own (C) methods and read-only views: Mapping's defaults go through
+    # ``__getitem__`` once per record, and an apply walks the whole mapping at every step.
+    def __contains__(self, address: object) -> bool:
+        return address in self._records
+
+    def get(self, address: str, default: Any = None) -> Any:
+        return self._records.get(address, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._records.keys()
+
+    def values(self) -> ValuesView[Any]:
+        return self._records.values()
+
+    def items(self) -> ItemsView[str, Any]:
+        return self._records.items()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrozenRecords):
@@ -241,6 +283,8 @@ def _plain(value: Any) -> Any:
 
 
 def _strictly_equal(left: Any, right: Any) -> bool:
+    if left is right:
+        return True  # records a step did not touch are the same objects: no need to walk them
     if type(left) is not type(right):
         return False
     if isinstance(left, Mapping):
@@ -258,6 +302,18 @@ def new_snapshot(project: str | None) -> StateSnapshot:
 def _refuse_constant(name: str) -> Any:
     # NaN and Infinity are not JSON; Python's parser accepts them unless told not to.
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+def _check_record(address: Any, record: Any) -> None:
+    match = _ADDRESS.fullmatch(address) if isinstance(address, str) else None
+    if match is None or match["kind"] not in STATE_ADDRESS_KINDS:
+        kinds = ", ".join(sorted(STATE_ADDRESS_KINDS))
+        problem = f"resource address {address!r} is not KIND.NAME with KIND one of {kinds}"
+    elif not isinstance(record, Mapping):
+        problem = f"the record of {address} is not an object"
+    else:
+        return
+    raise StateError(f"state cannot be written: {problem}")
 
 
 def _check_address(source: str, address: str) -> None:

@@ -11,6 +11,12 @@ one only when the content changes. Each backend supplies three primitives:
   ``expected`` (an atomic compare-and-swap: a file under a mutex, an S3 ETag
   condition, a PostgreSQL row version), else raise ``StateConflictError``;
 - the lock operations.
+
+Every write reads the stored document first (the rule above needs it), but parses it only
+when its bytes are not exactly the ones this storage object last wrote or read: an apply
+writes the state after every step, and parsing the whole document each time made a
+1,100-step apply quadratic (issue 9). The bytes are compared in full, so the rule is as
+exact as with a parse: any other writer's change, however small, is parsed and checked.
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ class BaseStorage(ABC):
     """The shared write rule and lock wait loop; subclasses supply storage primitives."""
 
     backend: str = ""
+    # The stored bytes this object last wrote or read, and the snapshot they hold (the one it
+    # wrote, whose ``to_text`` they are, or the one parsed from them).
+    _known: tuple[bytes, StateSnapshot] | None = None
 
     @abstractmethod
     def describe(self) -> str: ...
@@ -108,14 +117,17 @@ class BaseStorage(ABC):
                 return stored
         written = replace(snapshot, serial=snapshot.serial + 1)
         text = written.to_text()
+        data = text.encode("utf-8")
+        self._known = None  # until the outcome is known
         try:
             self._store(written, text, version)
         except StateConflictError:
             # A client that retried a request whose answer was lost (an S3 PUT that timed out
             # after it landed) meets its own write as "changed since read": if exactly our
             # document is stored, the write did happen.
-            if self._load()[0] != text.encode("utf-8"):
+            if self._load()[0] != data:
                 raise
+        self._known = (data, written)
         return written
 
     def replace_stored(self, snapshot: StateSnapshot, expected_text: str | None) -> StateSnapshot:
@@ -126,14 +138,22 @@ class BaseStorage(ABC):
         current = None if data is None else data.decode("utf-8", errors="replace")
         if current != expected_text:
             raise StateConflictError(f"state {self.describe()} changed while it was being replaced")
-        self._store(snapshot, snapshot.to_text(), version)
+        text = snapshot.to_text()
+        self._known = None
+        self._store(snapshot, text, version)
+        self._known = (text.encode("utf-8"), snapshot)
         return snapshot
 
     def _read_versioned(self) -> tuple[StateSnapshot | None, str | None]:
         data, version = self._load()
         if data is None:
             return None, version
-        return StateSnapshot.from_text(data, self.describe()), version
+        known = self._known
+        if known is not None and known[0] == data:
+            return known[1], version
+        snapshot = StateSnapshot.from_text(data, self.describe())
+        self._known = (data, snapshot)
+        return snapshot, version
 
     # ---- locks -----------------------------------------------------------------------------
 
