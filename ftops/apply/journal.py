@@ -6,6 +6,11 @@ intent (``pending.<address>``) is stored before every create, so a killed apply
 leaves on disk exactly what it did and what it was about to do.
 
 Steps may run in parallel threads; the journal serialises their writes.
+
+Writing after every step costs one write of the document per step, so each write is kept
+cheap: only the records a step changed are encoded again (``ftops.state.snapshot``), the
+stored document is parsed again only if another writer changed it (``ftops.state.storage``),
+and the typed view steps read is re-parsed only where records changed (``records``).
 """
 
 from __future__ import annotations
@@ -14,9 +19,20 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
-from ftops.plan.records import AnyRecord, StateRecords, pending_key, read_records, record_json
+from ftops.plan.records import (
+    AnyRecord,
+    DatasetRecord,
+    JobRecord,
+    ModelRecord,
+    PendingRecord,
+    StateRecords,
+    pending_key,
+    read_records,
+    record_json,
+)
 from ftops.state import StateSnapshot, StateStorage, new_snapshot
 
 Edit = Callable[[dict[str, Any]], None]  # mutates a plain copy of the resources mapping
@@ -42,6 +58,11 @@ class StateJournal:
             self._snapshot = replace(self._snapshot, job_watermark=job_watermark)
         self._lock = threading.Lock()
         self.writes = 0  # writes that changed the stored content
+        # For ``records``: per address, the raw record (the very object) and its one-record
+        # typed view; and the last view made, with the snapshot it is of.
+        self._view_lock = threading.Lock()
+        self._parsed: dict[str, tuple[Any, StateRecords]] = {}
+        self._view: tuple[StateSnapshot, StateRecords] | None = None
 
     @property
     def snapshot(self) -> StateSnapshot:
@@ -49,7 +70,41 @@ class StateJournal:
             return self._snapshot
 
     def records(self) -> StateRecords:
-        return read_records(self.snapshot)
+        """The typed view of the current snapshot, as ``read_records`` gives it, parsing only the
+        records that are new objects since the last call: a step changes one or two, and parsing
+        the whole state for each step made a large apply quadratic (issue 9)."""
+        snapshot = self.snapshot
+        with self._view_lock:
+            if self._view is not None and self._view[0] is snapshot:
+                return self._view[1]
+            parsed: dict[str, tuple[Any, StateRecords]] = {}
+            datasets: dict[str, DatasetRecord] = {}
+            jobs: dict[str, JobRecord] = {}
+            models: dict[str, ModelRecord] = {}
+            pending: dict[str, PendingRecord] = {}
+            for address in sorted(snapshot.resources):  # read_records' order: the same first error
+                raw = snapshot.resources[address]
+                entry = self._parsed.get(address)
+                if entry is None or entry[0] is not raw:
+                    entry = (raw, read_records({address: raw}))  # strict; refuses an unknown kind
+                parsed[address] = entry
+                kind, one = address.partition(".")[0], entry[1]
+                if kind == "datasets":
+                    datasets.update(one.datasets)
+                elif kind == "jobs":
+                    jobs.update(one.jobs)
+                elif kind == "models":
+                    models.update(one.models)
+                else:
+                    pending.update(one.pending)
+            view = StateRecords(
+                datasets=MappingProxyType(datasets),
+                jobs=MappingProxyType(jobs),
+                models=MappingProxyType(models),
+                pending=MappingProxyType(pending),
+            )
+            self._parsed, self._view = parsed, (snapshot, view)
+            return view
 
     def update(self, transform: Transform) -> StateSnapshot:
         """Store ``transform(resources)`` now; one of ``ftops.plan.bookkeeping``'s functions for

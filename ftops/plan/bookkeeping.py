@@ -6,11 +6,16 @@ result after every step through ``StateJournal.update``, and ``note_pending`` be
 create, so an interrupted apply always leaves a trace that the next plan understands (it adopts
 what the account holds instead of creating it again). The planner's convergence and crash
 property tests drive these same functions, so what they prove holds for the real executor.
+
+A function that changes a record or two parses only the records it may change (``_only``,
+``_where``), not the whole state: it runs after every step, and parsing every record each
+time made a 1,100-step apply quadratic (issue 9). The whole state was parsed, strictly,
+when the run read it, and every record written since comes from a typed record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +38,7 @@ from ftops.plan.records import (
     ModelRecord,
     PendingKind,
     PendingRecord,
+    StateRecords,
     pending_key,
     read_records,
     record_json,
@@ -57,7 +63,7 @@ def note_pending(
 
 def after_upload(resources: Resources, step: UploadFile, file_id: str) -> dict[str, Any]:
     """The upload made ``file_id``: it now serves the dataset; the one before it is retired."""
-    old = read_records(resources).datasets.get(_name(step.address))
+    old = _only(resources, step.address).datasets.get(_name(step.address))
     retired: tuple[str, ...] = ()
     if old is not None:
         retired = tuple(dict.fromkeys(f for f in (old.file_id, *old.retired_file_ids) if f != file_id))
@@ -70,7 +76,7 @@ def after_upload(resources: Resources, step: UploadFile, file_id: str) -> dict[s
 def after_create_job(resources: Resources, step: CreateJob, job: ObservedJob) -> dict[str, Any]:
     """The service created (or a lookup after a lost answer found) ``job`` for ``step``: it now
     serves the job name, and the job it replaces joins the older ones."""
-    old = read_records(resources).jobs.get(_name(step.address))
+    old = _only(resources, step.address).jobs.get(_name(step.address))
     previous: tuple[str, ...] = ()
     if old is not None and old.job_id != job.id:
         previous = tuple(dict.fromkeys(j for j in (old.job_id, *old.previous_job_ids) if j != job.id))
@@ -84,7 +90,8 @@ def after_job_seen(resources: Resources, *jobs: ObservedJob) -> dict[str, Any]:
     the records. Intents stay."""
     out = dict(resources)
     seen = {job.id: job for job in jobs}
-    for name, record in read_records(resources).jobs.items():
+    holders = _where(resources, "jobs", "job_id", lambda v: not isinstance(v, str) or v in seen)
+    for name, record in holders.jobs.items():
         job = seen.get(record.job_id)
         if job is not None:
             out[f"jobs.{name}"] = record_json(refreshed_job(record, job))
@@ -106,7 +113,7 @@ def job_record(
 
 def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, job_id: str) -> dict[str, Any]:
     """The checks passed and the name now points at ``model_id``; its old model becomes previous."""
-    old = read_records(resources).models.get(_name(step.address))
+    old = _only(resources, step.address).models.get(_name(step.address))
     previous: tuple[str, ...] = ()
     if old is not None:
         previous = tuple(m for m in dict.fromkeys((old.model_id, *old.previous)) if m != model_id)
@@ -190,7 +197,8 @@ def _error_text(job: ObservedJob) -> str | None:
 
 def _drop_file(resources: Resources, file_id: str) -> dict[str, Any]:
     out = dict(resources)
-    for name, dataset in read_records(resources).datasets.items():
+    holders = _where(resources, "datasets", "retired_file_ids", lambda v: _may_hold(v, file_id))
+    for name, dataset in holders.datasets.items():
         if file_id in dataset.retired_file_ids:
             retired = tuple(f for f in dataset.retired_file_ids if f != file_id)
             out[f"datasets.{name}"] = record_json(replace(dataset, retired_file_ids=retired))
@@ -199,8 +207,33 @@ def _drop_file(resources: Resources, file_id: str) -> dict[str, Any]:
 
 def _drop_model(resources: Resources, model_id: str) -> dict[str, Any]:
     out = dict(resources)
-    for name, model in read_records(resources).models.items():
+    holders = _where(resources, "models", "previous", lambda v: _may_hold(v, model_id))
+    for name, model in holders.models.items():
         if model_id in model.previous:
             previous = tuple(m for m in model.previous if m != model_id)
             out[f"models.{name}"] = record_json(replace(model, previous=previous))
     return out
+
+
+def _only(resources: Resources, address: str) -> StateRecords:
+    """The record at ``address`` alone, parsed strictly (empty if there is none)."""
+    record = resources.get(address)
+    return StateRecords() if record is None else read_records({address: record})
+
+
+def _where(resources: Resources, kind: str, key: str, may_match: Callable[[Any], bool]) -> StateRecords:
+    """The records of ``kind`` whose raw ``key`` value (None when absent) passes ``may_match``,
+    parsed strictly. ``may_match`` also passes any value no valid record holds, so a malformed
+    record among the candidates is reported as a whole-state parse would, not skipped."""
+    prefix = kind + "."
+    chosen = {
+        address: record
+        for address, record in resources.items()
+        if address.startswith(prefix) and (not isinstance(record, Mapping) or may_match(record.get(key)))
+    }
+    return read_records(chosen)
+
+
+def _may_hold(ids: Any, wanted: str) -> bool:
+    """Whether a raw list of ids may hold ``wanted``: it does, or it is not a list at all."""
+    return ids is not None and (not isinstance(ids, list | tuple) or wanted in ids)
