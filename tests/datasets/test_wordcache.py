@@ -94,24 +94,43 @@ def test_count_lists_equals_one_encode_per_text(
     assert count_lists(encoding, prompts, trained) == (expected(prompts), expected(trained))
 
 
-def test_words_split_only_where_every_space_starts_a_piece() -> None:
+def test_words_split_only_where_no_space_follows_whitespace() -> None:
     assert split_words("hello world") == ["hello", "world"]
     assert split_words("one\ntwo three\n\n- four") == ["one\ntwo", "three\n\n-", "four"]
     assert split_words("tab\tinside words") == ["tab\tinside", "words"]
     assert split_words("café “quoted” 東京") == ["café", "“quoted”", "東京"]
+    # A space before whitespace, and a leading or trailing space, are fine: "a" then " \n", " b"...
+    assert split_words(" leading") == ["", "leading"] and split_words("trailing ") == ["trailing", ""]
+    assert split_words("hard break \nnext") == ["hard", "break", "\nnext"]
+    assert split_words("a \tb \rc") == ["a", "\tb", "\rc"]
+    assert split_words("") == [""]
     for text in (
-        "", " ", "a  b", " leading", "trailing ", "a \nb", "a\n b", "a \tb", "a\t b", "a \rb", "a\r b",
-        "a \x0bb", "a \x0cb", "a \xa0b", "a\u3000 b", "a \x85b", "a\u2009 b", "non-breaking\xa0space apart",
+        "a  b", "a\n b", "a\t b", "a\r b", "a\x0b b", "a\x0c b", "a\u3000 b", "a\u2009 b", "\n leading",
+        # conservative: any whitespace outside ASCII sends the text whole
+        "a \xa0b", "a \x85b", "non-breaking\xa0space apart",
     ):
         assert split_words(text) is None, repr(text)
 
 
-def test_unicode_whitespace_is_all_refused_next_to_a_space() -> None:
-    """Every White_Space character (tiktoken's \\s) beside a space sends the text whole."""
+@pytest.mark.parametrize("name", NAMES)
+def test_every_pair_of_whitespace_around_a_space(name: str) -> None:
+    """Exhaustive where it matters: every whitespace character (or none) on each side of a
+    space, with a letter, a newline or nothing further out."""
+    encoding = get_encoding(name)
+    counter = WordCounter(encoding)
+    for before in WHITE_SPACE:
+        for after in WHITE_SPACE:
+            for outside in ("", "x", "\n"):
+                for text in (f"{outside}{before} {after}{outside}", f"a{before} {after}b {outside}"):
+                    assert counter.count(text) == len(encoding.encode_ordinary(text)), repr(text)
+
+
+def test_unicode_whitespace_is_all_refused_before_a_space() -> None:
+    """Every White_Space character (tiktoken's \\s) just before a space sends the text whole."""
     white_space = [chr(c) for c in range(sys.maxunicode + 1) if regex.match(r"\s", chr(c))]
     assert white_space == WHITE_SPACE[1:]
     for char in white_space:
-        assert split_words(f"a {char}b") is None and split_words(f"a{char} b") is None, hex(ord(char))
+        assert split_words(f"a{char} b") is None, hex(ord(char))
     assert not any(regex.match(r"\s", c) for c in ("\x1c", "\x1f", "\u200b"))
 
 
