@@ -191,3 +191,44 @@ def test_the_counter_is_chosen_by_file_size_and_threads(monkeypatch: pytest.Monk
     forked = tokens.open_counter(encoding, workers=None, file_bytes=tokens.PROCESSES_FROM_BYTES)
     assert forked.uses_processes
     forked.close()
+
+
+def test_a_fresh_process_counts_a_large_file_in_a_worker_process(tmp_path: Path) -> None:
+    """The path a CLI run takes: one thread, so the counter forks; counts equal the cookbook's."""
+    import subprocess
+    import sys
+
+    rows = [
+        json.dumps({"messages": [
+            {"role": "system", "content": "You count tokens."},
+            {"role": "user", "content": f"question {i}: {TRICKY[i % 9]}"},
+            {"role": "assistant", "content": f"answer {i} " * (1 + i % 5)},
+        ]}, ensure_ascii=False)
+        for i in range(300)
+    ]
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    marks = tmp_path / "counted-by"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from ftops.datasets import check_dataset, engine, tokens\n"
+        "tokens.PROCESSES_FROM_BYTES = 0; engine.THREADS_FROM_BYTES = 0; engine.BATCH_EXAMPLES = 16\n"
+        "assert tokens.can_fork()\n"
+        "count_in_worker = tokens._count_in_worker\n"
+        "def marked(*args):\n"  # the forked worker inherits this module, patched
+        "    with open(sys.argv[2], 'a') as out: out.write(f'{os.getpid()}\\n')\n"
+        "    return count_in_worker(*args)\n"
+        "tokens._count_in_worker = marked\n"
+        "report = check_dataset(Path(sys.argv[1]), 'chat', model='gpt-4o-mini-2024-07-18')\n"
+        "print(report.stats.billed_tokens, os.getpid())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path), str(marks)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    billed, parent = done.stdout.split()
+    totals, _ = cookbook_counts(path, get_encoding("o200k_base"))
+    assert int(billed) == sum(totals)
+    workers = set(marks.read_text().split())
+    assert workers and parent not in workers  # batches were counted in another process
