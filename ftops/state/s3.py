@@ -3,6 +3,10 @@
 - The state is written with ``If-Match: <ETag read>`` (or ``If-None-Match: *`` when
   there was none), so a run that read an older version can never overwrite a newer
   one, lock or no lock. A bucket with versioning keeps every earlier version.
+- The state is read with ``If-None-Match: <ETag this storage last read or wrote>``: an
+  apply writes after every step, and its check before each write then costs a "304 Not
+  Modified" instead of downloading the whole document again. An unchanged ETag is what
+  the conditional write above already takes to mean an unchanged object.
 - The lock is ``<key>.lock``, created with ``If-None-Match: *`` (as Terraform's S3
   backend does with ``use_lockfile``) and holding the holder's details. S3 cannot
   tell whether its holder still runs (only that a holder on this same host has
@@ -49,6 +53,9 @@ class S3Storage(BaseStorage):
         self.endpoint_url = endpoint_url
         self._client: BaseClient | None = None
         self._held: set[str] = set()
+        # The state object's ETag and bytes as this storage last read or wrote them.
+        self._last_state: tuple[str, bytes] | None = None
+        self._conditional_reads = True  # off if the store refuses If-None-Match on GET
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> S3Storage:
@@ -94,17 +101,46 @@ class S3Storage(BaseStorage):
     # ---- state ---------------------------------------------------------------------------
 
     def _load(self) -> tuple[bytes | None, str | None]:
-        return self._get(self.key)
+        last = self._last_state if self._conditional_reads else None
+        if last is not None:
+            try:
+                reply = self._call(
+                    "read the state",
+                    lambda: _not_modified_as_none(
+                        lambda: self.client.get_object(Bucket=self.bucket, Key=self.key, IfNoneMatch=last[0])
+                    ),
+                    missing_ok=True,
+                    unsupported_ok=True,
+                )
+            except _Missing:
+                self._last_state = None
+                return None, None
+            except _Unsupported:
+                self._conditional_reads = False
+                return self._load()
+            if reply is None:  # 304: still the object we last saw
+                return last[1], last[0]
+            with reply["Body"] as body:
+                data: bytes = body.read()
+            etag = str(reply["ETag"])
+        else:
+            loaded, tag = self._get(self.key)
+            if loaded is None or tag is None:
+                return loaded, tag
+            data, etag = loaded, tag
+        self._last_state = (etag, data)
+        return data, etag
 
     def _store(self, snapshot: StateSnapshot, text: str, expected: str | None) -> None:
         condition = {"IfMatch": expected} if expected is not None else {"IfNoneMatch": "*"}
+        data = text.encode("utf-8")
         try:
-            self._call(
+            reply = self._call(
                 "write the state",
                 lambda: self.client.put_object(
                     Bucket=self.bucket,
                     Key=self.key,
-                    Body=text.encode("utf-8"),
+                    Body=data,
                     ContentType="application/json",
                     **condition,
                 ),
@@ -115,6 +151,8 @@ class S3Storage(BaseStorage):
                 f"state {self.describe()} changed since it was read: another run wrote it",
                 hint="Run the command again: it will start from the newer state.",
             ) from error
+        etag = reply.get("ETag")
+        self._last_state = (str(etag), data) if etag else None
 
     # ---- lock ------------------------------------------------------------------------------
 
@@ -256,6 +294,18 @@ class S3Storage(BaseStorage):
                 f"cannot {what} in {self.describe()}: {redact(str(error))}",
                 hint="Check the AWS_* environment variables, the region and endpoint_url.",
             ) from error
+
+
+def _not_modified_as_none(fn: Callable[[], T]) -> T | None:
+    """``fn()``, or None when S3 answers "304 Not Modified" to a conditional GET."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return fn()
+    except ClientError as error:
+        if str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")) == "304":
+            return None
+        raise
 
 
 def _gone_if_local_and_dead(holder: LockInfo) -> bool | None:

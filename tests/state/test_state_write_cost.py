@@ -274,3 +274,39 @@ def test_after_job_seen_parses_the_records_that_hold_the_job_and_reports_malform
     assert out["jobs.a"]["status"] == "succeeded" and out["jobs.b"] is resources["jobs.b"]
     with pytest.raises(StateCorruptError, match=r"jobs\.c is malformed"):
         bookkeeping.after_job_seen({**resources, "jobs.c": {"job_id": 7}}, observed_job("ftjob-a", "failed"))
+
+
+# ---- S3: the check before a write downloads nothing when the object is unchanged ------------------
+
+
+@pytest.mark.parametrize("backend", ["s3"], indirect=True)
+def test_s3_reads_the_state_conditionally_and_downloads_only_a_change(backend: BackendUnderTest) -> None:
+    from ftops.state.s3 import S3Storage
+
+    mine, theirs = backend.open(), backend.open()
+    assert isinstance(mine, S3Storage)
+    statuses: list[int] = []  # each GET of the state's HTTP status: 200 brought the document
+    get_object = mine.client.get_object
+
+    def recording(**kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        try:
+            reply = get_object(**kwargs)
+        except ClientError as error:
+            statuses.append(int(error.response["ResponseMetadata"]["HTTPStatusCode"]))
+            raise
+        statuses.append(200)
+        return reply
+
+    mine.client.get_object = recording
+    snapshot = mine.write(new_snapshot("p").with_resources({"jobs.a": {"n": 0}}))
+    for n in range(1, 4):
+        snapshot = mine.write(snapshot.with_resources({"jobs.a": {"n": n}}))
+    assert statuses == [404, 304, 304, 304]  # nothing stored yet; then "not modified"
+    theirs.write(theirs.read().with_resources({"jobs.a": {"n": "theirs"}}))  # type: ignore[union-attr]
+    statuses.clear()
+    assert mine.read().resources["jobs.a"] == {"n": "theirs"}  # type: ignore[union-attr]
+    assert statuses == [200]
+    with pytest.raises(StateConflictError, match="changed since it was read"):
+        mine.write(snapshot.with_resources({"jobs.a": {"n": 9}}))
