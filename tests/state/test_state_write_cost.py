@@ -310,3 +310,24 @@ def test_s3_reads_the_state_conditionally_and_downloads_only_a_change(backend: B
     assert statuses == [200]
     with pytest.raises(StateConflictError, match="changed since it was read"):
         mine.write(snapshot.with_resources({"jobs.a": {"n": 9}}))
+
+
+def test_the_journal_parses_only_the_records_changed_since_its_last_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ftops.apply.journal as journal_module
+
+    journal = StateJournal(LocalStorage(tmp_path / "state.json"), None, "p")
+    journal.update(lambda resources: {f"jobs.j{n}": job_json(f"ftjob-{n}") for n in range(50)})
+    parsed: list[str] = []
+
+    def counting(resources: Mapping[str, Any]) -> Any:
+        parsed.extend(resources)
+        return read_records(resources)
+
+    monkeypatch.setattr(journal_module, "read_records", counting)
+    assert len(journal.records().jobs) == 50 and len(parsed) == 50
+    journal.update(lambda resources: {**resources, "jobs.j7": job_json("ftjob-7", "succeeded")})
+    parsed.clear()
+    assert journal.records().jobs["j7"].status == "succeeded"
+    assert parsed == ["jobs.j7"]
