@@ -63,17 +63,13 @@ def count_lists(
 ) -> Counts:
     """The tokens of each list of texts, summed per list, for two parallel sequences of lists."""
     distinct = list(dict.fromkeys(chain(chain.from_iterable(prompts), chain.from_iterable(trained))))
-    counts: dict[str, int | None] = dict(
-        zip(distinct, word_counter(encoding).count_many(distinct), strict=True)
-    )
-    whole = [text for text, count in counts.items() if count is None]
-    if whole:
+    by_words = word_counter(encoding).count_many(distinct)
+    counts = {text: count for text, count in zip(distinct, by_words, strict=True) if count is not None}
+    whole = [text for text, count in zip(distinct, by_words, strict=True) if count is None]
+    if whole:  # texts the word cache cannot split: tiktoken, whole
         counts.update(zip(whole, encode_each(encoding, whole), strict=True))
     lookup = counts.__getitem__
-    return (
-        [sum(map(lookup, texts)) for texts in prompts],  # type: ignore[arg-type]
-        [sum(map(lookup, texts)) for texts in trained],  # type: ignore[arg-type]
-    )
+    return [sum(map(lookup, texts)) for texts in prompts], [sum(map(lookup, texts)) for texts in trained]
 
 
 def count_batch_whole(encoding: tiktoken.Encoding, shapes: Sequence[Shape]) -> Counts:

@@ -145,21 +145,27 @@ class WordCounter:
         first, other = self._first, self._other
         first_missed, other_missed = first.missed, other.missed
         lookup = other.__getitem__
-        late: list[tuple[int, int, int, int, int]] = []  # texts with words not known yet
+        # Texts with words not known yet: (index, count so far, and where their missed words
+        # are in the two lists), completed once the batch's new words are encoded.
+        late: list[tuple[int, int, int, int, int, int]] = []
         for i, text in enumerate(texts):
             words = split_words(text)
             if words is None:
                 continue
             a, c = len(first_missed), len(other_missed)
-            counts[i] = first[words[0]] + sum(map(lookup, islice(words, 1, None)))
+            count = first[words[0]] + sum(map(lookup, islice(words, 1, None)))
             b, d = len(first_missed), len(other_missed)
-            if b != a or d != c:
-                late.append((i, a, b, c, d))
+            if b == a and d == c:
+                counts[i] = count
+            else:
+                late.append((i, count, a, b, c, d))
         if late:
             first_counts, other_counts = first.settle(), other.settle()
-            for i, a, b, c, d in late:
-                counts[i] += sum(map(first_counts.__getitem__, first_missed[a:b])) + sum(  # type: ignore[operator]
-                    map(other_counts.__getitem__, other_missed[c:d])
+            for i, count, a, b, c, d in late:
+                counts[i] = (
+                    count
+                    + sum(map(first_counts.__getitem__, first_missed[a:b]))
+                    + sum(map(other_counts.__getitem__, other_missed[c:d]))
                 )
         return counts
 
