@@ -171,24 +171,37 @@ class BatchCounter:
 
     def submit(self, shapes: Sequence[Shape], tag: object) -> Iterator[tuple[object, Counts]]:
         """Queue a batch; yields the (tag, counts) of the batches done so far, in order."""
-        if self._pool is None:
-            yield tag, count_batch(self._encoding, shapes)
-            return
-        yield from self._ready()
-        if self._in_flight < self._max_in_flight:
-            if self._processes:
-                future = self._pool.submit(
-                    _count_in_worker, self._key, [s.prompt for s in shapes], [s.trained for s in shapes]
-                )
-            else:
-                future = self._pool.submit(count_batch_whole, self._encoding, shapes)
-            self._in_flight += 1
-        else:
+        if self._pool is not None:
+            yield from self._ready()  # may find the pool broken, and drop it
+        future = self._send(shapes) if self._in_flight < self._max_in_flight else None
+        if future is None:
+            if self._pool is None:  # inline (or no longer a pool): the older batches first, in order
+                yield from self.drain()
+                yield tag, count_batch(self._encoding, shapes)
+                return
             future = _done(count_batch(self._encoding, shapes))
             self.inline_batches += 1
         self._pending.append((tag, shapes, future))
         while len(self._pending) > self._max_pending:
             yield self._oldest()
+
+    def _send(self, shapes: Sequence[Shape]) -> Future[Counts] | None:
+        """Hand a batch to the pool; None without a pool, or if it turns out broken (then dropped)."""
+        pool = self._pool
+        if pool is None:
+            return None
+        try:
+            if self._processes:
+                future = pool.submit(
+                    _count_in_worker, self._key, [s.prompt for s in shapes], [s.trained for s in shapes]
+                )
+            else:
+                future = pool.submit(count_batch_whole, self._encoding, shapes)
+        except BrokenProcessPool:
+            self._abandon_pool()
+            return None
+        self._in_flight += 1
+        return future
 
     def drain(self) -> Iterator[tuple[object, Counts]]:
         while self._pending:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -236,7 +237,10 @@ def test_worker_processes_count_what_the_caller_would(max_in_flight: int) -> Non
 
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
-def test_a_dead_worker_does_not_lose_counts() -> None:
+@pytest.mark.parametrize("noticed", [True, False])
+def test_a_dead_worker_does_not_lose_counts(noticed: bool) -> None:
+    """Killed mid-file, the worker's batches are counted by the caller, in order: whether the
+    pool is already known broken at the next batch (``noticed``) or not yet."""
     encoding = get_encoding("o200k_base")
     counter = BatchCounter(encoding, workers=1, processes=True)
     results: list[tuple[object, tuple[list[int], list[int]]]] = []
@@ -247,6 +251,11 @@ def test_a_dead_worker_does_not_lose_counts() -> None:
         assert pool is not None
         for process in list(getattr(pool, "_processes", {}).values()):
             os.kill(process.pid, signal.SIGKILL)
+        if noticed:
+            deadline = time.monotonic() + 10
+            while not getattr(pool, "_broken", False) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert getattr(pool, "_broken", False)
         for tag, shapes in enumerate(batches(6)):
             if tag >= 3:
                 results.extend(counter.submit(shapes, tag))
