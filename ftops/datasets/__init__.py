@@ -66,7 +66,9 @@ def check_dataset(
     ``pricing`` (USD per 1M training tokens by model) overrides the packaged table;
     ``n_epochs`` is the job's setting (an int, ``"auto"`` or None for auto);
     ``plain_upload`` makes a file over 512 MB an error rather than a note that it
-    goes through the uploads endpoint; ``workers`` caps the token-counting threads;
+    goes through the uploads endpoint; ``workers`` caps the token counters beside the
+    caller (worker processes for a large file, tiktoken threads where forking is unsafe;
+    0 counts inline, see ``ftops.datasets.tokens``);
     ``cap`` is how many diagnostics of one kind are listed before they are counted.
     Raises ``DatasetError`` only when the file cannot be read at all.
     """

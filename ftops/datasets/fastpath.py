@@ -47,7 +47,7 @@ def _simple_messages(messages: Any, kinds: dict[str, int]) -> Shape | None:
         kind = kinds.get(role)
         if kind is None:
             return None
-        if kind == _TRAINED:
+        if kind in (_TRAINED, _CONTEXT):
             trained.append(content)
         else:
             prompt.append(content)
@@ -75,6 +75,10 @@ def fast_reinforcement(obj: dict[str, Any]) -> tuple[Shape, list[Issue]]:
         shape = _simple_messages(messages, _REINFORCEMENT_KINDS)
         # the model answers the last turn, so it must be the user's or the developer's
         if shape is not None and messages[-1]["role"] in ("user", "developer"):
+            # Nothing is trained: assistant turns are context, after the rest as the full check
+            # puts them (the same texts in the same order, so both checks agree exactly).
+            shape.prompt.extend(shape.trained)
+            shape.trained.clear()
             return shape, _NO_ISSUES
     return check_reinforcement(obj)
 
