@@ -19,19 +19,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from ftops.plan.records import (
     AnyRecord,
-    DatasetRecord,
-    JobRecord,
-    ModelRecord,
-    PendingRecord,
     StateRecords,
+    parse_record,
     pending_key,
-    read_records,
     record_json,
+    records_of,
 )
 from ftops.state import StateSnapshot, StateStorage, new_snapshot
 
@@ -61,7 +57,7 @@ class StateJournal:
         # For ``records``: per address, the raw record (the very object) and its one-record
         # typed view; and the last view made, with the snapshot it is of.
         self._view_lock = threading.Lock()
-        self._parsed: dict[str, tuple[Any, StateRecords]] = {}
+        self._parsed: dict[str, tuple[Any, tuple[str, AnyRecord]]] = {}
         self._view: tuple[StateSnapshot, StateRecords] | None = None
 
     @property
@@ -77,32 +73,14 @@ class StateJournal:
         with self._view_lock:
             if self._view is not None and self._view[0] is snapshot:
                 return self._view[1]
-            parsed: dict[str, tuple[Any, StateRecords]] = {}
-            datasets: dict[str, DatasetRecord] = {}
-            jobs: dict[str, JobRecord] = {}
-            models: dict[str, ModelRecord] = {}
-            pending: dict[str, PendingRecord] = {}
+            parsed: dict[str, tuple[Any, tuple[str, AnyRecord]]] = {}
             for address in sorted(snapshot.resources):  # read_records' order: the same first error
                 raw = snapshot.resources[address]
                 entry = self._parsed.get(address)
                 if entry is None or entry[0] is not raw:
-                    entry = (raw, read_records({address: raw}))  # strict; refuses an unknown kind
+                    entry = (raw, parse_record(address, raw))
                 parsed[address] = entry
-                kind, one = address.partition(".")[0], entry[1]
-                if kind == "datasets":
-                    datasets.update(one.datasets)
-                elif kind == "jobs":
-                    jobs.update(one.jobs)
-                elif kind == "models":
-                    models.update(one.models)
-                else:
-                    pending.update(one.pending)
-            view = StateRecords(
-                datasets=MappingProxyType(datasets),
-                jobs=MappingProxyType(jobs),
-                models=MappingProxyType(models),
-                pending=MappingProxyType(pending),
-            )
+            view = records_of(record for _, record in parsed.values())
             self._parsed, self._view = parsed, (snapshot, view)
             return view
 

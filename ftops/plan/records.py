@@ -15,7 +15,8 @@ are the manifests' own values).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
@@ -220,31 +221,60 @@ R = TypeVar("R")
 
 
 def read_records(source: StateSnapshot | Mapping[str, Any] | None) -> StateRecords:
-    """Parse every record of a snapshot (or of a bare resources mapping); strict."""
+    """Parse every record of a snapshot (or of a bare resources mapping); strict.
+
+    The view of the last snapshot read is kept: a plan reads the same snapshot more than once
+    (the listing's watermark, then the planner), and the view is immutable."""
+    global _last_read
     if source is None:
         return StateRecords()
-    resources: Mapping[str, Any] = source if isinstance(source, Mapping) else source.resources
+    if isinstance(source, Mapping):
+        return records_of(parse_record(address, source[address]) for address in sorted(source))
+    last = _last_read
+    if last is not None and last[0]() is source:
+        return last[1]
+    resources = source.resources
+    view = records_of(parse_record(address, resources[address]) for address in sorted(resources))
+    _last_read = (weakref.ref(source), view)
+    return view
+
+
+_last_read: tuple[weakref.ref[StateSnapshot], StateRecords] | None = None
+
+
+def parse_record(address: str, data: Any) -> tuple[str, AnyRecord]:
+    """One stored record, strictly: its name and its typed record."""
+    if not isinstance(data, Mapping):
+        raise _corrupt(address, "the record is not an object")
+    kind, _, name = address.partition(".")
+    if not name:
+        raise _corrupt(address, "the address is not KIND.NAME")
+    if kind == "datasets":
+        return name, DatasetRecord.from_json(data, address)
+    if kind == "jobs":
+        return name, JobRecord.from_json(data, address)
+    if kind == "models":
+        return name, ModelRecord.from_json(data, address)
+    if kind == "pending":
+        return name, PendingRecord.from_json(data, address)
+    raise _corrupt(address, f"unknown kind {kind!r}")
+
+
+def records_of(parsed: Iterable[tuple[str, AnyRecord]]) -> StateRecords:
+    """The typed view of parsed records (``parse_record``), in the order given."""
     datasets: dict[str, DatasetRecord] = {}
     jobs: dict[str, JobRecord] = {}
     models: dict[str, ModelRecord] = {}
     pending: dict[str, PendingRecord] = {}
-    for address in sorted(resources):
-        data = resources[address]
-        if not isinstance(data, Mapping):
-            raise _corrupt(address, "the record is not an object")
-        kind, _, name = address.partition(".")
-        if not name:
-            raise _corrupt(address, "the address is not KIND.NAME")
-        if kind == "datasets":
-            datasets[name] = DatasetRecord.from_json(data, address)
-        elif kind == "jobs":
-            jobs[name] = JobRecord.from_json(data, address)
-        elif kind == "models":
-            models[name] = ModelRecord.from_json(data, address)
-        elif kind == "pending":
-            pending[name] = PendingRecord.from_json(data, address)
+    for name, record in parsed:
+        if isinstance(record, DatasetRecord):
+            datasets[name] = record
+        elif isinstance(record, JobRecord):
+            jobs[name] = record
+        elif isinstance(record, ModelRecord):
+            models[name] = record
         else:
-            raise _corrupt(address, f"unknown kind {kind!r}")
+            pending[name] = record
     return StateRecords(
         datasets=freeze_records(datasets),
         jobs=freeze_records(jobs),

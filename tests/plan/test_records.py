@@ -251,3 +251,16 @@ def test_after_job_seen_records_several_jobs_in_one_pass_and_ignores_unknown_one
     assert (out["tune"].status, out["other"].status) == ("failed", "succeeded")
     assert out["other"].fine_tuned_model == "ft:o"
     assert set(out) == {"tune", "other"}
+
+
+def test_the_view_of_the_last_snapshot_read_is_reused_and_only_for_that_snapshot() -> None:
+    world = World(desired()).converge()
+    snapshot = world.state()
+    assert snapshot is not None
+    view = read_records(snapshot)
+    assert read_records(snapshot) is view
+    # Another snapshot object is parsed on its own, whatever was read last.
+    kept = {k: v for k, v in snapshot.resources.items() if not k.startswith("models.")}
+    other = snapshot.with_resources(kept)
+    assert read_records(other) is not view and read_records(other).models == {}
+    assert read_records(snapshot) == view and read_records(snapshot).models

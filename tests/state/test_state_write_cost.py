@@ -27,7 +27,7 @@ from ftops.apply.journal import StateJournal
 from ftops.errors import StateConflictError, StateCorruptError
 from ftops.plan import bookkeeping
 from ftops.plan.observed import ObservedJob
-from ftops.plan.records import read_records
+from ftops.plan.records import parse_record, read_records
 from ftops.resources import thaw
 from ftops.state import StateSnapshot, new_snapshot
 from ftops.state.local import LocalStorage
@@ -321,11 +321,11 @@ def test_the_journal_parses_only_the_records_changed_since_its_last_view(
     journal.update(lambda resources: {f"jobs.j{n}": job_json(f"ftjob-{n}") for n in range(50)})
     parsed: list[str] = []
 
-    def counting(resources: Mapping[str, Any]) -> Any:
-        parsed.extend(resources)
-        return read_records(resources)
+    def counting(address: str, data: Any) -> Any:
+        parsed.append(address)
+        return parse_record(address, data)
 
-    monkeypatch.setattr(journal_module, "read_records", counting)
+    monkeypatch.setattr(journal_module, "parse_record", counting)
     assert len(journal.records().jobs) == 50 and len(parsed) == 50
     journal.update(lambda resources: {**resources, "jobs.j7": job_json("ftjob-7", "succeeded")})
     parsed.clear()
