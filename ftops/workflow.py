@@ -41,6 +41,7 @@ class Settings:
     manifests: Path = Path("manifests")
     provider: str | None = None  # --provider: overrides the manifests' provider
     lock_timeout: float = 0.0  # seconds
+    dataset_cache: bool = True  # --no-cache: check every dataset in full (ftops.datasets.cache)
 
 
 @dataclass
@@ -108,7 +109,7 @@ def load(settings: Settings) -> Desired:
     listing every problem found, before any lock is taken or request made."""
     from ftops.apply.inputs import build_desired
 
-    return build_desired(load_project(settings))
+    return build_desired(load_project(settings), cache=settings.dataset_cache)
 
 
 @contextmanager

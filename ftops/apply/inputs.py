@@ -36,17 +36,23 @@ def _epochs(job: Job) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def build_desired(project: Project) -> Desired:
-    """Check and fingerprint every dataset; estimate every job's training tokens and cost."""
-    from ftops.datasets import check_dataset
+def build_desired(project: Project, *, cache: bool = True) -> Desired:
+    """Check and fingerprint every dataset; estimate every job's training tokens and cost.
+
+    With ``cache`` an unchanged file's report comes from the project's dataset cache (its bytes
+    are still hashed; see ``ftops.datasets.cache``) and the others are checked in parallel."""
+    from ftops.datasets.batch import CheckRequest, check_datasets
+    from ftops.datasets.cache import ReportCache, default_cache_dir
 
     reports: dict[str, DatasetReport] = {}
     diagnostics: list[Diagnostic] = []
     first_jobs = _first_jobs_using(project)
-    for name in sorted(project.datasets):
+    names = sorted(project.datasets)
+    requests = []
+    for name in names:
         dataset = project.datasets[name]
         job = first_jobs.get(name)
-        report = check_dataset(
+        requests.append(CheckRequest.of(
             dataset.path,
             dataset.format,
             model=job.model if job else None,
@@ -54,7 +60,10 @@ def build_desired(project: Project) -> Desired:
             display_name=dataset.file,
             pricing=dict(project.pricing) or None,
             n_epochs=_epochs(job) if job else None,
-        )
+        ))
+    store = ReportCache(default_cache_dir(project.root)) if cache else None
+    checked = check_datasets(requests, store)
+    for name, report in zip(names, checked.reports, strict=True):
         diagnostics.extend(report.diagnostics)
         if not report.ok:
             continue

@@ -84,5 +84,10 @@ ProviderOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Check every dataset in full instead of reusing the reports of "
+                 "unchanged files from the dataset cache (.ftops/cache, or FTOPS_CACHE_DIR)."),
+]
 
 DEFAULT_MANIFESTS = Path("manifests")

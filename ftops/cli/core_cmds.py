@@ -19,6 +19,7 @@ from ftops.cli.common import (
     DEFAULT_MANIFESTS,
     JsonOption,
     ManifestsOption,
+    NoCacheOption,
     ProviderOption,
     color_disabled,
     set_no_color,
@@ -71,11 +72,12 @@ def parse_duration(text: str, flag: str) -> float:
     return value * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
 
 
-def _settings(manifests: Path, provider: str | None, lock_timeout: str = "0s") -> Settings:
+def _settings(manifests: Path, provider: str | None, lock_timeout: str = "0s", *,
+              no_cache: bool = False) -> Settings:
     from ftops.workflow import Settings
 
     return Settings(manifests=manifests, provider=provider,
-                    lock_timeout=parse_duration(lock_timeout, "--lock-timeout"))
+                    lock_timeout=parse_duration(lock_timeout, "--lock-timeout"), dataset_cache=not no_cache)
 
 
 def _note_emulator(provider: str | None) -> None:
@@ -187,6 +189,7 @@ def plan(
     replace: ReplaceOption = None,
     lock_timeout: LockTimeoutOption = "0s",
     no_color: NoColorOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Show what apply would change, from the manifests, the state and the account."""
     from ftops import workflow
@@ -196,7 +199,7 @@ def plan(
     fmt = "json" if json_output else fmt
     if fmt not in ("text", "json", "markdown"):
         raise UsageError(f"--format {fmt!r}: use text, json or markdown")
-    settings = _settings(manifests, provider, lock_timeout)
+    settings = _settings(manifests, provider, lock_timeout, no_cache=no_cache)
     _note_emulator(provider)
     run = workflow.plan(settings, _plan_options(target, replace, refresh_only))
     if out is not None:
@@ -243,6 +246,7 @@ def apply(
     replace: ReplaceOption = None,
     lock_timeout: LockTimeoutOption = "0s",
     no_color: NoColorOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Make the account match the manifests (plan, show, ask, execute), or apply a saved plan."""
     from ftops import workflow
@@ -259,7 +263,7 @@ def apply(
         reporter=_reporter,
     )
     run = workflow.apply(
-        _settings(manifests, provider, lock_timeout), hooks,
+        _settings(manifests, provider, lock_timeout, no_cache=no_cache), hooks,
         options=_plan_options(target, replace, refresh_only), plan_file=plan_file,
         wait=_wait_options(wait_timeout) if wait else None, parallelism=parallelism,
     )

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ftops.cli.common import DEFAULT_MANIFESTS, JsonOption, ManifestsOption
+from ftops.cli.common import DEFAULT_MANIFESTS, JsonOption, ManifestsOption, NoCacheOption
 
 
 def validate(
@@ -21,6 +21,7 @@ def validate(
     no_tokens: Annotated[
         bool, typer.Option("--no-tokens", help="Skip token counts and cost estimates (faster).")
     ] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Check the manifests and every dataset they reference, offline. Exit 1 on any error."""
     import json
@@ -28,7 +29,7 @@ def validate(
     from ftops.manifest.check import validate_all
     from ftops.secrets import redact
 
-    verdict = validate_all(manifests, tokens=not no_tokens)
+    verdict = validate_all(manifests, tokens=not no_tokens, cache=not no_cache)
     if json_output:
         typer.echo(redact(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2, default=str)))
     else:

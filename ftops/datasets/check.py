@@ -148,6 +148,9 @@ def _statistics(
 
 
 def pair_diagnostics(train: DatasetReport, validation: DatasetReport) -> tuple[Diagnostic, ...]:
+    if not (train.example_hashes_known and validation.example_hashes_known):
+        # a cached report has no fingerprints: comparing them would report no leakage, wrongly
+        raise ValueError("pair_diagnostics needs reports with their example fingerprints (not cached ones)")
     found: list[Diagnostic] = []
     shared = train.example_hashes.shared_with(validation.example_hashes)
     if shared:

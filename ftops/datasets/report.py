@@ -141,6 +141,9 @@ class DatasetReport:
     # every problem found, including those past the per-kind cap of ``diagnostics``
     error_count: int = 0
     warning_count: int = 0
+    # False for a report read from the cache (``ftops.datasets.cache``): its fingerprints were
+    # process-local and are not kept, so ``example_hashes`` is empty, not "no examples"
+    example_hashes_known: bool = True
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

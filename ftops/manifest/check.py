@@ -41,19 +41,26 @@ def _report_json(report: Any) -> Any:
     return {"ok": bool(getattr(report, "ok", False))}  # pragma: no cover - the engine provides to_json
 
 
-def validate_all(manifests_dir: Path, *, tokens: bool = True) -> Verdict:
-    """Manifests plus every dataset whose file resolved (even when other manifest entries are wrong)."""
+def validate_all(manifests_dir: Path, *, tokens: bool = True, cache: bool = True) -> Verdict:
+    """Manifests plus every dataset whose file resolved (even when other manifest entries are wrong).
+
+    With ``cache`` an unchanged dataset's report (and a training/validation pair's leakage check)
+    comes from the project's dataset cache; see ``ftops.datasets.cache``."""
     outcome = examine(manifests_dir)
     diagnostics = list(outcome.diagnostics)
-    reports = _check_datasets(outcome, tokens, diagnostics)
+    root = outcome.project.root if outcome.project is not None else manifests_dir.resolve().parent
+    reports = _check_datasets(outcome, tokens, diagnostics, root if cache else None)
     return Verdict(outcome.project, tuple(diagnostics), reports)
 
 
-def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic]) -> dict[str, Any]:
+def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic],
+                    cache_root: Path | None) -> dict[str, Any]:
     if not outcome.datasets:
         return {}
     try:
-        from ftops.datasets import check_dataset, check_pair
+        from ftops.datasets import check_pair
+        from ftops.datasets.batch import CheckRequest, check_datasets
+        from ftops.datasets.cache import ReportCache, default_cache_dir
     except ImportError as error:  # an incomplete install: say plainly that the contents went unchecked
         diagnostics.extend(
             Diagnostic(t.display, None, None, "", f"contents not checked: the dataset engine is unavailable "
@@ -62,13 +69,30 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
         return {}
 
     pricing = outcome.project.pricing if outcome.project is not None else None
+    requests = [CheckRequest.of(t.path, t.format, model=t.model, tokens=tokens, display_name=t.display,
+                                pricing=pricing, n_epochs=t.n_epochs) for t in outcome.datasets]
+    cache = ReportCache(default_cache_dir(cache_root)) if cache_root is not None else None
+    checked = check_datasets(requests, cache)
     reports: dict[str, Any] = {}
-    for target in outcome.datasets:
-        report = check_dataset(target.path, target.format, model=target.model, tokens=tokens,
-                               display_name=target.display, pricing=pricing, n_epochs=target.n_epochs)
+    keys = {}
+    for target, request, report, key in zip(outcome.datasets, requests, checked.reports, checked.keys,
+                                             strict=True):
         reports[target.name] = report
+        keys[target.name] = (request, key)
         diagnostics.extend(report.diagnostics)
     for train, valid in outcome.pairs:
-        if train in reports and valid in reports:
-            diagnostics.extend(check_pair(reports[train], reports[valid]))
+        if train not in reports or valid not in reports:
+            continue
+        (train_request, train_key), (valid_request, valid_key) = keys[train], keys[valid]
+        found = None
+        if cache is not None and train_key is not None and valid_key is not None:
+            found = cache.get_pair(train_key, valid_key)
+        if found is None:
+            # the leakage check needs both files' example fingerprints, which cached reports lack
+            pair = [reports[train] if reports[train].example_hashes_known else train_request.run(),
+                    reports[valid] if reports[valid].example_hashes_known else valid_request.run()]
+            found = check_pair(pair[0], pair[1])
+            if cache is not None and train_key is not None and valid_key is not None:
+                cache.put_pair(train_key, valid_key, found)
+        diagnostics.extend(found)
     return reports
