@@ -35,6 +35,7 @@ BENCHMARKS = {
     "noop_apply": "bench.bench_noop_apply",
     "scaling": "bench.bench_scaling",
     "uploads": "bench.bench_uploads",
+    "cache": "bench.bench_cache",
     "datasets": "bench.bench_dataset_sizes",
 }
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -37,7 +37,8 @@ def run_quick(name: str, results: Path) -> dict[str, Any]:
 
 
 def test_every_benchmark_is_covered_below() -> None:
-    assert set(BENCHMARKS) == {"startup", "plan_at_scale", "noop_apply", "scaling", "uploads", "datasets"}
+    assert set(BENCHMARKS) == {"startup", "plan_at_scale", "noop_apply", "scaling", "uploads", "datasets",
+                               "cache"}
 
 
 def test_plan_at_scale(tmp_path: Path) -> None:
@@ -89,6 +90,14 @@ def test_datasets(tmp_path: Path) -> None:
     assert size["cpu_s_tokens"] > 0 and size["cpu_s_cookbook"] > 0 and size["cpu_s_tokenizer"] > 0
     assert "rss_worker_mb" not in size  # 2 MB is counted inline: no worker process
     assert size["rss_after_cookbook_mb"] >= size["rss_after_tokens_mb"] > 0
+
+
+def test_cache(tmp_path: Path) -> None:
+    figures = run_quick("cache", tmp_path)["figures"]
+    for name in ("sha256sum_s", "cold_plan_s", "warm_plan_s", "changed_plan_s", "one_dataset_alone_s",
+                 "no_cache_plan_s"):
+        assert figures[name] > 0, name
+    assert 9.5 <= figures["size_mb"] <= 11  # ten datasets of about 1 MB
 
 
 def test_unknown_benchmark_is_refused() -> None:
