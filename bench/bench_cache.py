@@ -29,14 +29,14 @@ DATASETS = 10
 MODEL = "gpt-4.1-mini-2025-04-14"
 
 
-def _project(root: Path, total_mb: float) -> list[Path]:
+def _project(root: Path, total_mb: float, *, base_mb: float | None = None) -> list[Path]:
     """The manifests and 10 datasets of ``total_mb / 10`` each: one generated file, each copy made
     distinct by a first example of its own (the cache is content-addressed: equal files would share
     one report)."""
     (root / "manifests").mkdir(parents=True)
     (root / "datasets").mkdir()
     base = root / "base.jsonl"
-    generate(base, total_mb / DATASETS)
+    generate(base, base_mb if base_mb is not None else total_mb / DATASETS)
     paths = []
     manifest = ["project: bench-cache", "provider: {type: openai}", "datasets:"]
     for index in range(DATASETS):
@@ -106,20 +106,34 @@ def run(quick: bool = False, total_mb: float | None = None) -> Report:
                             "--model", MODEL], root, env)
         no_cache = _timed([*plan, "--no-cache"], root, env)
 
+        # What a plan costs besides the datasets (start-up, embedded emulator, listings, state):
+        # the same project with ten 50 KB datasets, warm.
+        tiny = root / "tiny"
+        _project(tiny, 0.0, base_mb=0.05)
+        tiny_env = {**env, "FTOPS_CACHE_DIR": str(tiny / "cache")}
+        _timed(plan, tiny, tiny_env)
+        fixed = min(_timed(plan, tiny, tiny_env) for _ in range(3))
+
     hashing = min(hash_before, hash_after)
     report.row("data", f"{DATASETS} datasets, {size_mb:,.0f} MB", size_mb=round(size_mb, 1))
     report.row("sha256sum of every byte", f"{hashing:.2f} s ({size_mb / hashing:,.0f} MB/s); hashlib on one "
                f"thread {hashlib_s:.2f} s", sha256sum_s=round(hashing, 3), hashlib_s=round(hashlib_s, 3))
     report.row("cold plan (empty cache)", f"{cold:.2f} s ({cold / hashing:.1f}x the hashing)",
                cold_plan_s=round(cold, 3))
-    report.row("warm plan (best of 3)", f"{warm:.2f} s ({warm / hashing:.2f}x the hashing)",
-               warm_plan_s=round(warm, 3), warm_over_hashing=round(warm / hashing, 3))
+    report.row("a plan's fixed cost", f"{fixed:.2f} s (the same plan with ten 50 KB datasets, warm)",
+               fixed_plan_s=round(fixed, 3))
+    report.row("warm plan (best of 3)", f"{warm:.2f} s ({warm / hashing:.2f}x sha256sum); less the fixed "
+               f"cost {warm - fixed:.2f} s ({(warm - fixed) / hashlib_s:.2f}x hashlib on one thread)",
+               warm_plan_s=round(warm, 3), warm_over_hashing=round(warm / hashing, 3),
+               warm_less_fixed_over_hashlib=round((warm - fixed) / hashlib_s, 3))
     report.row("warm plan, one dataset changed",
                f"{changed:.2f} s; that dataset checked alone (`ftops dataset stats`) {one_alone:.2f} s, "
                f"+ the warm plan {warm:.2f} s = {one_alone + warm:.2f} s",
                changed_plan_s=round(changed, 3), one_dataset_alone_s=round(one_alone, 3))
     report.row("plan with --no-cache", f"{no_cache:.2f} s", no_cache_plan_s=round(no_cache, 3))
-    report.goal("warm plan at most 1.3x the hashing time", warm <= 1.3 * hashing)
+    report.goal("warm plan at most 1.3x the hashing time (sha256sum)", warm <= 1.3 * hashing)
+    report.goal("warm plan less its fixed cost at most 1.3x hashlib on one thread",
+                warm - fixed <= 1.3 * hashlib_s)
     # "its own check plus the hashes of the rest": the warm plan already holds every hash and the
     # plan's fixed costs, so one changed file may cost at most its own check on top of it (10% slack
     # for the noise of a shared machine).

@@ -95,7 +95,7 @@ def test_datasets(tmp_path: Path) -> None:
 def test_cache(tmp_path: Path) -> None:
     figures = run_quick("cache", tmp_path)["figures"]
     for name in ("sha256sum_s", "cold_plan_s", "warm_plan_s", "changed_plan_s", "one_dataset_alone_s",
-                 "no_cache_plan_s"):
+                 "no_cache_plan_s", "fixed_plan_s"):
         assert figures[name] > 0, name
     assert 9.5 <= figures["size_mb"] <= 11  # ten datasets of about 1 MB
 
