@@ -14,7 +14,7 @@ from openai import OpenAI
 from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
 
 from .data import CHUNSIK, write_jsonl
-from .schemas import problems, schema_for
+from .schemas import STREAM_CHUNK, problems, schema_for, stream_problems
 
 TEST_SPEED = 2000.0  # a default-sized job runs its 3 simulated minutes in about 0.1 s
 
@@ -31,6 +31,11 @@ class ResponseChecker:
         request = response.request
         name = schema_for(request.method, request.url.path, response.status_code)
         if name is None:
+            return
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            self.checked.append(STREAM_CHUNK)
+            where = f"{request.method} {request.url.path}"
+            self.failures += [f"{where}: {p}" for p in stream_problems(response.text)]
             return
         try:
             body = response.json()

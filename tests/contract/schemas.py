@@ -88,6 +88,34 @@ def schema_for(method: str, path: str, status: int) -> str | None:
     raise AssertionError(f"no schema known for {method} {path}")
 
 
+STREAM_CHUNK = "CreateChatCompletionStreamResponse"
+
+
+def stream_problems(text: str) -> list[str]:
+    """Server-sent events as the service streams a chat completion: ``data: {chunk}`` events,
+    each a valid chunk, separated by blank lines, and ``data: [DONE]`` last."""
+    events = text.split("\n\n")
+    if events[-1] != "":
+        return ["stream: the last event does not end with a blank line"]
+    found: list[str] = []
+    datas = []
+    for event in events[:-1]:
+        if not event.startswith("data: ") or "\n" in event:
+            found.append(f"stream: not a single-line data event: {event[:80]!r}")
+        else:
+            datas.append(event.removeprefix("data: "))
+    if not datas or datas[-1] != "[DONE]":
+        found.append("stream: does not end with data: [DONE]")
+    for data in datas[:-1]:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            found.append(f"stream: chunk is not JSON: {data[:80]!r}")
+            continue
+        found += problems(STREAM_CHUNK, chunk)
+    return found
+
+
 def problems(name: str, body: Any) -> list[str]:
     return [
         f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
