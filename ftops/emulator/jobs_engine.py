@@ -8,6 +8,7 @@ always consistent with the clock without any background thread.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from typing import Any
@@ -103,7 +104,8 @@ def sync_job(conn: sqlite3.Connection, rt: Runtime, row: sqlite3.Row, now: float
 
 def _write_result_file(conn: sqlite3.Connection, rt: Runtime, plan: JobPlan, at: float) -> str:
     file_id = new_id("file-")
-    data = lifecycle.result_csv(plan).encode()
+    # The service sends a result file's content base64-encoded; readers must decode it.
+    data = base64.b64encode(lifecycle.result_csv(plan).encode())
     rt.store.blob_path(file_id).write_bytes(data)
     conn.execute(
         "INSERT INTO files (id, filename, purpose, bytes, created_at) VALUES (?, 'step_metrics.csv', "

@@ -1,9 +1,10 @@
 """Read a job's result file (``step_metrics.csv``) as a stream of ``StepMetrics``.
 
-The service's file may come base64-encoded (a known quirk of the fine-tuning
-API), so the first bytes decide: a CSV header starts with ``step``; anything
-else is decoded as base64, four characters at a time, without holding the
-whole file.
+OpenAI sends the file's content base64-encoded (the spec types it only as a
+string; users of the API have long had to decode it), and so does the emulator;
+emulator data written before it did, and other services' files, may be plain
+CSV. So the first bytes decide: a CSV header starts with ``step``; anything else
+is decoded as base64, four characters at a time, without holding the whole file.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from collections.abc import Callable
@@ -28,7 +29,8 @@ def test_a_validation_file_adds_validation_metrics(
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=train, validation_file=valid)
     done = wait_for_status(client, job.id, {"succeeded", "failed"})
     assert done.status == "succeeded" and done.validation_file == valid
-    rows = list(csv.DictReader(io.StringIO(client.files.content(done.result_files[0]).text)))
+    encoded = client.files.content(done.result_files[0]).content
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(encoded, validate=True).decode())))
     assert all(float(row["valid_loss"]) > 0 for row in rows)
     checkpoint = next(iter(client.fine_tuning.jobs.checkpoints.list(done.id)))
     assert checkpoint.metrics.valid_loss is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -48,7 +49,11 @@ def test_job_runs_to_succeeded_with_its_outputs(client: OpenAI, uploaded: str) -
     (result_id,) = done.result_files
     result = client.files.retrieve(result_id)
     assert result.purpose == "fine-tune-results"
-    rows = list(csv.DictReader(io.StringIO(client.files.content(result_id).text)))
+    assert result.filename == "step_metrics.csv"
+    # As the service sends it: the CSV base64-encoded, no newline or header in the clear.
+    encoded = client.files.content(result_id).content
+    assert not encoded.startswith(b"step") and result.bytes == len(encoded)
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(encoded, validate=True).decode())))
     assert list(rows[0]) == [
         "step",
         "train_loss",
