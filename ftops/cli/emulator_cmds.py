@@ -1,4 +1,5 @@
-"""``ftops emulator serve``: the local OpenAI fine-tuning emulator, standalone.
+"""``ftops emulator serve``: the local OpenAI fine-tuning emulator, standalone; ``ftops emulator
+plant-model``: a model "made by hand" in its data folder.
 
 Only typer and the standard library at the top: the server stack is imported
 inside the command body, so ``ftops --help`` stays fast.
@@ -67,9 +68,26 @@ def serve_command(
             "no-access, not-tunable, daily-quota, invalid-file (see ftops.emulator.refusals). Repeatable.",
         ),
     ] = None,
+    job_cutoff: Annotated[
+        str | None,
+        typer.Option(
+            "--job-cutoff",
+            help="YYYY-MM-DD: refuse job creates from that day, as the service will; 'none': never. "
+            "Default: $FTOPS_JOB_CUTOFF, else OpenAI's announced 2027-01-06.",
+        ),
+    ] = None,
+    refuse_training_downloads: Annotated[
+        bool,
+        typer.Option(
+            "--refuse-training-downloads",
+            help="Answer a download of a training file (purpose fine-tune) with the service's 400 "
+            "'Not allowed to download files of purpose: fine-tune'.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C."""
     from ftops.emulator import EmulatorConfig, serve
+    from ftops.emulator.cutoff import default_job_cutoff, parse_job_cutoff
     from ftops.emulator.shutdowns import load_shutdown_file, parse_shutdown
 
     dates = dict(load_shutdown_file(model_shutdown_file)) if model_shutdown_file else {}
@@ -86,8 +104,41 @@ def serve_command(
             non_owner_keys=frozenset(non_owner_key or ()),
             model_shutdowns=tuple(dates.items()),
             refusals=tuple(refuse or ()),
+            job_cutoff=parse_job_cutoff(job_cutoff) if job_cutoff is not None else default_job_cutoff(),
+            refuse_training_downloads=refuse_training_downloads,
         )
     )
+
+
+@emulator_app.command("plant-model")
+def plant_model_command(
+    base: Annotated[str, typer.Option("--base", help="The base model, e.g. gpt-4o-mini-2024-07-18.")],
+    training_file: Annotated[
+        Path, typer.Option("--training-file", help="The JSONL file the model was trained on (uploaded).")
+    ],
+    data: Annotated[
+        Path, typer.Option("--data", help="The emulator's data folder (a server may be running on it).")
+    ] = Path(".ftops/emulator"),
+    suffix: Annotated[str | None, typer.Option(help="The model name's suffix.")] = None,
+    n_epochs: Annotated[int | None, typer.Option("--n-epochs", help="Epochs (default: auto).")] = None,
+    organization: Annotated[
+        str, typer.Option(help="The organization, as the server reports it (names the model).")
+    ] = "org-emulator",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the model, job and file ids as JSON.")
+    ] = False,
+) -> None:
+    """Plant a fine-tuned model "made by hand" (a succeeded job without ftops's tags), for docs and tests."""
+    import json
+
+    from ftops.emulator.plant import plant_in_folder
+
+    planted = plant_in_folder(data, organization, base, training_file, suffix, n_epochs)
+    if as_json:
+        typer.echo(json.dumps(planted.to_json()))
+    else:
+        typer.echo(planted.model)
+        typer.echo(f"(job {planted.job_id}, training file {planted.training_file}, in {data})", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ftops.emulator.cutoff import default_job_cutoff
 from ftops.errors import UsageError
 
 SPEED_ENV = "FTOPS_EMULATOR_SPEED"
@@ -29,6 +30,10 @@ class EmulatorConfig:
     # Keys accepted in the ``api-key`` header of Azure-form requests (``/openai/...``);
     # empty accepts any key (see ftops.emulator.azure).
     azure_api_keys: frozenset[str] = frozenset()
+    # No job creates on or after this day (YYYY-MM-DD; None: no cutoff): see ftops.emulator.cutoff.
+    job_cutoff: str | None = field(default_factory=default_job_cutoff)
+    # Refuse to give back the content of training files (purpose fine-tune), as the service may.
+    refuse_training_downloads: bool = False
 
 
 def embedded_speed() -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ftops import clock
-from ftops.emulator import catalog, lifecycle, refusals, shutdowns, training
+from ftops.emulator import catalog, cutoff, lifecycle, refusals, shutdowns, training
 from ftops.emulator.apierrors import invalid
 from ftops.emulator.ids import new_id, random_token
 from ftops.emulator.job_requests import JobRequest
@@ -84,9 +84,10 @@ def _refuse_if_shut_down(conn: sqlite3.Connection, model: str, base: catalog.Bas
 
 
 def _resolve_model(
-    conn: sqlite3.Connection, request: JobRequest, today: str
+    conn: sqlite3.Connection, request: JobRequest, today: str | None
 ) -> tuple[str, catalog.BaseModel]:
-    """(the model the job reports, the base model it trains on) or a 400 naming ``model``."""
+    """(the model the job reports, the base model it trains on) or a 400 naming ``model``;
+    ``today`` None: no shutdown date is checked."""
     base = catalog.base_model(request.model)
     reported = base.trains_as if base else request.model
     if base is None and request.model.startswith("ft:"):
@@ -98,7 +99,8 @@ def _resolve_model(
             param="model",
             code="model_not_available",
         )
-    _refuse_if_shut_down(conn, request.model, base, today)
+    if today is not None:
+        _refuse_if_shut_down(conn, request.model, base, today)
     if request.method_type not in base.methods:
         raise invalid(
             f"Model {request.model} does not support the '{request.method_type}' method.",
@@ -116,19 +118,25 @@ def _pin(source: Path, target: Path) -> Path:
     return target
 
 
-def accept(rt: Runtime, request: JobRequest) -> Accepted:
-    refused = refusals.creation_refusal(rt.refusals, request.model)
-    if refused is not None:
-        raise refused
-    job_id = new_id("ftjob-")
+def accept(rt: Runtime, request: JobRequest, *, in_the_past: bool = False) -> Accepted:
+    """Check and pin a job request. ``in_the_past``: a job that ran before today (``plant``),
+    so today's refusals, job cutoff and shutdown dates do not apply to it."""
     # FTOPS_TODAY pins the day, as it does for the CLI; otherwise the emulator's clock decides.
     today = (
         clock.today().isoformat()
         if os.environ.get(clock.ENV_VAR)
         else datetime.fromtimestamp(rt.clock(), UTC).date().isoformat()
     )
+    if not in_the_past:
+        refused = refusals.creation_refusal(rt.refusals, request.model)
+        if refused is not None:
+            raise refused
+        too_late = cutoff.creation_refusal(rt.job_cutoff, today)
+        if too_late is not None:
+            raise too_late
+    job_id = new_id("ftjob-")
     with rt.store.transaction() as conn:
-        model, base = _resolve_model(conn, request, today)
+        model, base = _resolve_model(conn, request, None if in_the_past else today)
         _file_row(conn, request.training_file, "training_file")
         if request.validation_file:
             _file_row(conn, request.validation_file, "validation_file")
@@ -188,7 +196,10 @@ def resolve_hyperparameters(given: dict[str, Any], examples: int, method: str) -
     return resolved
 
 
-def record(rt: Runtime, accepted: Accepted, inspection: Inspection) -> dict[str, Any]:
+def record(
+    rt: Runtime, accepted: Accepted, inspection: Inspection, *, in_the_past: bool = False
+) -> dict[str, Any]:
+    """Write the job. ``in_the_past``: it was created long enough ago to have finished by now."""
     request, job_id, now = accepted.request, accepted.job_id, rt.clock()
     seed = request.seed if request.seed is not None else int.from_bytes(job_id.encode()[-4:]) % 2**31
     resolved = resolve_hyperparameters(
@@ -206,6 +217,7 @@ def record(rt: Runtime, accepted: Accepted, inspection: Inspection) -> dict[str,
         seed=seed,
         failure=inspection.failure,
     )
+    created_at = now - plan.end / rt.speed - 1.0 if in_the_past else now
     body = {
         "model": accepted.model,
         "training_file": request.training_file,
@@ -222,13 +234,13 @@ def record(rt: Runtime, accepted: Accepted, inspection: Inspection) -> dict[str,
     with rt.store.transaction() as conn:
         conn.execute(
             "INSERT INTO jobs (id, body, plan, created_at, speed, state) VALUES (?, ?, ?, ?, ?, 'active')",
-            (job_id, json.dumps(body), json.dumps(plan.to_json()), now, rt.speed),
+            (job_id, json.dumps(body), json.dumps(plan.to_json()), created_at, rt.speed),
         )
         conn.executemany(
             "INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)",
             [(job_id, key, value) for key, value in request.metadata or ()],
         )
-        add_event(conn, job_id, int(now), f"Created fine-tuning job: {job_id}")
+        add_event(conn, job_id, int(created_at), f"Created fine-tuning job: {job_id}")
         sync_job(conn, rt, job_row(conn, job_id), now)
         return job_object(job_row(conn, job_id), now, rt.organization)
 

@@ -27,6 +27,8 @@ class Runtime:
     clock: Callable[[], float] = time.time
     hold: MutationHold = field(default_factory=MutationHold)  # crash tests' kill point
     azure_api_keys: frozenset[str] = frozenset()  # see ftops.emulator.azure; empty: any key
+    job_cutoff: str | None = None  # YYYY-MM-DD from which job creates are refused (ftops.emulator.cutoff)
+    refuse_training_downloads: bool = False  # GET /v1/files/{id}/content of a fine-tune file: 400
 
     @property
     def org_slug(self) -> str:

@@ -17,6 +17,7 @@ import uvicorn
 from ftops.emulator import shutdowns
 from ftops.emulator.app import build_app
 from ftops.emulator.config import EmulatorConfig
+from ftops.emulator.cutoff import parse_job_cutoff
 from ftops.emulator.faults import FaultInjector
 from ftops.emulator.holds import MutationHold
 from ftops.emulator.refusals import parse_refusals
@@ -34,6 +35,7 @@ def _runtime(config: EmulatorConfig) -> Runtime:
     faults = FaultInjector(config.faults)  # a bad spec fails here, before anything listens
     refusals = parse_refusals(config.refusals)
     dates = shutdowns.check(config.model_shutdowns)
+    job_cutoff = parse_job_cutoff(config.job_cutoff) if config.job_cutoff else None
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir)
@@ -49,6 +51,8 @@ def _runtime(config: EmulatorConfig) -> Runtime:
         non_owner_keys=set(config.non_owner_keys),
         refusals=refusals,
         azure_api_keys=frozenset(config.azure_api_keys),
+        job_cutoff=job_cutoff,
+        refuse_training_downloads=config.refuse_training_downloads,
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ftops.emulator import cutoff as emulator_cutoff
 from ftops.emulator.refusals import KINDS, parse_refusal
 from ftops.emulator.shutdowns import parse_shutdown
 from ftops.errors import UsageError
@@ -20,7 +21,9 @@ def test_the_packaged_cutoffs() -> None:
     openai = table_row("openai")
     assert openai.date == date(2027, 1, 6) and "deprecations page" in openai.source
     assert table_row("azure").date is None and "none known" in table_row("azure").source
-    assert table_row("emulator").date is None
+    # The emulator refuses job creates from OpenAI's date by default, so the planner must know it.
+    assert table_row("emulator").date == openai.date
+    assert table_row("emulator").date == date.fromisoformat(emulator_cutoff.OPENAI_JOB_CUTOFF)
     assert table_row("something-else").date is None
 
 
@@ -31,7 +34,7 @@ def test_the_packaged_cutoffs() -> None:
         ("openai", "https://api.openai.com/v1", date(2027, 1, 6)),
         ("openai", "http://127.0.0.1:8765/v1", None),  # the emulator, a proxy: not assumed OpenAI
         ("azure", "https://example-resource.openai.azure.com", None),
-        ("emulator", None, None),
+        ("emulator", None, date(2027, 1, 6)),  # the in-process emulator refuses from that day
     ],
 )
 def test_which_row_applies(kind: str, base_url: str | None, expected: date | None) -> None:
@@ -82,5 +85,6 @@ def test_docs_list_every_refusal_and_the_packaged_cutoffs() -> None:
     openai = table_row("openai")
     assert openai.date is not None and f"| `openai` | **{openai.date.isoformat()}** |" in page
     assert "| `azure` | none known |" in page
+    assert f"| `emulator` | **{openai.date.isoformat()}** |" in page
     for kind in KINDS:
         assert f"`{kind}`" in page, kind

@@ -149,6 +149,10 @@ async def file_content(request: Request) -> Response:
     with rt.store.transaction() as conn:
         sync_active(conn, rt, rt.clock())
         row = _live_file(conn, request.path_params["file_id"])
+    if row["purpose"] == "fine-tune" and rt.refuse_training_downloads:
+        # The service's words when it keeps a file's content to itself (seen for fine-tune,
+        # assistants and user_data files); it still lists and retrieves the file.
+        raise invalid(f"Not allowed to download files of purpose: {row['purpose']}")
     media = "text/csv" if row["filename"].endswith(".csv") else "application/octet-stream"
     return FileResponse(rt.store.blob_path(row["id"]), media_type=media)
 
