@@ -49,7 +49,10 @@ the answer to the k-th mutating request for exact crash points (``holds``,
 admin endpoints listed in ``routes.admin``, shutdown dates set at start
 (``shutdowns``; a job on a base model past its date is refused) and the
 service's refusals of job creation (``refusals``: no access, a model it will not
-tune, the daily job quota, a file failing validation).
+tune, the daily job quota, a file failing validation), the end of new jobs
+(``cutoff``: OpenAI's 2027-01-06 by default), a refusal to give training files
+back (``EmulatorConfig.refuse_training_downloads``), and models "made by hand"
+without ftops's tags (``plant``).
 """
 
 from __future__ import annotations

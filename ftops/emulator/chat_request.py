@@ -73,14 +73,19 @@ def _integer(body: Mapping[str, Any], name: str, low: int, high: int) -> int | N
             param=name,
             code="invalid_type",
         )
-    if not low <= value <= high:
+    if value < low:
         raise invalid(
             f"Invalid '{name}': integer below minimum value. Expected a value >= {low}, but got {value} "
-            "instead." if value < low else
+            "instead.",
+            param=name,
+            code="integer_below_min_value",
+        )
+    if value > high:
+        raise invalid(
             f"Invalid '{name}': integer above maximum value. Expected a value <= {high}, but got {value} "
             "instead.",
             param=name,
-            code="integer_below_min_value" if value < low else "integer_above_max_value",
+            code="integer_above_max_value",
         )
     return value
 

@@ -26,7 +26,7 @@ def _encoding(name: str) -> Any:
 
 def encoding_of(model: str) -> str:
     """The vocabulary of a base model, of a fine-tune (``ft:BASE:...``) or of a checkpoint of one."""
-    base = model.split(":")[1] if model.startswith("ft:") and model.count(":") >= 1 else model
+    base = model.split(":")[1] if model.startswith("ft:") else model
     listed = catalog.base_model(base)
     return listed.encoding if listed else DEFAULT_ENCODING
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openai
+import pytest
 from openai import OpenAI
 
 
@@ -80,3 +82,26 @@ def test_serve_reports_a_busy_port_in_one_line(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert result.stderr.strip() == f"Error: Cannot listen on 127.0.0.1:{port}: Address already in use."
+
+
+def test_serve_takes_the_job_cutoff_and_refuses_training_downloads(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ftops", "emulator", "serve", "--port", "0", "--data", str(tmp_path / "d"),
+         "--job-cutoff", "2026-11-24", "--refuse-training-downloads"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = re.search(r"http://127\.0\.0\.1:\d+/v1", process.stdout.readline())
+        assert url
+        with OpenAI(base_url=url.group(0), api_key="k", max_retries=0) as client:
+            training = client.files.create(file=("t.jsonl", b'{"messages": []}\n'), purpose="fine-tune")
+            with pytest.raises(openai.BadRequestError, match="Not allowed to download files of purpose"):
+                client.files.content(training.id)
+            with pytest.raises(openai.PermissionDeniedError, match="ended on 2026-11-24"):
+                client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=training.id)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
