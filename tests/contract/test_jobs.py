@@ -51,8 +51,10 @@ def test_job_runs_to_succeeded_with_its_outputs(client: OpenAI, uploaded: str) -
     assert result.purpose == "fine-tune-results"
     assert result.filename == "step_metrics.csv"
     # As the service sends it: the CSV base64-encoded, no newline or header in the clear.
-    encoded = client.files.content(result_id).content
+    downloaded = client.files.content(result_id)
+    encoded = downloaded.content
     assert not encoded.startswith(b"step") and result.bytes == len(encoded)
+    assert downloaded.response.headers["content-type"] == "application/octet-stream"
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(encoded, validate=True).decode())))
     assert list(rows[0]) == [
         "step",

@@ -153,7 +153,9 @@ async def file_content(request: Request) -> Response:
         # The service's words when it keeps a file's content to itself (seen for fine-tune,
         # assistants and user_data files); it still lists and retrieves the file.
         raise invalid(f"Not allowed to download files of purpose: {row['purpose']}")
-    media = "text/csv" if row["filename"].endswith(".csv") else "application/octet-stream"
+    # A result file's content is base64 text, whatever its .csv name says.
+    csv = row["filename"].endswith(".csv") and row["purpose"] != "fine-tune-results"
+    media = "text/csv" if csv else "application/octet-stream"
     return FileResponse(rt.store.blob_path(row["id"]), media_type=media)
 
 
