@@ -197,16 +197,27 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class ActiveModel:
+    """A name applications use. It stands for the model of one of this project's jobs
+    (``job``), or for a model made elsewhere (``model``: a hand-made fine-tune, a base model);
+    the manifest loader guarantees exactly one of the two."""
+
     name: str
-    job: str  # a job name
+    job: str | None = None  # a job name
     checks: tuple[Check, ...] = ()
     protect: bool = False
     keep_previous: int = 0
     declared_at: SourceLocation | None = None
+    model: str | None = None  # a model id ftops did not train: the name is pinned to it
+    # Models ftops did not create (pinned, imported) are never deleted unless this says so.
+    delete_external: bool = False
 
     @property
     def address(self) -> str:
         return f"models.{self.name}"
+
+    @property
+    def pinned(self) -> bool:
+        return self.model is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,16 @@ from ftops.apply.journal import StateJournal
 from ftops.errors import NotFoundError, UsageError
 from ftops.plan.bookkeeping import job_record
 from ftops.plan.desired import Desired
-from ftops.plan.records import DatasetRecord, ModelRecord, pending_key, read_records
+from ftops.plan.records import (
+    DatasetRecord,
+    ModelRecord,
+    Origin,
+    StateRecords,
+    pending_key,
+    read_records,
+)
 from ftops.provider import Provider
-from ftops.resources import ADDRESS_KINDS, META_INPUTS, thaw
+from ftops.resources import ADDRESS_KINDS, META_INPUTS, freeze, thaw
 from ftops.state import StateSnapshot
 
 
@@ -101,7 +108,18 @@ def import_object(journal: StateJournal, provider: Provider, desired: Desired, a
     if object_id not in models:
         raise NotFoundError(f"import {address}: no model {object_id} in the account")
     records = read_records(journal.snapshot)
-    job_name = project.models[name].job
-    job_id = records.jobs[job_name].job_id if job_name in records.jobs else ""
-    journal.put(address, ModelRecord(object_id, job_id, project.models[name].protect))
-    return f"{address}: imported model {object_id}"
+    declared = project.models[name]
+    origin = import_origin(records, declared.model, object_id)
+    job_id = next((j.job_id for j in records.jobs.values() if j.fine_tuned_model == object_id), "")
+    journal.put(address, ModelRecord(object_id, job_id, declared.protect, (), freeze({object_id: origin})))
+    made = "made by this project's job" if origin == "ftops" else "not created by ftops: never deleted by it"
+    return f"{address}: imported model {object_id} ({made})"
+
+
+def import_origin(records: StateRecords, pinned: str | None, model_id: str) -> Origin:
+    """How an imported model is recorded: created by ftops only when one of the project's
+    recorded jobs made it; the model a name is pinned to counts as pinned; anything else as
+    imported, which ftops never deletes unless the name says ``delete_external: true``."""
+    if any(job.fine_tuned_model == model_id for job in records.jobs.values()):
+        return "ftops"
+    return "pinned" if model_id == pinned else "imported"

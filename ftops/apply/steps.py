@@ -161,6 +161,9 @@ class StepRunner:
     # ---- models ------------------------------------------------------------------------------
 
     def promote(self, step: PromoteModel) -> StepOutcome:
+        if step.model_id is not None:  # pinned to a model made elsewhere: no job to wait for
+            return self._move_name(step, step.model_id, job_id="")
+        assert step.job_address is not None  # a promotion names a job or a model
         record = self.journal.records().jobs.get(_name(step.job_address))
         if record is None:
             raise PlanError(f"{step.address}: {step.job_address} has no job in the state to promote from")
@@ -189,11 +192,16 @@ class StepRunner:
                     hint="The service said: " + job.error.message,
                 )
             raise JobFailedError(f"{step.job_address} ({job.id}) {job.status}{reason}{keeps}")
-        model_id = job.fine_tuned_model
+        return self._move_name(step, job.fine_tuned_model, job.id)
+
+    def _move_name(self, step: PromoteModel, model_id: str, job_id: str) -> StepOutcome:
+        """The one place that decides whether a name may move to ``model_id`` (a job's new
+        model or a pinned one): its checks must pass against it; then the state says so."""
+        current = self.journal.records().models.get(_name(step.address))
+        keeps = f"; {step.address} keeps {current.model_id}" if current else ""
         failure = run_checks(step.checks, lambda messages: self.provider.chat(model_id, messages))
         if failure is not None:
             raise CheckFailedError(failure.describe(step.address) + keeps)
-        job_id = job.id
         self.journal.update(
             lambda resources: bookkeeping.after_promote(resources, step, model_id=model_id, job_id=job_id)
         )

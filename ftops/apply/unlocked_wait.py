@@ -129,7 +129,7 @@ def finish_after_wait(
     with ``run_changes`` (the executor). ``result`` is phase one's; the result returned covers
     both. ``replan`` makes a plan from the state and the account as they are now."""
     later = [c for c in the_plan.changes if c.key in result.left_for_later]
-    needed = {s.job_address for c in later for s in c.steps if isinstance(s, PromoteModel)}
+    needed = {s.job_address for c in later for s in c.steps if isinstance(s, PromoteModel) and s.job_address}
     awaited = _job_ids(journal, needed)
     complete = True
     try:

@@ -119,8 +119,16 @@ def model(entry: Entry, root: Path) -> ActiveModel:
         )
         for index, check in enumerate(data.get("checks") or ())
     )
-    return ActiveModel(entry.name, data["job"], checks, bool(data.get("protect", False)),
-                       int(data.get("keep_previous", 0)), location(entry.doc, entry.path, root))
+    return ActiveModel(
+        name=entry.name,
+        job=data.get("job"),
+        checks=checks,
+        protect=bool(data.get("protect", False)),
+        keep_previous=int(data.get("keep_previous", 0)),
+        declared_at=location(entry.doc, entry.path, root),
+        model=data.get("model"),
+        delete_external=bool(data.get("delete_external", False)),
+    )
 
 
 def provider(raw: dict[str, Any] | None) -> ProviderConfig:

@@ -33,7 +33,11 @@ def resolve_job_id(settings: Settings, address: str) -> tuple[str, str | None]:
     if kind == "models":
         if name not in records.models:
             raise UsageError(f"{address} points at no model in the state yet")
-        return records.models[name].job_id, address
+        job_id = records.models[name].job_id
+        if not job_id:
+            raise UsageError(f"{address} points at {records.models[name].model_id}, which ftops did not "
+                             "train: it has no job to read curves from")
+        return job_id, address
     if name not in records.jobs:
         known = ", ".join(f"jobs.{n}" for n in sorted(records.jobs)) or "none"
         raise UsageError(f"{address} is not in the state (jobs in the state: {known}); run `ftops apply`")

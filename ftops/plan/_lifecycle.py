@@ -12,21 +12,23 @@ from ftops.plan.model import ModelLifecycle
 
 def model_lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
     """Each declared model name, the base of the model it serves now (during a move to a
-    successor base, the old one's) and when that model shuts down."""
+    successor base, the old one's) and when that model shuts down. A pinned name not yet
+    applied already shows the model it will serve."""
     out = []
     today = ctx.options.today
     for name in ctx.desired_models():
         spec = ctx.project.models[name]
-        job = ctx.project.jobs.get(spec.job)
-        if job is None:
+        job = ctx.project.jobs.get(spec.job) if spec.job is not None else None
+        if job is None and spec.model is None:
             continue
         rec = ctx.records.models.get(name)
-        model_id = rec.model_id if rec is not None else None
-        base = job.model
+        model_id = rec.model_id if rec is not None else spec.model
+        base = job.model if job is not None else base_of(spec.model or "")
         if rec is not None:
             maker = ctx.observed.jobs.get(rec.job_id)
             recorded = [j for j in ctx.records.jobs.values() if j.job_id == rec.job_id]
-            base = maker.model if maker is not None else recorded[0].base_model if recorded else base
+            base = (maker.model if maker is not None else recorded[0].base_model if recorded
+                    else base if job is not None and rec.job_id else base_of(rec.model_id))
         own = ctx.observed.models.get(model_id) if model_id is not None else None
         text = own.shutdown_date if own is not None else None
         if not text and base in ctx.observed.models:
@@ -35,6 +37,13 @@ def model_lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
         days = (when - today).days if when is not None and today is not None else None
         out.append(ModelLifecycle(spec.address, model_id, base, when.isoformat() if when else None, days))
     return tuple(out)
+
+
+def base_of(model_id: str) -> str:
+    """The base model in an OpenAI fine-tuned model's id (``ft:BASE:org:suffix:id``); a base
+    model is its own base."""
+    parts = model_id.split(":")
+    return parts[1] if parts[0] == "ft" and len(parts) > 1 and parts[1] else model_id
 
 
 def _parse_date(text: str) -> date | None:

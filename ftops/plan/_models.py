@@ -1,12 +1,13 @@
 """Planning rules for model names: promote a job's model once it succeeded and its checks pass
-(the name keeps its previous model until then), prune what no name holds, and never delete
-a protected name's models."""
+(the name keeps its previous model until then), or a pinned model made elsewhere once its
+checks pass; prune what no name holds; never delete a protected name's models, nor a model
+ftops did not create unless the name's manifest entry says ``delete_external: true``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ftops.errors import ProtectedResourceError
+from ftops.errors import PlanError, ProtectedResourceError
 from ftops.plan._context import FAILED_JOB_STATUSES, Context, Draft, JobView, frozen
 from ftops.plan.model import (
     Action,
@@ -42,6 +43,7 @@ class _Holding:
 
 
 def plan_models(ctx: Context, draft: Draft) -> None:
+    made = _made_by_project(ctx)
     holdings: list[_Holding] = []
     for name in ctx.desired_models():
         holdings.append(_plan_desired(ctx, draft, name))
@@ -52,11 +54,30 @@ def plan_models(ctx: Context, draft: Draft) -> None:
     removed_ids: set[str] = set()
     for name in sorted(ctx.records.models):
         if ctx.destroy or name not in ctx.project.models:
-            holding = _plan_removed(ctx, draft, name, ctx.records.models[name], kept, removed_ids)
+            holding = _plan_removed(ctx, draft, name, ctx.records.models[name], kept, removed_ids, made)
             if holding is not None:
                 holdings.append(holding)
                 kept |= holding.held()
-    _plan_pruning(ctx, draft, holdings, kept, removed_ids)
+    _plan_pruning(ctx, draft, holdings, kept, removed_ids, made)
+
+
+def _made_by_project(ctx: Context) -> set[str]:
+    """The models one of this project's jobs made, as the account lists the project's tagged jobs
+    and as the state records its jobs: created by ftops whatever a model record says."""
+    made = {job.fine_tuned_model for job in ctx.project_jobs if job.fine_tuned_model}
+    made |= {rec.fine_tuned_model for rec in ctx.records.jobs.values() if rec.fine_tuned_model}
+    return made
+
+
+def _may_delete(ctx: Context, name: str, rec: ModelRecord, model_id: str, made: set[str]) -> bool:
+    """Whether ftops may delete a model that the name ``name`` holds: one it created (its
+    record says so, or one of the project's jobs made it), or any when the name's manifest
+    entry says ``delete_external: true``. A model recorded before ownership was recorded
+    counts as created only on the evidence of a job."""
+    if model_id in made or rec.created_by_ftops(model_id):
+        return True
+    declared = ctx.project.models.get(name)
+    return declared is not None and declared.delete_external
 
 
 def _job_outputs(draft: Draft) -> set[str]:
@@ -85,8 +106,11 @@ def _protected(ctx: Context) -> set[str]:
 
 def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
     model = ctx.project.models[name]
+    if model.model is not None:
+        return _plan_pinned(ctx, draft, name, model.model)
     address = model.address
     rec = ctx.records.models.get(name)
+    assert model.job is not None  # the manifest loader guarantees job or model
     view = draft.jobs.get(model.job) or JobView(f"jobs.{model.job}", None, None, None)
     job_address = view.address
     old_current = rec.model_id if rec is not None else None
@@ -113,7 +137,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
         return stay(f"{target} no longer exists")
     if rec is not None and target is not None and rec.model_id == target:
         if rec.protect != model.protect:
-            new = ModelRecord(rec.model_id, rec.job_id, model.protect, rec.previous)
+            new = replace(rec, protect=model.protect)
             after = frozen({"model_id": rec.model_id, "protect": model.protect})
             reason = f"protect: {str(rec.protect).lower()} → {str(model.protect).lower()}"
             draft.add(
@@ -145,8 +169,51 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
     return _Holding(name, target, previous, model.protect, model.keep_previous, address)
 
 
+def _plan_pinned(ctx: Context, draft: Draft, name: str, target: str) -> _Holding:
+    """A name pinned to a model made elsewhere: it must exist (the models listing says so, no
+    request of its own); the name moves to it once its checks pass, through the same promotion
+    step as a job's model."""
+    model = ctx.project.models[name]
+    address = model.address
+    rec = ctx.records.models.get(name)
+    old_current = rec.model_id if rec is not None else None
+    old_previous = rec.previous if rec is not None else ()
+    before = frozen({"model_id": rec.model_id, "protect": rec.protect}) if rec is not None else None
+    if target not in ctx.observed.models:
+        where = f"{model.declared_at}: " if model.declared_at is not None else ""
+        message = f"{where}{address}: model {target} is not in the account"
+        if ctx.options.refresh_only:
+            draft.drift.append(Drift(address, f"model {target} is not in the account"))
+            return _Holding(name, old_current, old_previous, model.protect, model.keep_previous, None)
+        raise PlanError(message, hint="Check the id with the provider's models listing (ftops init "
+                        "--from-account lists the account's fine-tuned models), or pin another model.")
+    if rec is not None and rec.model_id == target:
+        if rec.protect != model.protect:
+            new = replace(rec, protect=model.protect)
+            after = frozen({"model_id": rec.model_id, "protect": model.protect})
+            reason = f"protect: {str(rec.protect).lower()} → {str(model.protect).lower()}"
+            draft.add(Change(address, Action.UPDATE, reason, before, after,
+                             (UpdateRecord(address, record_json(new)),)))
+        else:
+            draft.add(Change(address, Action.NOOP, f"points at {target} (pinned)", before, before))
+        return _Holding(name, old_current, old_previous, model.protect, model.keep_previous, None)
+    n = len(model.checks)
+    checks = (f" once its {n} check passes" if n == 1 else f" once its {n} checks pass") if n else ""
+    keeps = f"; {address} keeps {old_current} until then" if old_current and n else ""
+    reason = f"pin {target} (made elsewhere){checks}{keeps}"
+    step = PromoteModel(address, None, model.checks, model.protect, model_id=target)
+    after = frozen({"model_id": target, "protect": model.protect})
+    action = Action.CREATE if rec is None else Action.UPDATE
+    draft.add(Change(address, action, reason, before, after, (step,)))
+    previous = old_previous
+    if old_current is not None:
+        previous = (old_current, *(m for m in old_previous if m != target))
+    return _Holding(name, target, previous, model.protect, model.keep_previous, address)
+
+
 def _plan_removed(
-    ctx: Context, draft: Draft, name: str, rec: ModelRecord, kept: set[str], removed_ids: set[str]
+    ctx: Context, draft: Draft, name: str, rec: ModelRecord, kept: set[str], removed_ids: set[str],
+    made: set[str],
 ) -> _Holding | None:
     address = f"models.{name}"
     everything = [m for m in (rec.model_id, *rec.previous) if m in ctx.observed.models]
@@ -163,19 +230,27 @@ def _plan_removed(
         )
         return _Holding(name, rec.model_id, rec.previous, True, 0, None)
     why = "destroy" if ctx.destroy else "removed from the manifests"
-    doomed = [m for m in everything if m not in kept]
+    external = [m for m in everything if m not in kept and not _may_delete(ctx, name, rec, m, made)]
+    doomed = [m for m in everything if m not in kept and m not in external]
     steps: list[Step] = [DeleteModel(address, m) for m in doomed]
     removed_ids.update(doomed)
     steps.append(ForgetResource(address))
     reason = f"{why}: delete {', '.join(doomed)}" if doomed else f"{why}: forget"
-    if len(doomed) < len(everything):
-        reason += f" (keeps {', '.join(m for m in everything if m in kept)}, still in use)"
+    in_use = [m for m in everything if m in kept]
+    if in_use:
+        reason += f" (keeps {', '.join(in_use)}, still in use)"
+    if external:
+        reason += f" (leaves {', '.join(external)} in the account: not created by ftops)"
+        declared = name in ctx.project.models
+        how = f" (set `delete_external: true` on {address} to delete it)" if declared else ""
+        draft.warn(f"{address}: {', '.join(external)} not created by ftops, so left in the account{how}")
     draft.add(Change(address, Action.DELETE, reason, frozen(rec.to_json()), None, tuple(steps)))
     return None
 
 
 def _plan_pruning(
-    ctx: Context, draft: Draft, holdings: list[_Holding], kept: set[str], removed_ids: set[str]
+    ctx: Context, draft: Draft, holdings: list[_Holding], kept: set[str], removed_ids: set[str],
+    made: set[str],
 ) -> None:
     """Delete fine-tuned models made by this project that nothing keeps after this plan."""
     made_by: dict[str, str] = {}  # model id -> the address of the job that made it
@@ -195,6 +270,8 @@ def _plan_pruning(
         if model_id in kept or model_id in removed_ids or model_id not in ctx.observed.models:
             continue  # (a protected name's models are in ``kept``: releasing them is explicit)
         holder = holder_before.get(model_id)
+        if holder is not None and not _may_delete(ctx, holder, ctx.records.models[holder], model_id, made):
+            continue  # made elsewhere (pinned, imported): superseded, forgotten, never deleted
         if holder is not None:
             address = f"models.{holder}"
             current = ctx.records.models[holder].model_id == model_id

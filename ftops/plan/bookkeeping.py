@@ -36,6 +36,7 @@ from ftops.plan.records import (
     DatasetRecord,
     JobRecord,
     ModelRecord,
+    Origin,
     PendingKind,
     PendingRecord,
     StateRecords,
@@ -112,12 +113,17 @@ def job_record(
 
 
 def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, job_id: str) -> dict[str, Any]:
-    """The checks passed and the name now points at ``model_id``; its old model becomes previous."""
+    """The checks passed and the name now points at ``model_id``; its old model becomes previous.
+    The new model's origin: made by this project's job, or pinned by the manifests."""
     old = _only(resources, step.address).models.get(_name(step.address))
     previous: tuple[str, ...] = ()
+    origins: dict[str, Origin] = {}
     if old is not None:
         previous = tuple(m for m in dict.fromkeys((old.model_id, *old.previous)) if m != model_id)
-    return with_record(resources, step.address, ModelRecord(model_id, job_id, step.protect, previous))
+        origins.update(old.origins)
+    origins[model_id] = "pinned" if step.model_id is not None else "ftops"
+    record = ModelRecord(model_id, job_id, step.protect, previous, freeze(origins))
+    return with_record(resources, step.address, record)
 
 
 def after_step(resources: Resources, step: Step) -> dict[str, Any]:

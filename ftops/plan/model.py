@@ -99,12 +99,14 @@ class AdoptObject:
 class PromoteModel:
     """Point a model name at a job's fine-tuned model, once that job succeeded and the
     checks pass against it. When the job is still running the executor waits (with --wait)
-    or leaves the step for a later run."""
+    or leaves the step for a later run. A pinned name (``model_id``, no job) points at a
+    model made elsewhere, once the checks pass against it: the one place a name moves."""
 
     address: str
-    job_address: str
+    job_address: str | None  # None: the name is pinned to ``model_id``
     checks: tuple[Check, ...]
     protect: bool = False  # for ModelRecord.protect
+    model_id: str | None = None  # a model ftops did not train (models.NAME.model)
 
 
 @dataclass(frozen=True, slots=True)

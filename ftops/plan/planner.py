@@ -99,7 +99,9 @@ def _check_desired(desired: Desired) -> None:
             if name is not None and name not in desired.datasets:
                 raise PlanError(f"{job.address} reads datasets.{name}, which has no fingerprint")
     for model in project.models.values():
-        if model.job not in project.jobs:
+        if (model.job is None) == (model.model is None):
+            raise PlanError(f"{model.address} must name exactly one of a job and a model")
+        if model.job is not None and model.job not in project.jobs:
             raise PlanError(f"{model.address} names jobs.{model.job}, which is not declared")
 
 
@@ -188,7 +190,7 @@ def _dependency_closure(ctx: Context, targets: Iterable[str]) -> set[str]:
     delete them first), as Terraform's -target does."""
     edges: dict[str, set[str]] = {}  # address -> the addresses it depends on
     for model in ctx.project.models.values():
-        edges.setdefault(model.address, set()).add(f"jobs.{model.job}")
+        edges.setdefault(model.address, set()).update(() if model.job is None else (f"jobs.{model.job}",))
     for job in ctx.project.jobs.values():
         edges.setdefault(job.address, set()).update(
             f"datasets.{d}" for d in (job.training_file, job.validation_file) if d is not None

@@ -38,6 +38,7 @@ __all__ = [
     "DatasetRecord",
     "JobRecord",
     "ModelRecord",
+    "Origin",
     "PendingRecord",
     "StateRecords",
     "job_inputs_hash",
@@ -146,31 +147,56 @@ class JobRecord:
         )
 
 
+# How a model came to be held by a name: made by one of this project's jobs ("ftops"), pinned
+# by the manifests (``models.NAME.model``) or brought in by ``ftops import``.
+Origin = Literal["ftops", "pinned", "imported"]
+ORIGINS: Final = ("ftops", "pinned", "imported")
+
+
 @dataclass(frozen=True, slots=True)
 class ModelRecord:
-    model_id: str  # the fine-tuned model the name points at now
-    job_id: str  # the job that made it
+    model_id: str  # the model the name points at now
+    job_id: str  # the job that made it; "" for a model ftops did not train
     protect: bool = False
     # Models this name pointed at before, most recent first, while they still exist. The
     # first ``keep_previous`` are kept; a protected name keeps all of them.
     previous: tuple[str, ...] = ()
+    # The origin of each model held (current and previous). A model without one was recorded
+    # by an ftops older than ownership (the key is absent from its record): the planner then
+    # counts it as created by ftops only if one of this project's jobs made it.
+    origins: Mapping[str, Origin] = field(default_factory=empty_mapping)
+
+    def created_by_ftops(self, model_id: str) -> bool | None:
+        """True or False when the record says; None for a model recorded before ownership."""
+        origin = self.origins.get(model_id)
+        return None if origin is None else origin == "ftops"
 
     def to_json(self) -> dict[str, Any]:
+        held = (self.model_id, *self.previous)
         return {
             "model_id": self.model_id,
             "job_id": self.job_id,
             "protect": self.protect,
             "previous": list(self.previous),
+            # Only the models still held: a pruned model's origin goes with it.
+            "origins": {m: self.origins[m] for m in dict.fromkeys(held) if m in self.origins},
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], address: str) -> ModelRecord:
         r = _Reader(data, address)
+        origins: dict[str, Origin] = {}
+        for model_id, origin in r.mapping_("origins").items():
+            if origin not in ORIGINS:
+                raise _corrupt(address, f"origins[{model_id}] must be one of {', '.join(ORIGINS)}, "
+                               f"found {origin!r}")
+            origins[model_id] = origin
         return cls(
             model_id=r.str_("model_id"),
             job_id=r.str_("job_id"),
             protect=r.bool_("protect"),
             previous=r.str_tuple_("previous"),
+            origins=freeze(origins),
         )
 
 

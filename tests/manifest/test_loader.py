@@ -283,3 +283,18 @@ def test_the_repository_example_is_valid() -> None:
     valid = project.datasets["chunsik-valid"].path.read_text(encoding="utf-8").splitlines()
     assert len(train) >= 60 and len(valid) >= 10
     assert not set(train) & set(valid)
+
+
+def test_a_pinned_model_loads_with_its_ownership_key_and_provenance_ignored(tmp_path: Path) -> None:
+    manifests = write_project(tmp_path / "p", {
+        "manifests/m.yaml": (
+            "project: p\nmodels:\n  hand:\n    model: ft:gpt-4o-mini-2024-07-18:acme:hand:abc\n"
+            "    delete_external: true\n    provenance: {job: ftjob-1, trained_tokens: 12}\n"
+            "    checks:\n      - messages: [{role: user, content: hi}]\n        contains: hello\n"
+        ),
+    })
+    model = load_project(manifests).models["hand"]
+    assert (model.job, model.model, model.pinned, model.delete_external) == (
+        None, "ft:gpt-4o-mini-2024-07-18:acme:hand:abc", True, True)
+    assert len(model.checks) == 1
+    assert model.declared_at == SourceLocation("manifests/m.yaml", 3, 3)
