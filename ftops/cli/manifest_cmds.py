@@ -12,7 +12,13 @@ from typing import Annotated
 
 import typer
 
-from ftops.cli.common import DEFAULT_MANIFESTS, JsonOption, ManifestsOption, NoCacheOption
+from ftops.cli.common import (
+    DEFAULT_MANIFESTS,
+    JsonOption,
+    ManifestsOption,
+    NoCacheOption,
+    ProviderOption,
+)
 
 
 def validate(
@@ -82,16 +88,34 @@ def init(
     lock_timeout: Annotated[
         str, typer.Option("--lock-timeout", help="How long to wait for the state lock, e.g. 60s.")
     ] = "0s",
+    from_account: Annotated[
+        bool,
+        typer.Option(
+            "--from-account",
+            help="Pin every fine-tuned model the account holds (no starter job), with its provenance, "
+            "and save its training data where the service allows.",
+        ),
+    ] = False,
+    provider: ProviderOption = None,
 ) -> None:
     """Set up a project folder, then check its state backend.
 
     Creates manifests/, datasets/ and state/ with a starter manifest when the folder has no
     manifests yet (never overwriting a file). When it has manifests, checks that the backend
     they name is reachable, and with --migrate-state copies the state over from the backend it
-    was in (lineage and serial kept; refused if the target holds another lineage).
+    was in (lineage and serial kept; refused if the target holds another lineage). With
+    --from-account, the manifest pins the account's fine-tuned models instead.
     """
     from ftops.cli.core_cmds import parse_duration
     from ftops.manifest.scaffold import has_manifests, scaffold
+
+    if from_account:
+        _init_from_account(directory, project, provider)
+        return
+    if provider is not None:
+        from ftops.errors import UsageError
+
+        raise UsageError("--provider applies to init only with --from-account")
 
     manifests_dir = directory / "manifests"
     existing = has_manifests(manifests_dir)
@@ -115,6 +139,20 @@ def init(
         lock_timeout=parse_duration(lock_timeout, "--lock-timeout"),
     )
     typer.echo(outcome.summary())
+
+
+def _init_from_account(directory: Path, project: str | None, provider: str | None) -> None:
+    from ftops.account_init import init_from_account
+    from ftops.errors import UsageError
+    from ftops.provider.client import PROVIDER_TYPES
+
+    kind = provider or "openai"
+    if kind not in PROVIDER_TYPES:
+        raise UsageError(f"unknown provider {kind!r}: use one of {', '.join(PROVIDER_TYPES)}")
+    report = init_from_account(directory, project, kind, typer.echo)  # type: ignore[arg-type]
+    pinned = len(report.pins)
+    refused = f"; {len(report.refused)} training file(s) refused by the service" if report.refused else ""
+    typer.echo(f"Pinned {pinned} model(s){refused}. Next: cd {directory} && ftops plan")
 
 
 def register(app: typer.Typer) -> None:

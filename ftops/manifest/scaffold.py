@@ -148,8 +148,10 @@ def has_manifests(folder: Path) -> bool:
     )
 
 
-def scaffold(target: Path, project: str | None = None) -> ScaffoldResult:
-    """Create the folders and starter files under ``target``; existing files are never touched."""
+def scaffold(target: Path, project: str | None = None, *, starter: bool = True) -> ScaffoldResult:
+    """Create the folders and starter files under ``target``; existing files are never touched.
+    ``starter=False``: only the editor schema and ``state/.gitignore`` (the manifest is written
+    by its caller, e.g. ``ftops init --from-account``)."""
     name = project or project_name_for(target)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name):
         raise UsageError(f"project name {name!r} must be 1-64 letters, digits, '-' or '_'")
@@ -160,7 +162,7 @@ def scaffold(target: Path, project: str | None = None) -> ScaffoldResult:
     skipped: list[Path] = []
     # A project that already has manifests gets no starter: a second project name
     # beside the real one would make the folder invalid.
-    if not has_manifests(target / "manifests"):
+    if starter and not has_manifests(target / "manifests"):
         files[target / "manifests" / "main.yaml"] = STARTER_MANIFEST.format(project=name)
         files[target / "datasets" / "train.jsonl"] = _starter_dataset()
     files[target / "state" / ".gitignore"] = STATE_GITIGNORE
