@@ -105,7 +105,8 @@ def init_from_account(directory: Path, project: str | None, provider_type: Provi
             with manifest.open("x", encoding="utf-8") as handle:
                 handle.write(text)
             written.append(manifest)
-            say(f"created  {manifest.relative_to(directory).as_posix()} ({len(pins)} pinned models)")
+            count = f"{len(pins)} model{'s' if len(pins) != 1 else ''} pinned"
+            say(f"created  {manifest.relative_to(directory).as_posix()} ({count})")
         except FileExistsError:
             skipped.append(manifest)
     extra = scaffold(directory, name, starter=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
+from ftops.lifecycle.model_ids import base_of
 from ftops.plan.records import StateRecords
 from ftops.provider import Provider
 
@@ -89,7 +90,8 @@ def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatu
     for name in sorted(records.models):
         record = records.models[name]
         job = by_job_id.get(record.job_id)
-        base = job.base_model if job else None
+        # A model ftops did not train has no job record: its id names its base.
+        base = job.base_model if job else base_of(record.model_id)
         own = listed.get(record.model_id)
         date = own.shutdown_date if own else None
         if date is None and base is not None and base in listed:

@@ -152,7 +152,8 @@ def _init_from_account(directory: Path, project: str | None, provider: str | Non
     report = init_from_account(directory, project, kind, typer.echo)  # type: ignore[arg-type]
     pinned = len(report.pins)
     refused = f"; {len(report.refused)} training file(s) refused by the service" if report.refused else ""
-    typer.echo(f"Pinned {pinned} model(s){refused}. Next: cd {directory} && ftops plan")
+    models = f"{pinned} model{'s' if pinned != 1 else ''}"
+    typer.echo(f"Pinned {models}{refused}. Next: cd {directory} && ftops plan")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from ftops.lifecycle.model_ids import base_of
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
 from ftops.resources import META_PROJECT, empty_mapping
 
@@ -71,7 +72,7 @@ def fine_tuned_models(
         job = by_output.get(model.id)
         if job is None and not model.id.startswith("ft:"):
             continue  # a base model
-        base = job.model if job is not None else _base_of(model.id)
+        base = job.model if job is not None else _fine_tune_base(model.id)
         shutdown = model.shutdown_date or (listed[base].shutdown_date if base in listed else None)
         files_used: list[TrainingFile] = []
         if job is not None:
@@ -94,9 +95,9 @@ def fine_tuned_models(
     return tuple(out)
 
 
-def _base_of(model_id: str) -> str | None:
-    parts = model_id.split(":")
-    return parts[1] if parts[0] == "ft" and len(parts) > 1 and parts[1] else None
+def _fine_tune_base(model_id: str) -> str | None:
+    base = base_of(model_id)
+    return None if base == model_id else base
 
 
 def pin_names(models: Iterable[AccountModel]) -> dict[str, str]:
@@ -146,7 +147,9 @@ def render_manifest(project: str, provider: str, pins: Iterable[Pin], managed: I
     else:
         lines.append("models:")
     for pin in pinned:
-        lines += [f"  {pin.name}:", f"    model: {_scalar(pin.model.model_id)}", "    provenance:"]
+        lines += [f"  {pin.name}:", f"    model: {_scalar(pin.model.model_id)}",
+                  "    # checks: [{messages: [{role: user, content: ...}], contains: ...}]",
+                  "    provenance:"]
         lines += [f"      {key}: {value}" for key, value in _provenance(pin).items()]
     others = list(managed)
     if others:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from ftops.errors import PlanError
+from ftops.lifecycle.model_ids import base_of
 from ftops.plan._context import Context, Draft
 from ftops.plan.model import ModelLifecycle
 
@@ -37,13 +38,6 @@ def model_lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
         days = (when - today).days if when is not None and today is not None else None
         out.append(ModelLifecycle(spec.address, model_id, base, when.isoformat() if when else None, days))
     return tuple(out)
-
-
-def base_of(model_id: str) -> str:
-    """The base model in an OpenAI fine-tuned model's id (``ft:BASE:org:suffix:id``); a base
-    model is its own base."""
-    parts = model_id.split(":")
-    return parts[1] if parts[0] == "ft" and len(parts) > 1 and parts[1] else model_id
 
 
 def _parse_date(text: str) -> date | None:
