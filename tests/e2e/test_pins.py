@@ -176,3 +176,13 @@ def test_a_name_moved_from_a_pin_to_a_job_keeps_the_pin_until_promotion_and_neve
 
     assert run("destroy", "--auto-approve").code == 0
     assert pin in project.model_ids() and successor not in project.model_ids()
+
+
+def test_a_pin_whose_checks_fail_is_refused_and_the_name_is_not_recorded(project: Project, run: Run) -> None:
+    pin, _ = hand_made_model(project, "failing")
+    project.write_manifest((textwrap.dedent(PINNED) % pin).replace("contains: Ryan", "contains: Muzi"))
+    result = run("apply", "--auto-approve")
+    assert result.code == 1 and "models.bot" in result.err and "Muzi" in result.err, result.text
+    recorded = project.state()["resources"] if project.state_path.exists() else {}
+    assert "models.bot" not in recorded
+    assert pin in project.model_ids()

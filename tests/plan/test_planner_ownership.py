@@ -187,3 +187,12 @@ def test_delete_external_lets_prune_delete_a_superseded_model_made_elsewhere() -
     plan = world.plan()
     prune = change(plan, f"models.bot[{HANDMADE}]")
     assert prune.steps == (DeleteModel("models.bot", HANDMADE),) and prune.depends_on == ("models.bot",)
+
+
+def test_a_base_model_can_be_pinned_as_a_prompt_only_replacement() -> None:
+    world = world_with_handmade(pinned(target=BASE, checks=0))
+    world.models[BASE] = ObservedModel(BASE, "system", 1, shutdown_date="2027-01-14")
+    plan = world.plan(today=date(2027, 1, 4))
+    assert change(plan, "models.bot").reason == f"pin {BASE} (made elsewhere)"
+    (life,) = plan.lifecycle
+    assert (life.model_id, life.base_model, life.days_left) == (BASE, BASE, 10)
