@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, Field, fields, is_dataclass
 from enum import Enum
 from typing import Any, NoReturn
 
@@ -126,11 +126,17 @@ def _decode_dataclass(cls: type[Any], value: Any, path: str) -> Any:
     unknown = sorted(set(value) - names - {"type"})
     if unknown:
         _fail(path, f"unknown field(s): {', '.join(unknown)}")
-    missing = sorted(names - set(value))
+    # A field added since the plan was saved is absent from it: it takes its default (what
+    # plans without it meant); a field without a default must be there.
+    missing = sorted(f.name for f in fields(cls) if f.name not in value and not _has_default(f))
     if missing:
         _fail(path, f"missing field(s): {', '.join(missing)}")
-    kwargs = {name: _decode(hints[name], value[name], f"{path}.{name}") for name in names}
+    kwargs = {name: _decode(hints[name], value[name], f"{path}.{name}") for name in names if name in value}
     return cls(**kwargs)
+
+
+def _has_default(field: Field[Any]) -> bool:
+    return field.default is not MISSING or field.default_factory is not MISSING
 
 
 def _decode_step(value: Any, path: str) -> Any:

@@ -196,3 +196,13 @@ def test_a_base_model_can_be_pinned_as_a_prompt_only_replacement() -> None:
     assert change(plan, "models.bot").reason == f"pin {BASE} (made elsewhere)"
     (life,) = plan.lifecycle
     assert (life.model_id, life.base_model, life.days_left) == (BASE, BASE, 10)
+
+
+def test_a_plan_saved_before_pins_existed_reads_its_promotions_as_job_promotions() -> None:
+    from pathlib import Path
+
+    from ftops.plan.planfile import load_plan
+
+    saved = Path(__file__).parents[1] / "reliability" / "fixtures" / "retrain.plan"  # by ftops 0.1.0
+    promotions = [s for c in load_plan(saved).changes for s in c.steps if isinstance(s, PromoteModel)]
+    assert promotions and all(p.model_id is None and p.job_address for p in promotions)
