@@ -74,10 +74,13 @@ class ModelStatus:
     model_id: str
     base_model: str | None
     shutdown_date: str | None  # of the fine-tuned model, else of its base (issue 10)
+    # How the model came, as the state records it: "ftops", "pinned", "imported"; None for a
+    # record written before origins were kept.
+    origin: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "model_id": self.model_id, "base_model": self.base_model,
-                "shutdown_date": self.shutdown_date}
+                "shutdown_date": self.shutdown_date, "origin": self.origin}
 
 
 def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatus]:
@@ -96,5 +99,5 @@ def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatu
         date = own.shutdown_date if own else None
         if date is None and base is not None and base in listed:
             date = listed[base].shutdown_date
-        out.append(ModelStatus(name, record.model_id, base, date))
+        out.append(ModelStatus(name, record.model_id, base, date, record.origins.get(record.model_id)))
     return out

@@ -49,7 +49,12 @@ def job_cells(job: JobStatus, now: float | None = None) -> tuple[str, ...]:
 def model_line(model: ModelStatus) -> str:
     base = f" (base {model.base_model})" if model.base_model else ""
     shutdown = f", shuts down {model.shutdown_date}" if model.shutdown_date else ""
-    return f"models.{model.name} -> {model.model_id}{base}{shutdown}"
+    return f"models.{model.name} -> {model.model_id}{base}{shutdown}{made_elsewhere(model)}"
+
+
+def made_elsewhere(model: ModelStatus) -> str:
+    """Said of a model ftops did not create, which it never deletes."""
+    return f" [{model.origin}: not created by ftops]" if model.origin in ("pinned", "imported") else ""
 
 
 def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -90,7 +95,7 @@ def status_tables(jobs: Sequence[JobStatus], models: Sequence[ModelStatus],
         table = Table(*(Column(name, overflow="fold") for name in MODEL_COLUMNS), title="Model names",
                       title_justify="left")
         for model in models:
-            names = (f"models.{model.name}", model.model_id, model.base_model or "-",
+            names = (f"models.{model.name}{made_elsewhere(model)}", model.model_id, model.base_model or "-",
                      model.shutdown_date or "-")
             table.add_row(*(Text(name) for name in names))
         tables.append(table)

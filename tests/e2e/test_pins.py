@@ -72,6 +72,9 @@ def test_init_from_account_pins_a_hand_made_model_converges_and_survives_destroy
     assert applied.code == 0, applied.text
     state = json.loads((elsewhere / "state" / "ftops.state.json").read_text())
     assert state["resources"]["models.handmade"]["origins"] == {model_id: "pinned"}
+    status = run("status", "--manifests", manifests)
+    assert f"models.handmade -> {model_id} (base gpt-4o-mini-2024-07-18)" in status.out, status.text
+    assert "[pinned: not created by ftops]" in status.out
     again = run("plan", "--manifests", manifests, "--detailed-exitcode")
     assert again.code == 0 and "No changes." in again.out, again.text
 

@@ -48,3 +48,14 @@ def test_tables_hold_every_column_and_keep_brackets_as_text() -> None:
     assert "36/180 (20%) loss 1.2684 ETA in 1m 12s" in drawn
     assert "[line 3]" in drawn  # an error's brackets are not taken for rich markup
     assert "gpt-4o-mini-2024-07-18" in drawn and "2027-01-14" in drawn and "10,140" in drawn
+
+
+def test_a_model_ftops_did_not_create_is_said_so_in_text_and_json() -> None:
+    from dataclasses import replace
+
+    from ftops.render.status import model_line
+
+    pinned = replace(MODEL, origin="pinned")
+    assert model_line(pinned).endswith(", shuts down 2027-01-14 [pinned: not created by ftops]")
+    assert pinned.to_json()["origin"] == "pinned"
+    assert "not created by ftops" not in model_line(replace(MODEL, origin="ftops"))
