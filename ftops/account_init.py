@@ -49,10 +49,12 @@ def init_from_account(directory: Path, project: str | None, provider_type: Provi
     name = project or project_name_for(directory)
     if not _PROJECT_NAME.fullmatch(name):
         raise UsageError(f"project name {name!r} must be 1-64 letters, digits, '-' or '_'")
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} exists and is not a folder")
     manifest = directory / "manifests" / "main.yaml"
     had_manifests = has_manifests(directory / "manifests")
     with open_provider(ProviderConfig(type=provider_type), directory) as provider:
+        directory.mkdir(parents=True, exist_ok=True)  # once the account is reachable
         models = fine_tuned_models(provider.list_models(), list_all_jobs(provider),
                                    provider.list_files("fine-tune"))
         mine = [m for m in models if m.managed_by is None]
