@@ -106,6 +106,21 @@ def test_init_from_account_says_when_the_service_does_not_give_the_training_data
     assert f'model: "{model_id}"' in (elsewhere / "manifests" / "main.yaml").read_text()
 
 
+@pytest.mark.parametrize("project", [{"refuse_training_downloads": True}], indirect=True)
+def test_init_from_account_reports_a_service_that_keeps_training_files_to_itself(
+    project: Project, run: Run, elsewhere: Path
+) -> None:
+    model_id, file_id = hand_made_model(project, "kept")
+    result = run("init", str(elsewhere), "--from-account")
+    assert result.code == 0, result.text
+    assert f"refused  models.kept: the service did not give training file {file_id} (HTTP 400)" in result.out
+    assert "Not allowed to download files of purpose: fine-tune" in result.out
+    assert not (elsewhere / "datasets" / "kept-training.jsonl").exists()
+    manifest = (elsewhere / "manifests" / "main.yaml").read_text()
+    assert f'training_file: {{"id": "{file_id}", "name": "kept.jsonl"}}' in manifest  # named, not saved
+    assert f'model: "{model_id}"' in manifest
+
+
 def test_import_of_a_hand_made_model_then_destroy_leaves_it(project: Project, run: Run) -> None:
     model_id, _ = hand_made_model(project, "imported")
     result = run("import", "models.alpha", model_id)
