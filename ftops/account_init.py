@@ -83,8 +83,9 @@ def init_from_account(directory: Path, project: str | None, provider_type: Provi
                 except ProviderError as error:
                     if error.status is None or not 400 <= error.status < 500:
                         raise
-                    line = (f"models.{names[model.model_id]}: the service did not give {file.role} "
-                            f"file {file.id} (HTTP {error.status}): {error.message}")
+                    # The message names the file and the HTTP status: "download file ID: ... (HTTP 400)".
+                    line = (f"models.{names[model.model_id]}: {file.role} file not saved, the service "
+                            f"refused it: {error.message}")
                     refused.append(line)
                     say(f"refused  {line}")
                     continue

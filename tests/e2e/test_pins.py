@@ -100,7 +100,9 @@ def test_init_from_account_says_when_the_service_does_not_give_the_training_data
     project.account().files.delete(file_id)  # the service answers 404 for its content now
     result = run("init", str(elsewhere), "--from-account")
     assert result.code == 0, result.text
-    assert f"models.gone: the service did not give training file {file_id} (HTTP 404)" in result.out
+    refused = ("refused  models.gone: training file not saved, the service refused it: "
+               f"download file {file_id}: ")
+    assert refused in result.out and "(HTTP 404)" in result.out
     assert not (elsewhere / "datasets" / "gone-training.jsonl").exists()
     assert "1 training file(s) refused" in result.out
     assert f'model: "{model_id}"' in (elsewhere / "manifests" / "main.yaml").read_text()
@@ -113,8 +115,9 @@ def test_init_from_account_reports_a_service_that_keeps_training_files_to_itself
     model_id, file_id = hand_made_model(project, "kept")
     result = run("init", str(elsewhere), "--from-account")
     assert result.code == 0, result.text
-    assert f"refused  models.kept: the service did not give training file {file_id} (HTTP 400)" in result.out
-    assert "Not allowed to download files of purpose: fine-tune" in result.out
+    refused = ("refused  models.kept: training file not saved, the service refused it: "
+               f"download file {file_id}: Not allowed to download files of purpose: fine-tune (HTTP 400)")
+    assert refused in result.out
     assert not (elsewhere / "datasets" / "kept-training.jsonl").exists()
     manifest = (elsewhere / "manifests" / "main.yaml").read_text()
     assert f'training_file: {{"id": "{file_id}", "name": "kept.jsonl"}}' in manifest  # named, not saved
