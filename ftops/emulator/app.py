@@ -15,6 +15,8 @@ from ftops.emulator.azure import AzureGateway
 from ftops.emulator.middleware import FaultAndLogMiddleware
 from ftops.emulator.routes import admin, chat, files, jobs, models, uploads
 from ftops.emulator.runtime import Runtime
+from ftops.emulator.together import ROUTES as TOGETHER_ROUTES
+from ftops.emulator.together import ensure_tables as ensure_together_tables
 
 _log = logging.getLogger("ftops.emulator")
 
@@ -59,6 +61,7 @@ def build_app(rt: Runtime) -> Any:
             *models.ROUTES,
             *chat.ROUTES,
             *admin.ROUTES,
+            *TOGETHER_ROUTES,  # Together AI's API under /together (ftops.emulator.together)
         ],
         exception_handlers={
             ApiError: _api_error,
@@ -68,5 +71,6 @@ def build_app(rt: Runtime) -> Any:
         },
     )
     app.state.runtime = rt
+    ensure_together_tables(rt.store)
     # Outermost: Azure-form requests become /v1 ones before faults and the request log see them.
     return AzureGateway(FaultAndLogMiddleware(app, rt.faults, rt.log, rt.hold), rt.azure_api_keys)

@@ -14,7 +14,8 @@ Grammar (whitespace around separators is ignored)::
 
 ``drop`` closes the connection before the request is handled; ``drop-after``
 handles it (the file or job is created) and then closes the connection
-instead of answering. A rule without a scope applies to every ``/v1`` request;
+instead of answering. A rule without a scope applies to every API request (``/v1/...`` and
+Together's ``/together/...``);
 ``[POST /v1/fine_tuning/jobs] seq:ok,drop-after`` only to job creation.
 METHOD may be ``*``. Several matching rules combine: latencies add up, and the
 first rule that picks a fault decides it.
@@ -82,7 +83,7 @@ def _probability(text: str, spec: str) -> float:
 
 
 def _parse_rule(text: str, spec: str) -> Rule:
-    method, glob = "*", "/v1/*"
+    method, glob = "*", "*"  # the middleware consults faults for API requests only
     scoped = _SCOPE.match(text)
     if scoped:
         method, glob, text = scoped.group(1).upper(), scoped.group(2), scoped.group(3)

@@ -2,8 +2,8 @@
 
 Crash tests need to kill a client *right after* a given request reached the
 service. Polling the request log and hoping the kill lands before the next
-request is racy; this hook is exact. ``arm(k)`` counts mutating ``/v1``
-requests from then on; the k-th is handled in full (the work is done and it is
+request is racy; this hook is exact. ``arm(k)`` counts mutating API
+requests (``/v1`` and ``/together``) from then on; the k-th is handled in full (the work is done and it is
 in the request log) and its answer waits. ``reached`` is set at that moment, so
 the test kills the client, then ``release()`` lets the answer go (to a closed
 socket). Unarmed, it costs one comparison per request.

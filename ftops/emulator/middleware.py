@@ -1,4 +1,5 @@
-"""The outermost ASGI layer: injects faults and records every ``/v1`` request.
+"""The outermost ASGI layer: injects faults and records every API request (OpenAI's ``/v1``,
+Together's ``/together/...``).
 
 It sits outside Starlette so that it holds the server's own ``send``: dropping
 a connection must close the socket with no response at all, which no
@@ -20,6 +21,8 @@ from ftops.emulator.requestlog import RequestLog, RequestRecord
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
+# The paths of the emulated APIs; the rest (/_emulator admin) is neither faulted nor logged.
+API_PREFIXES = ("/v1", "/together/")
 
 
 async def _drop_connection(send: Any) -> None:
@@ -42,7 +45,7 @@ class FaultAndLogMiddleware:
         self.hold = hold or MutationHold()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
             await self.app(scope, receive, send)
             return
         started = time.time()

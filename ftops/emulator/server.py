@@ -101,6 +101,8 @@ class RunningEmulator:
         self.port = port
         self.root_url = f"http://{_url_host(host)}:{port}"
         self.base_url = self.root_url + "/v1"
+        # For Together(base_url=...): the SDK adds /v1 itself (ftops.emulator.together).
+        self.together_base_url = self.root_url + "/together"
 
     @property
     def store(self) -> Store:
@@ -176,7 +178,9 @@ def serve(config: EmulatorConfig, announce: bool = True) -> None:
     if announce:
         url = f"http://{_url_host(config.host)}:{port}/v1"
         print(f"ftops emulator listening on {url} (data: {config.data_dir}, speed {config.speed}x)")
-        print(f"Any OpenAI SDK can use it: OpenAI(base_url={url!r}, api_key='any-key')", flush=True)
+        print(f"Any OpenAI SDK can use it: OpenAI(base_url={url!r}, api_key='any-key')")
+        together = f"http://{_url_host(config.host)}:{port}/together"
+        print(f"and the together SDK: Together(base_url={together!r}, api_key='any-key')", flush=True)
     try:
         _uvicorn(rt, config.host, port, "info").run(sockets=[sock])
     finally:

@@ -1,0 +1,29 @@
+"""What Together's routes share: the path prefix, the bearer key, Together's own error answers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ftops.emulator.apierrors import ApiError
+
+# The SDK adds /v1 itself: Together(base_url=ROOT + "/together") sends ROOT/together/v1/...
+PREFIX = "/together/v1"
+# Where the SDK's upload PUTs its bytes (the service's presigned storage URL): outside the API.
+STORAGE_PREFIX = "/together/storage"
+
+
+def together_key(request: Request) -> str:
+    """The bearer key (any value), or 401 as Together answers a request without one."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(
+            401,
+            "Invalid API key provided. Pass your Together API key as 'Authorization: Bearer KEY'.",
+            param=None,
+            code="invalid_api_key",
+        )
+    return key.strip()
+
+
+def file_not_found(file_id: str) -> ApiError:
+    return ApiError(404, f"File {file_id} not found.", param="id", code="not_found")
