@@ -89,7 +89,6 @@ async def create_chat_completion(request: Request) -> Response:
                     "index": 0,
                     "message": {"role": "assistant", "content": reply},
                     "finish_reason": "stop",
-                    "logprobs": None,
                 }
             ],
             "usage": {
