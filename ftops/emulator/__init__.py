@@ -15,6 +15,8 @@ role) and chat/completions (plain or streamed). Every request needs a bearer key
 (any value); keys configured as non-owner get 403 on model deletes. The same API
 is served in Azure OpenAI's form too, under ``/openai`` with ``api-version`` and
 an ``api-key`` header (``azure``: what Azure checks, and deployments for chat).
+Together AI's API is served beside it under ``/together`` (``together``), for the
+official ``together`` SDK, on the same store, clock, faults and request log.
 
 What is simulated, and how:
 
