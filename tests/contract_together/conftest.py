@@ -3,6 +3,7 @@ SDK pointed at its ``/together`` prefix, whose every response is validated again
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ TEST_SPEED = 2000.0  # a default job's few simulated minutes pass in about 0.15 
 LLAMA_8B = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
 QWEN_7B = "Qwen/Qwen2.5-7B-Instruct"
 LLAMA_70B_LORA_ONLY = "meta-llama/Meta-Llama-3.1-70B-Instruct-Reference"
+TERMINAL = ("completed", "error", "cancelled")
 
 
 class ResponseChecker:
@@ -107,3 +109,14 @@ def client(emulator: RunningEmulator, make_client: Callable[..., Together]) -> T
 @pytest.fixture
 def training_file(tmp_path: Path) -> Path:
     return write_jsonl(tmp_path / "capitals.jsonl", CAPITALS)
+
+
+def wait(client: Together, job_id: str, deadline_s: float = 30.0) -> str:
+    """Poll as a user would until the job ends (the emulator's speed makes it quick)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        status = client.fine_tuning.retrieve(job_id).status
+        if status in TERMINAL:
+            return str(status)
+        time.sleep(0.02)
+    raise AssertionError(f"{job_id} did not finish")

@@ -13,7 +13,7 @@ from together import APIConnectionError, NotFoundError, RateLimitError, Together
 
 from ftops.emulator import RunningEmulator
 
-from .conftest import LLAMA_8B, ResponseChecker
+from .conftest import LLAMA_8B, ResponseChecker, wait
 
 KEY = {"Authorization": "Bearer k"}
 
@@ -52,6 +52,8 @@ def test_a_body_the_service_refuses_is_400_naming_the_parameter(
         ({"training_file": file_id, "model": LLAMA_8B, "n_evals": 2}, "n_evals"),
         ({"training_file": file_id, "model": LLAMA_8B, "suffix": "x" * 41}, "suffix"),
     ]
+    unreadable = http.post("/fine-tunes", content=b"{not json", headers=KEY)
+    assert unreadable.status_code == 400 and "OpenAI" not in unreadable.json()["error"]["message"]
     for body, param in cases:
         answer = http.post("/fine-tunes", json=body, headers=KEY)
         assert (answer.status_code, answer.json()["error"]["param"]) == (400, param), body
@@ -138,7 +140,8 @@ def test_jobs_move_on_across_a_restart(
 
     second = start_emulator(data_dir=tmp_path / "kept")
     again = make_client(second)
-    assert again.fine_tuning.retrieve(job.id).status == "completed"
+    assert wait(again, job.id) == "completed"
+    assert [e.type for e in again.fine_tuning.list_events(job.id).data][-1] == "job_complete"
     assert [f.filename for f in again.files.list().data] == ["capitals.jsonl"]
 
 

@@ -4,7 +4,6 @@ to a model that answers, with events, checkpoints, list, cancel and delete."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,22 +12,10 @@ from together import BadRequestError, NotFoundError, Together
 
 from ftops.emulator import RunningEmulator
 
-from .conftest import LLAMA_8B, LLAMA_70B_LORA_ONLY, QWEN_7B, ResponseChecker
+from .conftest import LLAMA_8B, LLAMA_70B_LORA_ONLY, QWEN_7B, ResponseChecker, wait
 from .data import GENERAL, INSTRUCTIONS, PREFERENCES, write_jsonl
 
-TERMINAL = ("completed", "error", "cancelled")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-def wait(client: Together, job_id: str, deadline_s: float = 30.0) -> str:
-    """Poll as a user would until the job ends (the emulator's speed makes it quick)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        status = client.fine_tuning.retrieve(job_id).status
-        if status in TERMINAL:
-            return str(status)
-        time.sleep(0.02)
-    raise AssertionError(f"{job_id} did not finish")
 
 
 def test_lora_job_runs_to_a_model_that_answers_from_its_data(
@@ -140,7 +127,7 @@ def test_price_estimate_counts_the_epochs(client: Together, training_file: Path)
         one.estimated_train_token_count
         and three.estimated_train_token_count == 3 * one.estimated_train_token_count
     )
-    assert three.estimated_total_price and three.estimated_total_price > one.estimated_total_price  # type: ignore[operator]
+    assert three.estimated_total_price and three.estimated_total_price > one.estimated_total_price
 
 
 @pytest.mark.parametrize(
@@ -181,7 +168,8 @@ def test_a_running_job_is_cancelled_in_two_steps_and_not_deleted_before(
     training_file: Path,
     tmp_path: Path,
 ) -> None:
-    slow = start_emulator(data_dir=tmp_path / "slow", speed=1.0)  # minutes per job: it is still running
+    # A tenth of real time: the job stays pending, and then cancel_requested, for the whole test.
+    slow = start_emulator(data_dir=tmp_path / "slow", speed=0.1)
     tg = make_client(slow)
     file_id = tg.files.upload(file=training_file, purpose="fine-tune").id
     job = tg.fine_tuning.create(training_file=file_id, model=LLAMA_8B)
@@ -197,7 +185,14 @@ def test_a_running_job_is_cancelled_in_two_steps_and_not_deleted_before(
         tg.fine_tuning.delete(job.id)
 
 
-def test_a_cancelled_job_ends_cancelled_and_can_be_deleted(client: Together, training_file: Path) -> None:
+def test_a_cancelled_job_ends_cancelled_and_can_be_deleted(
+    start_emulator: Callable[..., RunningEmulator],
+    make_client: Callable[..., Together],
+    training_file: Path,
+    tmp_path: Path,
+) -> None:
+    # Slow enough that the cancel surely arrives before the job ends (10 s), fast enough to see it end.
+    client = make_client(start_emulator(data_dir=tmp_path / "cancel", speed=20.0))
     file_id = client.files.upload(file=training_file, purpose="fine-tune").id
     job = client.fine_tuning.create(training_file=file_id, model=LLAMA_8B)
     assert client.fine_tuning.cancel(job.id).status == "cancel_requested"
@@ -207,7 +202,7 @@ def test_a_cancelled_job_ends_cancelled_and_can_be_deleted(client: Together, tra
     with pytest.raises(BadRequestError):
         client.fine_tuning.cancel(job.id)
 
-    assert "deleted" in client.fine_tuning.delete(job.id).message  # type: ignore[operator]
+    assert "deleted" in client.fine_tuning.delete(job.id).message
     with pytest.raises(NotFoundError):
         client.fine_tuning.retrieve(job.id)
     assert client.fine_tuning.list().data == []

@@ -16,10 +16,10 @@ from starlette.routing import Route
 
 from ftops.emulator import chat
 from ftops.emulator.apierrors import ApiError, invalid
-from ftops.emulator.http import json_object, runtime
+from ftops.emulator.http import runtime
 from ftops.emulator.together.catalog import together_model
 from ftops.emulator.together.datasets import TOKEN_ENCODING
-from ftops.emulator.together.http import PREFIX, together_key
+from ftops.emulator.together.http import PREFIX, together_json, together_key
 from ftops.emulator.together.jobs import completed_job_of_model
 from ftops.emulator.training import count_tokens
 
@@ -61,7 +61,7 @@ def model_not_found(model: str) -> ApiError:
 async def create_chat_completion(request: Request) -> Response:
     together_key(request)
     rt = runtime(request)
-    body = await json_object(request)
+    body = await together_json(request)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("Missing required parameter: 'model'.", param="model")

@@ -23,13 +23,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ftops.emulator.apierrors import invalid
-from ftops.emulator.http import json_object, runtime
+from ftops.emulator.http import runtime
 from ftops.emulator.lifecycle import Failure
 from ftops.emulator.runtime import Runtime
 from ftops.emulator.together import datasets
 from ftops.emulator.together.catalog import MODELS, together_model
-from ftops.emulator.together.http import PREFIX, together_key
-from ftops.emulator.together.jobs import TERMINAL, live_job, neutral_plan
+from ftops.emulator.together.http import PREFIX, together_json, together_key
+from ftops.emulator.together.jobs import TERMINAL, TogetherJob, live_job, neutral_plan
 from ftops.emulator.together.requests import FineTuneRequest, parse_fine_tune_request
 from ftops.emulator.training import FileProblem, TrainingSummary
 
@@ -64,7 +64,7 @@ def _file_path(rt: Runtime, file_id: str, param: str) -> Path:
 async def estimate_price(request: Request) -> Response:
     together_key(request)
     rt = runtime(request)
-    body = await json_object(request)
+    body = await together_json(request)
     if not body.get("model"):
         raise invalid("Missing required parameter: 'model'.", param="model")
     parsed = parse_fine_tune_request(body)
@@ -205,7 +205,7 @@ def _record(rt: Runtime, accepted: _Accepted, inspected: TrainingSummary | Failu
 async def create_fine_tune(request: Request) -> Response:
     together_key(request)
     rt = runtime(request)
-    accepted = _accept(rt, parse_fine_tune_request(await json_object(request)))
+    accepted = _accept(rt, parse_fine_tune_request(await together_json(request)))
     try:
         inspected = await run_in_threadpool(_inspect, accepted)
         return JSONResponse(_record(rt, accepted, inspected))  # 200, not 201, as the service
@@ -222,8 +222,8 @@ async def list_fine_tunes(request: Request) -> Response:
     rt = runtime(request)
     now = rt.clock()
     with rt.store.reading() as conn:
-        rows = conn.execute("SELECT id FROM together_jobs WHERE deleted = 0 ORDER BY seq DESC").fetchall()
-        data = [live_job(conn, row["id"], now).truncated() for row in rows]
+        rows = conn.execute("SELECT * FROM together_jobs WHERE deleted = 0 ORDER BY seq DESC").fetchall()
+    data = [TogetherJob(row, now).truncated() for row in rows]
     return JSONResponse({"object": "list", "data": data})
 
 

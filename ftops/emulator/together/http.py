@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 
-from ftops.emulator.apierrors import ApiError
+from ftops.emulator.apierrors import ApiError, invalid
+from ftops.emulator.http import json_object
 
 # The SDK adds /v1 itself: Together(base_url=ROOT + "/together") sends ROOT/together/v1/...
 PREFIX = "/together/v1"
@@ -27,3 +30,13 @@ def together_key(request: Request) -> str:
 
 def file_not_found(file_id: str) -> ApiError:
     return ApiError(404, f"File {file_id} not found.", param="id", code="not_found")
+
+
+async def together_json(request: Request) -> dict[str, Any]:
+    """The JSON object body; an unreadable one is a 400 that does not speak of OpenAI."""
+    try:
+        return await json_object(request)
+    except ApiError as error:
+        if error.status != 400:
+            raise
+        raise invalid("The request body must be a JSON object.") from None
