@@ -14,7 +14,8 @@ from ftops.errors import UsageError
 
 def test_probabilities_latency_and_options() -> None:
     (rule,) = parse_spec("429:0.1, 500:0.05, latency:200ms, latency:1s:0.5, retry-after:2s, seed:3")
-    assert rule.method == "*" and rule.path_glob == "/v1/*"
+    # Unscoped: every API request the middleware sees, OpenAI's /v1 and Together's /together alike.
+    assert rule.method == "*" and rule.path_glob == "*"
     assert rule.chances == (("429", 0.1), ("500", 0.05))
     assert rule.latencies == ((0.2, 1.0), (1.0, 0.5))
     assert (rule.retry_after_s, rule.seed) == (2.0, 3)
