@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-MIN_CHARGE_DOLLARS = 0.0  # the emulator bills no minimum; the plan's price table is item 4's
 
 
 @dataclass(frozen=True, slots=True)

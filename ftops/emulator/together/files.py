@@ -50,7 +50,6 @@ def file_object(row: sqlite3.Row) -> dict[str, Any]:
         "FileType": row["file_type"],
         "Processed": True,
         "processing_status": "COMPLETED",
-        "LineCount": 0,
     }
 
 

@@ -22,15 +22,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ftops.emulator import lifecycle
 from ftops.emulator.apierrors import invalid
 from ftops.emulator.http import runtime
 from ftops.emulator.lifecycle import Failure
 from ftops.emulator.runtime import Runtime
 from ftops.emulator.together import datasets
 from ftops.emulator.together.catalog import MODELS, together_model
+from ftops.emulator.together.fine_tune_requests import FineTuneRequest, parse_fine_tune_request
 from ftops.emulator.together.http import PREFIX, together_json, together_key
-from ftops.emulator.together.jobs import TERMINAL, TogetherJob, live_job, neutral_plan
-from ftops.emulator.together.requests import FineTuneRequest, parse_fine_tune_request
+from ftops.emulator.together.jobs import TERMINAL, TogetherJob, live_job
 from ftops.emulator.training import FileProblem, TrainingSummary
 
 USER_LIMIT_DOLLARS = 10_000.0  # the emulated account's credit limit
@@ -163,7 +164,7 @@ def _record(rt: Runtime, accepted: _Accepted, inspected: TrainingSummary | Failu
     failure = inspected if isinstance(inspected, Failure) else None
     summary = inspected if isinstance(inspected, TrainingSummary) else TrainingSummary(0, 0)
     seed = parsed.random_seed if parsed.random_seed is not None else int(job_id[3:11], 16)
-    plan = neutral_plan(
+    plan = lifecycle.make_plan(  # the emulator's one job lifecycle, rendered by jobs.TogetherJob
         fine_tuned_model=output_model_name(rt.org_slug, parsed.model.name, parsed.suffix, job_id),
         examples=summary.examples,
         tokens_per_epoch=summary.tokens,
@@ -223,7 +224,7 @@ async def list_fine_tunes(request: Request) -> Response:
     now = rt.clock()
     with rt.store.reading() as conn:
         rows = conn.execute("SELECT * FROM together_jobs WHERE deleted = 0 ORDER BY seq DESC").fetchall()
-    data = [TogetherJob(row, now).truncated() for row in rows]
+    data = [TogetherJob.from_row(row, now).truncated() for row in rows]
     return JSONResponse({"object": "list", "data": data})
 
 

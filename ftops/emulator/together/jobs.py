@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ftops.emulator import lifecycle
 from ftops.emulator.apierrors import ApiError
 from ftops.emulator.lifecycle import JobPlan
 
 COMPRESS_S = 10.0
 UPLOAD_S = 10.0
 CANCEL_S = 5.0  # from cancel_requested to cancelled
-TERMINAL = frozenset({"cancelled", "error", "user_error", "completed"})
+TERMINAL = frozenset({"cancelled", "error", "completed"})
 USER_ID = "user_ftops_emulator"
 OWNER_ADDRESS = "emulator@ftops.invalid"
 
@@ -60,19 +59,30 @@ class Checkpoint:
     path: str
 
 
+@dataclass(frozen=True, slots=True)
 class TogetherJob:
-    """One stored job, seen at one moment. Built from its row; holds no connection."""
+    """One stored job, seen at one moment (``v``, its simulated second). Holds no connection."""
 
-    def __init__(self, row: sqlite3.Row, now: float) -> None:
-        self.id: str = row["id"]
-        self.body: dict[str, Any] = json.loads(row["body"])
-        self.plan = JobPlan.from_json(json.loads(row["plan"]))
-        self.created_at = float(row["created_at"])
-        self.speed = float(row["speed"])
-        self.v = max(0.0, (now - self.created_at) * self.speed)
+    id: str
+    body: dict[str, Any]  # the accepted request, normalised (see fine_tunes._record)
+    plan: JobPlan
+    created_at: float
+    speed: float
+    v: float
+    cancel_v: float | None  # the simulated second at which cancel was requested
+
+    @staticmethod
+    def from_row(row: sqlite3.Row, now: float) -> TogetherJob:
+        created_at, speed = float(row["created_at"]), float(row["speed"])
         cancelled = row["cancelled_at"]
-        self.cancel_v: float | None = (
-            None if cancelled is None else (float(cancelled) - self.created_at) * self.speed
+        return TogetherJob(
+            id=row["id"],
+            body=json.loads(row["body"]),
+            plan=JobPlan.from_json(json.loads(row["plan"])),
+            created_at=created_at,
+            speed=speed,
+            v=max(0.0, (now - created_at) * speed),
+            cancel_v=None if cancelled is None else (float(cancelled) - created_at) * speed,
         )
 
     @property
@@ -315,7 +325,7 @@ def live_job(conn: sqlite3.Connection, job_id: str, now: float) -> TogetherJob:
     row = conn.execute("SELECT * FROM together_jobs WHERE id = ? AND deleted = 0", (job_id,)).fetchone()
     if row is None:
         raise job_not_found(job_id)
-    return TogetherJob(row, now)
+    return TogetherJob.from_row(row, now)
 
 
 def completed_job_of_model(conn: sqlite3.Connection, model: str, now: float) -> TogetherJob | None:
@@ -324,12 +334,7 @@ def completed_job_of_model(conn: sqlite3.Connection, model: str, now: float) -> 
         "SELECT * FROM together_jobs WHERE json_extract(plan, '$.fine_tuned_model') = ? AND deleted = 0",
         (model,),
     ):
-        job = TogetherJob(row, now)
+        job = TogetherJob.from_row(row, now)
         if job.completed:
             return job
     return None
-
-
-def neutral_plan(**kwargs: Any) -> JobPlan:
-    """The run, planned by the emulator's one lifecycle (re-exported so callers need one import)."""
-    return lifecycle.make_plan(**kwargs)
