@@ -51,6 +51,8 @@ def test_a_body_the_service_refuses_is_400_naming_the_parameter(
         ({"training_file": file_id, "model": "gpt-4o-mini"}, "model"),
         ({"training_file": file_id, "model": LLAMA_8B, "n_evals": 2}, "n_evals"),
         ({"training_file": file_id, "model": LLAMA_8B, "suffix": "x" * 41}, "suffix"),
+        ({"training_file": file_id, "model": LLAMA_8B, "lr_scheduler": "cosine"}, "lr_scheduler"),
+        ({"training_file": file_id, "model": LLAMA_8B, "packing": "yes"}, "packing"),
     ]
     unreadable = http.post("/fine-tunes", content=b"{not json", headers=KEY)
     assert unreadable.status_code == 400 and "OpenAI" not in unreadable.json()["error"]["message"]

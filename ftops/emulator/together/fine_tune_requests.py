@@ -20,15 +20,7 @@ from ftops.emulator.together.catalog import TogetherModel, together_model
 
 MAX_SUFFIX = 40  # the SDK's docstring: "up to 40 characters"
 _SUFFIX = re.compile(r"^[A-Za-z0-9._-]+$")
-SECRET_FIELDS = frozenset({"wandb_api_key", "wandb_key", "hf_api_token"})
-# Shown on the job as given (with Together's defaults); not otherwise simulated.
-ECHOED_DEFAULTS: dict[str, Any] = {
-    "packing": True,
-    "max_grad_norm": 1.0,
-    "weight_decay": 0.0,
-    "wandb_project_name": "together",
-    "lr_scheduler": {"lr_scheduler_type": "linear", "lr_scheduler_args": {"min_lr_ratio": 0.0}},
-}
+DEFAULT_SCHEDULER = {"lr_scheduler_type": "linear", "lr_scheduler_args": {"min_lr_ratio": 0.0}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +160,44 @@ def _suffix(body: dict[str, Any]) -> str | None:
     return value
 
 
+def _scheduler(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or value.get("lr_scheduler_type") not in ("linear", "cosine"):
+        raise invalid("'lr_scheduler.lr_scheduler_type' must be 'linear' or 'cosine'.", param="lr_scheduler")
+    args = value.get("lr_scheduler_args") or {}
+    numbers = ("min_lr_ratio", "num_cycles") if value["lr_scheduler_type"] == "cosine" else ("min_lr_ratio",)
+    if not isinstance(args, dict) or any(
+        not isinstance(args.get(name, 0.0), int | float) or isinstance(args.get(name), bool)
+        for name in numbers
+    ):
+        raise invalid("'lr_scheduler.lr_scheduler_args' must hold numbers.", param="lr_scheduler")
+    return {
+        "lr_scheduler_type": value["lr_scheduler_type"],
+        "lr_scheduler_args": {k: args[k] for k in numbers if k in args},
+    }
+
+
+def _echoed(body: dict[str, Any]) -> dict[str, Any]:
+    """The accepted fields shown back on the job, each checked so the job stays in the spec's shape."""
+    packing = body.get("packing", True)
+    if not isinstance(packing, bool):
+        raise invalid("'packing' must be a boolean.", param="packing")
+    echoed: dict[str, Any] = {
+        "packing": packing,
+        "max_grad_norm": _number(body, "max_grad_norm", 1.0, 0.0, 1e6),
+        "weight_decay": _number(body, "weight_decay", 0.0, 0.0, 1e6),
+        "lr_scheduler": _scheduler(body.get("lr_scheduler") or DEFAULT_SCHEDULER),
+    }
+    if body.get("max_seq_length") is not None:
+        echoed["max_seq_length"] = _int(body, "max_seq_length", 0, 1, 1_000_000)
+    for name, default in (("wandb_project_name", "together"), ("wandb_name", None)):
+        value = body.get(name) or default
+        if value is not None:
+            if not isinstance(value, str):
+                raise invalid(f"'{name}' must be a string.", param=name)
+            echoed[name] = value
+    return echoed
+
+
 def parse_fine_tune_request(body: dict[str, Any]) -> FineTuneRequest:
     model = _model(body)
     method, method_body = _method(body)
@@ -179,10 +209,7 @@ def parse_fine_tune_request(body: dict[str, Any]) -> FineTuneRequest:
     seed = body.get("random_seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise invalid("'random_seed' must be an integer or null.", param="random_seed")
-    echoed = {name: body.get(name, default) for name, default in ECHOED_DEFAULTS.items()}
-    echoed.update(
-        {name: body[name] for name in ("max_seq_length", "wandb_name") if body.get(name) is not None}
-    )
+    echoed = _echoed(body)
     return FineTuneRequest(
         model=model,
         training_file=str(_file_id(body, "training_file", required=True)),
