@@ -13,7 +13,7 @@ from together import BadRequestError, NotFoundError, Together
 from ftops.emulator import RunningEmulator
 
 from .conftest import LLAMA_8B, LLAMA_70B_LORA_ONLY, QWEN_7B, ResponseChecker, wait
-from .data import GENERAL, INSTRUCTIONS, PREFERENCES, write_jsonl
+from .data import CAPITALS, GENERAL, INSTRUCTIONS, PREFERENCES, write_jsonl
 
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -218,3 +218,27 @@ def test_a_deleted_jobs_model_stops_answering(client: Together, training_file: P
     client.fine_tuning.delete(job.id)
     with pytest.raises(NotFoundError):
         client.chat.completions.create(model=model, messages=question)
+
+
+def test_a_validation_file_is_priced_by_its_evals_and_checked_at_the_start(
+    client: Together, training_file: Path, tmp_path: Path
+) -> None:
+    training = client.files.upload(file=training_file, purpose="fine-tune").id
+    good = client.files.upload(
+        file=write_jsonl(tmp_path / "valid.jsonl", CAPITALS[:3]), purpose="fine-tune"
+    ).id
+    estimate = client.fine_tuning.estimate_price(
+        training_file=training, validation_file=good, model=LLAMA_8B, n_evals=4
+    )
+    assert estimate.estimation_available and estimate.estimated_eval_token_count
+    job = client.fine_tuning.create(training_file=training, validation_file=good, n_evals=4, model=LLAMA_8B)
+    assert wait(client, job.id) == "completed"
+    assert client.fine_tuning.retrieve(job.id).validation_file == good
+
+    bad_path = write_jsonl(tmp_path / "bad.jsonl", [{"messages": [{"role": "user", "content": "no reply"}]}])
+    bad = client.files.upload(file=bad_path, purpose="fine-tune", check=False).id
+    failing = client.fine_tuning.create(
+        training_file=training, validation_file=bad, n_evals=1, model=LLAMA_8B
+    )
+    assert wait(client, failing.id) == "error"
+    assert client.fine_tuning.list_events(failing.id).data[-1].message.startswith("Validation file: Line 1")
