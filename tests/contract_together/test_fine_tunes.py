@@ -242,3 +242,18 @@ def test_a_validation_file_is_priced_by_its_evals_and_checked_at_the_start(
     )
     assert wait(client, failing.id) == "error"
     assert client.fine_tuning.list_events(failing.id).data[-1].message.startswith("Validation file: Line 1")
+
+
+def test_a_base_model_answers_from_its_system_prompt_with_n_choices(client: Together) -> None:
+    answer = client.chat.completions.create(
+        model=QWEN_7B,
+        messages=[
+            {"role": "system", "content": "Thimphu is the capital of Bhutan. Answer briefly."},
+            {"role": "user", "content": "What is the capital of Bhutan?"},
+        ],
+        temperature=0,
+        n=2,
+    )
+    assert [c.message.content for c in answer.choices if c.message] == [
+        "Thimphu is the capital of Bhutan."
+    ] * 2

@@ -1,13 +1,13 @@
-"""Together's ``POST /v1/chat/completions`` (non-streaming), answered as the OpenAI side answers:
-a fine-tuned model with the reply of its closest training example, a base model with a fixed reply
-(``ftops.emulator.chat``). A fine-tuned model answers once its job completed, until the job is deleted."""
+"""Together's ``POST /v1/chat/completions`` (non-streaming), answered as the OpenAI side answers
+(``ftops.emulator.chat``): a fine-tuned model from its training replies, any model from its system
+prompt's sentences, else a fixed reply; ``temperature``, ``seed`` and ``n`` as there. A fine-tuned
+model answers once its job completed, until the job is deleted."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from ftops.emulator import chat
 from ftops.emulator.apierrors import ApiError, invalid
+from ftops.emulator.chat_request import ChatRequest, parse_chat_request
 from ftops.emulator.http import runtime
 from ftops.emulator.together.catalog import together_model
 from ftops.emulator.together.datasets import TOKEN_ENCODING
@@ -23,30 +24,15 @@ from ftops.emulator.together.http import PREFIX, together_json, together_key
 from ftops.emulator.together.jobs import completed_job_of_model
 from ftops.emulator.training import count_tokens
 
-FINE_TUNED_UNKNOWN = (
-    "I don't know about that; it was not in my fine-tuning data. (Simulated by the ftops emulator.)"
-)
+
+def _replies(training_copy: Path | None, asked: ChatRequest) -> tuple[str, ...]:
+    sampling = chat.Sampling(asked.temperature, asked.seed, asked.question)
+    return chat.answers(training_copy, training_copy is not None, asked.system_prompt, sampling, asked.n)
 
 
-def _question(messages: Any) -> str:
-    if not isinstance(messages, list) or not messages:
-        raise invalid("'messages' must be a non-empty list.", param="messages")
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            raise invalid(f"messages[{index}] must be an object with a 'role'.", param="messages")
-    users = [m for m in messages if m["role"] == "user"]
-    return str(users[-1].get("content") or "") if users else ""
-
-
-def _reply(training_copy: Path | None, question: str) -> str:
-    if training_copy is None:
-        return chat.BASE_REPLY
-    return chat.closest_reply(training_copy, question) or FINE_TUNED_UNKNOWN
-
-
-def _tokens(messages: list[Any], reply: str) -> tuple[int, int]:
-    prompt = sum(count_tokens(f"{m['role']}: {m.get('content') or ''}", TOKEN_ENCODING) for m in messages)
-    return prompt, count_tokens(reply, TOKEN_ENCODING)
+def _tokens(asked: ChatRequest, replies: tuple[str, ...]) -> tuple[int, int]:
+    prompt = sum(count_tokens(f"{m.role}: {m.text}", TOKEN_ENCODING) for m in asked.messages)
+    return prompt, sum(count_tokens(reply, TOKEN_ENCODING) for reply in replies)
 
 
 def model_not_found(model: str) -> ApiError:
@@ -65,9 +51,11 @@ async def create_chat_completion(request: Request) -> Response:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("Missing required parameter: 'model'.", param="model")
-    if body.get("stream"):
-        raise invalid("The ftops emulator does not simulate streaming; send stream=false.", param="stream")
-    question = _question(body.get("messages"))
+    asked = parse_chat_request(body)  # the OpenAI side's checks: messages, n, temperature, seed
+    if asked.stream:
+        raise invalid(
+            "The ftops emulator does not simulate Together's streaming; send stream=false.", param="stream"
+        )
     training_copy = None
     if together_model(model) is None:
         with rt.store.reading() as conn:
@@ -75,8 +63,8 @@ async def create_chat_completion(request: Request) -> Response:
         if job is None:
             raise model_not_found(model)
         training_copy = rt.store.training_copy_path(job.id)
-    reply = await run_in_threadpool(_reply, training_copy, question)
-    prompt_tokens, completion_tokens = await run_in_threadpool(_tokens, body["messages"], reply)
+    replies = await run_in_threadpool(_replies, training_copy, asked)
+    prompt_tokens, completion_tokens = await run_in_threadpool(_tokens, asked, replies)
     return JSONResponse(
         {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
@@ -85,11 +73,8 @@ async def create_chat_completion(request: Request) -> Response:
             "model": model,
             "prompt": [],
             "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": reply},
-                    "finish_reason": "stop",
-                }
+                {"index": index, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+                for index, reply in enumerate(replies)
             ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
