@@ -91,6 +91,10 @@ def examine(manifests_dir: Path) -> Outcome:
     docs: list[LocatedDocument] = []
     diagnostics: list[Diagnostic] = []
     for file in files:
+        outside = _outside_root(file, root)
+        if outside is not None:
+            diagnostics.append(outside)
+            continue
         doc, problems = read_manifest(file.absolute(), display_path(file))
         diagnostics.extend(problems)
         if doc is None:
@@ -123,6 +127,21 @@ def examine(manifests_dir: Path) -> Outcome:
         return Outcome(None, _sorted(diagnostics), targets, pairs)
     project = _project(docs, files, entries, dataset_paths, manifests_dir, root)
     return Outcome(project, _sorted(diagnostics), targets, pairs)
+
+
+def _outside_root(file: Path, root: Path) -> Diagnostic | None:
+    """A manifest that is a symlink to a file outside the project is refused, as a dataset is
+    (``rules.dataset_file``): a pull request must not make CI read a file elsewhere."""
+    try:
+        resolved = file.resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        return Diagnostic(display_path(file), None, None, "", f"cannot resolve the file: {error}",
+                          code="manifest.unreadable")
+    if resolved.is_relative_to(root):
+        return None
+    return Diagnostic(display_path(file), None, None, "",
+                      f"the file is a link to {resolved}, outside the project root ({root}); "
+                      "keep manifests inside the project", code="manifest.file-outside")
 
 
 def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str, Path],

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,10 @@ from ftops.diagnostics import Diagnostic
 MAX_FILE_BYTES: Final = 2 * 1024 * 1024
 MAX_DEPTH: Final = 32
 MAX_EXPANDED_NODES: Final = 200_000
+# YAML's own limit on an implicit (``key: value``) key; libyaml reports a longer one as a
+# missing ':', which points at the wrong thing.
+MAX_KEY_CHARS: Final = 1024
+_LONG_KEY: Final = re.compile(r"[^\s:{},\[\]][^:{},\[\]\n]{" + str(MAX_KEY_CHARS) + ",}:")
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster
 
@@ -230,6 +235,9 @@ def _compose(text: str, display: str) -> Node | None:
                 attach(target, None, size)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        long_key = _long_key(text, mark)
+        if long_key is not None:
+            raise long_key_refusal(display, *long_key) from None
         problem = error.problem or error.context or "invalid YAML"
         if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
             problem = "a tab character; YAML indentation must use spaces"
@@ -245,6 +253,25 @@ def _compose(text: str, display: str) -> Node | None:
     finally:
         loader.dispose()
     return root
+
+
+def _long_key(text: str, mark: Any) -> tuple[int, int, int] | None:
+    """(line, column, length) of a key longer than YAML allows on the line of a syntax error."""
+    if mark is None or not 0 <= mark.index <= len(text):
+        return None
+    start = text.rfind("\n", 0, mark.index) + 1
+    end = text.find("\n", mark.index)
+    found = _LONG_KEY.search(text, start, len(text) if end < 0 else end)
+    if found is None:
+        return None
+    key = found.group()[:-1].rstrip()
+    quoted = len(key) > 1 and key[0] in "'\"" and key[-1] == key[0]
+    return mark.line + 1, found.start() - start + 1, len(key) - 2 if quoted else len(key)
+
+
+def long_key_refusal(display: str, line: int, column: int, length: int) -> _Refused:
+    message = f"key too long ({length:,} characters; YAML allows at most {MAX_KEY_CHARS:,} in a key)"
+    return _Refused(Diagnostic(display, line, column, "", message, code="manifest.key-too-long"))
 
 
 def _reader_position(error: yaml.YAMLError, text: str) -> tuple[int | None, int | None]:

@@ -243,6 +243,28 @@ def test_a_symlink_escaping_the_root_is_refused(tmp_path: Path, monkeypatch: pyt
     assert str(caught.value) == "1 problem in manifests"
 
 
+def test_a_manifest_linked_from_outside_the_root_is_refused_like_a_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere.yaml").write_text("project: p\nbudget: 1000\n")
+    write_project(tmp_path / "p", {"manifests/main.yaml": "project: p\n"})
+    os.symlink(tmp_path / "elsewhere.yaml", tmp_path / "p/manifests/extra.yaml")
+    monkeypatch.chdir(tmp_path / "p")
+    project, diagnostics = validate_manifests(Path("manifests"))
+    assert project is None
+    assert [d.render() for d in diagnostics] == [
+        f"manifests/extra.yaml: the file is a link to {(tmp_path / 'elsewhere.yaml').resolve()}, outside "
+        f"the project root ({(tmp_path / 'p').resolve()}); keep manifests inside the project"]
+
+
+def test_a_manifest_linked_from_inside_the_root_is_read(tmp_path: Path) -> None:
+    manifests = write_project(tmp_path / "p", {"shared/common.yaml": "project: p\nbudget: 7\n"})
+    manifests.mkdir(exist_ok=True)
+    os.symlink("../shared/common.yaml", manifests / "common.yaml")
+    budget = load_project(manifests).budget
+    assert budget is not None and budget.max_usd == 7
+
+
 def test_a_missing_manifests_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     project, diagnostics = validate_manifests(Path("nowhere"))

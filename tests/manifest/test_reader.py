@@ -167,3 +167,32 @@ def test_positions_are_one_based_and_counted_in_characters(tmp_path: Path) -> No
     assert doc.position(("jobs", "a", "seed")) == type(doc.position(()))(3, 13)
     assert doc.position(("jobs", "a", "seed"), key=True).column == 7
     assert doc.position(("name",)).column == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "length"),
+    [
+        ("project: x\n" + "k" * 5000 + ": 1\n", 1, 5000),  # a block key
+        ("project: x\n" + '"' + "k" * 1030 + '": 1\n', 1, 1030),  # quoted: the quotes do not count
+        ("project: x\njobs: {a: {" + "k" * 2000 + ": 1}}\n", 12, 2000),  # a flow key
+    ],
+)
+def test_a_key_longer_than_yaml_allows_is_called_too_long_at_its_start(
+    tmp_path: Path, text: str, column: int, length: int
+) -> None:
+    data, problems = read(tmp_path, text)
+    assert data is None
+    assert problems == [
+        f"m.yaml:2:{column}: key too long ({length:,} characters; YAML allows at most 1,024 in a key)"]
+
+
+def test_a_key_of_yaml_s_maximum_length_is_read(tmp_path: Path) -> None:
+    data, problems = read(tmp_path, "k" * 1024 + ": 1\n")
+    assert problems == []
+    assert data == {"k" * 1024: 1}
+
+
+def test_a_syntax_error_beside_a_long_value_is_not_called_a_long_key(tmp_path: Path) -> None:
+    _, problems = read(tmp_path, "a: " + "v" * 2000 + "\n  b: [\n")
+    assert len(problems) == 1
+    assert "key too long" not in problems[0]
