@@ -25,7 +25,9 @@ from ftops.datasets.collect import Collector
 from ftops.datasets.fastpath import FAST_CHECKERS
 from ftops.datasets.fingerprints import ExampleHashes, FingerprintTable
 from ftops.datasets.hashing import Hashes
+from ftops.datasets.linebound import MAX_IMAGES_PER_EXAMPLE, MAX_LINE_BYTES, PendingLine
 from ftops.datasets.shape import Shape, type_name
+from ftops.datasets.surrogates import lone_surrogate
 from ftops.datasets.toolcount import FUNCTION_INIT_CL100K, FUNCTION_INIT_O200K
 from ftops.errors import DatasetError
 
@@ -46,6 +48,13 @@ _scan_once: Callable[[str, int], tuple[Any, int]] = make_scanner(
     JSONDecoder(parse_constant=_reject_constant)  # type: ignore[arg-type]
 )
 _strict_loads = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
+def _json_problem(error: json.JSONDecodeError) -> str:
+    """The decoder's message with its column: some messages already end in "at" ("Invalid
+    control character at"), which must not read "at at column"."""
+    where = "column" if error.msg.endswith(" at") else "at column"
+    return f"{error.msg} {where} {error.colno}"
 
 
 @dataclass
@@ -160,7 +169,7 @@ class Scanner:
         return self.result
 
     def _read(self, handle: Any) -> None:
-        carry: list[bytes] = []  # the start of a line the chunks so far have not finished
+        pending = PendingLine(MAX_LINE_BYTES)  # a line the chunks so far have not finished
         line_number = 1
         first = True
         size = 0
@@ -180,16 +189,40 @@ class Scanner:
                         "dataset.bom",
                     )
                     chunk = chunk[len(BOM) :]
-            cut = chunk.rfind(b"\n") + 1
-            if cut == 0:  # a line longer than a chunk: joined once it ends, not chunk by chunk
-                carry.append(chunk)
-                continue
-            block = b"".join([*carry, chunk[:cut]]) if carry else chunk[:cut]
-            carry = [chunk[cut:]] if cut < len(chunk) else []
-            line_number = self._block(block, line_number)
-        if carry:
-            self._block(b"".join(carry) + b"\n", line_number)
+            start = 0
+            if pending.open:  # a long line: joined once it ends (or refused), not chunk by chunk
+                end = chunk.find(b"\n")
+                pending.add(chunk if end < 0 else chunk[:end])
+                if end < 0:
+                    continue
+                line_number = self._pending(pending, line_number)
+                start = end + 1
+            cut = chunk.rfind(b"\n", start) + 1
+            if cut > start:
+                whole = start == 0 and cut == len(chunk)
+                line_number = self._block(chunk if whole else chunk[start:cut], line_number)
+            pending.add(chunk[max(cut, start) :])
+        if pending.open:
+            self._pending(pending, line_number)
         self.result.size_bytes = size
+
+    def _pending(self, pending: PendingLine, line_number: int) -> int:
+        """Check the line ``pending`` holds, now finished; returns the next line number."""
+        if not pending.overlong:
+            return self._block(pending.take() + b"\n", line_number)
+        assert pending.digest is not None
+        self.out.error(
+            line_number,
+            "",
+            f"the line is {pending.size:,} bytes long, more than any example the service can take "
+            f"({MAX_LINE_BYTES:,} bytes: {MAX_IMAGES_PER_EXAMPLE} images of 10 MB and the text); "
+            "it was not read",
+            "dataset.line-too-long",
+        )
+        # like any line that is not JSON, it enters the content hash marked with '!'
+        self._hashes.update("content", b"!" + pending.digest.hexdigest().encode("ascii") + b"\n")
+        pending.reset()
+        return line_number + 1
 
     def _block(self, block: bytes, line_number: int) -> int:
         """Check the complete lines of ``block`` (which ends with a newline); returns the next line number."""
@@ -250,6 +283,18 @@ class Scanner:
         value = self._parse(text, number)
         if value is None:
             return None
+        surrogate = lone_surrogate(value)
+        if surrogate is not None:
+            path, escape = surrogate
+            self.out.error(
+                number,
+                path,
+                f"the string holds a lone surrogate escape ({escape}): half of a UTF-16 pair is not "
+                "text, and the service cannot read it; remove it or write the whole character",
+                "dataset.lone-surrogate",
+            )
+            self.result.examples += 1  # an object, though not one that can be trained on
+            return None
         try:
             return value, canonical_bytes(value) + b"\n"
         except ValueError:  # a number too large for a double: 1e400 parses as infinity
@@ -277,9 +322,7 @@ class Scanner:
         try:
             value = _strict_loads(line)
         except json.JSONDecodeError as error:
-            self.out.error(
-                number, "", f"not valid JSON: {error.msg} at column {error.colno}", "dataset.invalid-json"
-            )
+            self.out.error(number, "", f"not valid JSON: {_json_problem(error)}", "dataset.invalid-json")
             return None
         except (ValueError, RecursionError) as error:
             self.out.error(number, "", f"not valid JSON: {error}", "dataset.invalid-json")
