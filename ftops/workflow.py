@@ -151,7 +151,7 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
     # Flags and settings are checked before the account is read: a mistake costs no request
     # (a bad FTOPS_JOB_CUTOFF or --target used to be reported after the three listings;
     # found by tests/reliability/hostile).
-    options = _with_job_cutoff(options, current)
+    options = _with_catalogue(_with_job_cutoff(options, current), current)
     check_options(desired, state, options)
     observed = refresh(current.provider, current.project.name, _job_listing_since(desired, state, options))
     plan = make_plan(desired, state, observed, options)
@@ -182,6 +182,18 @@ def _with_job_cutoff(options: PlanOptions, current: Session) -> PlanOptions:
     kind = current.settings.provider or declared.type
     cutoff = job_cutoff(kind, declared.base_url if kind == declared.type else None)
     return replace(options, job_cutoff=cutoff.date, job_cutoff_source=cutoff.source)
+
+
+def _with_catalogue(options: PlanOptions, current: Session) -> PlanOptions:
+    """The packaged catalogue of base models for the provider the plan runs against (issue 17)."""
+    from dataclasses import replace
+
+    from ftops.lifecycle.catalogue import catalogue_for
+
+    declared = current.project.provider
+    kind = current.settings.provider or declared.type
+    base_url = declared.base_url if kind == declared.type else None
+    return replace(options, catalogue=catalogue_for(kind, base_url))
 
 
 def plan(settings: Settings, options: PlanOptions) -> PlanRun:

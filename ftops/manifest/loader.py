@@ -114,6 +114,7 @@ def examine(manifests_dir: Path) -> Outcome:
     diagnostics.extend(rules.backend_path(docs, root))
     diagnostics.extend(rules.references(entries))
     diagnostics.extend(rules.check_regexes(entries))
+    diagnostics.extend(rules.base_models(docs, entries))
     dataset_paths: dict[str, Path] = {}
     for entry in entries["datasets"].values():
         resolved, problem = rules.dataset_file(entry, root)

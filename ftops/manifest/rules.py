@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ftops.diagnostics import Diagnostic
+from ftops.lifecycle.catalogue import catalogue_for
 from ftops.manifest.reader import LocatedDocument, PathKey
 from ftops.manifest.schema import did_you_mean
 from ftops.resources import FORMAT_FOR_METHOD
@@ -285,4 +286,24 @@ def check_regexes(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
                 out.append(model.doc.diagnostic((*model.path, "checks", index, "matches"),
                                                 f"not a valid regular expression: {error}",
                                                 "manifest.bad-regex"))
+    return out
+
+
+def base_models(docs: list[LocatedDocument], entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
+    """A job's base model that the provider's packaged catalogue is sure it cannot train:
+    refused offline, before a plan prices it or an apply uploads for it (issue 17)."""
+    declared = (d.data["provider"] for d in docs if isinstance(d.data.get("provider"), dict))
+    provider: dict[str, Any] = next(declared, {})
+    kind = provider.get("type", "openai")
+    base_url = provider.get("base_url")
+    catalogue = catalogue_for(kind, base_url if isinstance(base_url, str) else None) \
+        if isinstance(kind, str) else None
+    if catalogue is None:
+        return []
+    out = []
+    for _, entry in sorted(entries["jobs"].items()):
+        model = entry.data.get("model") if isinstance(entry.data, dict) else None
+        problem = catalogue.offline_problem(model) if isinstance(model, str) else None
+        if problem is not None:
+            out.append(entry.doc.diagnostic((*entry.path, "model"), problem, "manifest.base-model"))
     return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ftops.lifecycle.catalogue import Catalogue
+
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
@@ -19,3 +21,6 @@ class PlanOptions:
     # date comes from; None: no cutoff known. A job the plan would create on or after it is refused.
     job_cutoff: date | None = None
     job_cutoff_source: str = ""
+    # The provider's packaged catalogue of base models (ftops.lifecycle.catalogue), or None when
+    # none applies: a job on a model it knows cannot be fine-tuned is refused.
+    catalogue: Catalogue | None = None

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ftops.errors import BudgetExceededError, PlanError, UsageError
+from ftops.errors import BudgetExceededError, ManifestError, PlanError, UsageError
 from ftops.plan._context import Context, Draft
 from ftops.plan._datasets import plan_dataset_cleanup, plan_datasets
 from ftops.plan._jobs import plan_jobs
 from ftops.plan._lifecycle import check_shutdowns, model_lifecycle
 from ftops.plan._models import plan_models
+from ftops.plan.base_models import base_model_problems
 from ftops.plan.desired import Desired
 from ftops.plan.listing import needs_full_job_listing
 from ftops.plan.model import (
@@ -70,6 +71,7 @@ def make_plan(
     lifecycle = model_lifecycle(ctx)
     costs = tuple(line for line in draft.costs if line.address in creates)
     if not options.refresh_only:
+        _check_base_models(ctx, creates)
         check_shutdowns(ctx, draft, creates, lifecycle)
         _check_budget(ctx, costs)
         _check_dependencies(changes)
@@ -243,6 +245,21 @@ def _check_dependencies(changes: list[Change]) -> None:
     from ftops.plan.order import execution_order
 
     execution_order(changes)
+
+
+def _check_base_models(ctx: Context, creates: set[str]) -> None:
+    """Before the budget (a typo must not be priced, nor a price for it suggested) and before
+    any upload: a job the plan would create on a model the account does not list or the
+    catalogue knows cannot be fine-tuned."""
+    jobs = [job for job in ctx.project.jobs.values() if job.address in creates]
+    problems = base_model_problems(jobs, set(ctx.observed.models), ctx.options.catalogue)
+    if problems:
+        count = len(problems)
+        raise ManifestError(
+            f"{count} job{'s' if count != 1 else ''} would train on a base model that cannot be fine-tuned "
+            "here; nothing was uploaded",
+            problems,
+        )
 
 
 def _check_budget(ctx: Context, lines: tuple[CostLine, ...]) -> None:

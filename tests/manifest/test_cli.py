@@ -48,7 +48,7 @@ def test_validate_the_repository_example(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_validate_reports_every_error_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    manifest = "project: p\njobs:\n  j:\n    model: m\n    training_file: d\n    sufix: x\n"
+    manifest = "project: p\njobs:\n  j:\n    model: gpt-4o-mini\n    training_file: d\n    sufix: x\n"
     write_project(tmp_path, {"manifests/m.yaml": manifest})
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["validate"])
