@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -19,6 +20,34 @@ _verbose = False
 def set_verbose(value: bool) -> None:
     global _verbose
     _verbose = value or bool(os.environ.get("FTOPS_DEBUG"))
+    _cut_service_tracebacks()
+
+
+class _TracebackToOneLine(logging.Filter):
+    """Without -v, a traceback logged by a service ftops runs in-process (the embedded emulator
+    and its HTTP server) is cut to one line: an error of the service is the service's answer,
+    which ftops reports itself, and a user sees tracebacks only with -v."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not _verbose:
+            error = record.exc_info[1]
+            cause = f"{type(error).__name__}: {error}" if error is not None else "an error"
+            record.msg = f"{record.getMessage()} ({cause}; run with -v for the traceback)"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_SERVICE_LOGGERS = ("ftops.emulator", "uvicorn.error")
+_traceback_filter = _TracebackToOneLine()
+
+
+def _cut_service_tracebacks() -> None:
+    for name in _SERVICE_LOGGERS:
+        logger = logging.getLogger(name)
+        if _traceback_filter not in logger.filters:
+            logger.addFilter(_traceback_filter)
 
 
 def is_verbose() -> bool:

@@ -3,11 +3,14 @@ replaced) are refused by plan and apply before any request that changes the acco
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
 
-from .support import Project, Result, chat_examples
+from .support import FAKE_KEY, REPO, Project, Result, chat_examples
 
 Run = Callable[..., Result]
 
@@ -72,3 +75,41 @@ def test_a_lone_surrogate_is_refused_offline_so_the_previous_file_survives(
         assert "Traceback" not in result.text
     assert uploads(project) == [] and project.mutating() == []
     assert {f.id for f in project.our_files()} == files_before
+
+
+# A real process, as a user runs it (under pytest, log records go to pytest's capture instead):
+# the embedded emulator's models listing fails once with a bug of its own, a 500; the retry succeeds.
+_FLAKY_EMULATOR = """
+import sys
+from ftops.emulator.routes import models
+real, failed = models._base_object, []
+def flaky(*args):
+    if not failed:
+        failed.append(True)
+        raise RuntimeError("a bug in the emulator")
+    return real(*args)
+models._base_object = flaky
+from ftops.cli import main
+sys.argv = ["ftops", *sys.argv[1:]]
+main()
+"""
+
+
+def run_with_a_flaky_emulator(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
+    env.pop("CI", None)
+    return subprocess.run([sys.executable, "-c", _FLAKY_EMULATOR, *args, "--provider", "emulator"],
+                          cwd=project.root, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_service_error_prints_no_traceback_without_verbose(project: Project) -> None:
+    result = run_with_a_flaky_emulator(project, "plan")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "a bug in the emulator; run with -v for the traceback" in result.stderr
+
+
+def test_with_verbose_the_service_s_traceback_is_shown(project: Project) -> None:
+    result = run_with_a_flaky_emulator(project, "-v", "plan")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" in result.stderr and "RuntimeError: a bug in the emulator" in result.stderr
