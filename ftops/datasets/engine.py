@@ -25,7 +25,7 @@ from ftops.datasets.collect import Collector
 from ftops.datasets.fastpath import FAST_CHECKERS
 from ftops.datasets.fingerprints import ExampleHashes, FingerprintTable
 from ftops.datasets.hashing import Hashes
-from ftops.datasets.linebound import MAX_IMAGES_PER_EXAMPLE, MAX_LINE_BYTES, PendingLine
+from ftops.datasets.linebound import MAX_IMAGES_PER_EXAMPLE, MAX_LINE_BYTES, MAX_TEXT_CHARS, PendingLine
 from ftops.datasets.shape import Shape, type_name
 from ftops.datasets.surrogates import lone_surrogate
 from ftops.datasets.toolcount import FUNCTION_INIT_CL100K, FUNCTION_INIT_O200K
@@ -209,7 +209,7 @@ class Scanner:
     def _pending(self, pending: PendingLine, line_number: int) -> int:
         """Check the line ``pending`` holds, now finished; returns the next line number."""
         if not pending.overlong:
-            return self._block(pending.take() + b"\n", line_number)
+            return self._block(pending.take(), line_number)
         assert pending.digest is not None
         self.out.error(
             line_number,
@@ -267,9 +267,26 @@ class Scanner:
         for path, message, code, severity in issues:
             self.out.add(number, path, message, code, severity)
             clean = clean and severity != "error"
+        if clean and len(line) > MAX_TEXT_CHARS:  # a line's bytes bound its characters: rarely true
+            clean = not self._text_too_long(shape, number)
         if clean:
             self._example(shape, number, len(line))
         return canonical
+
+    def _text_too_long(self, shape: Shape, number: int) -> bool:
+        """Text far beyond any model's context is refused before it reaches the token counter,
+        whose work and memory grow with the length of a text (50 times a 4 MB run of letters)."""
+        chars = sum(map(len, shape.prompt)) + sum(map(len, shape.trained))
+        if chars <= MAX_TEXT_CHARS:
+            return False
+        self.out.error(
+            number,
+            "",
+            f"the example holds {chars:,} characters of text, far more than any model's context "
+            f"(at most {MAX_TEXT_CHARS:,}: the service cuts a training example at its token limit)",
+            "dataset.text-too-long",
+        )
+        return True
 
     def _lone_surrogate(self, value: dict[str, Any], number: int) -> bool:
         """Only the standard library reads a lone surrogate escape (orjson refuses the line)."""

@@ -2,11 +2,17 @@
 
 No example the service trains on comes near ``MAX_LINE_BYTES``: the largest it takes
 holds 10 images of at most 10 MB each, inline as base64 data URLs (OpenAI's vision
-fine-tuning guide), which is about 140 MB, and its text is capped at the training
-context (65,536 tokens, a few MB even written as JSON escapes). A longer line cannot be
-trained on, and parsing it would cost several times its size in memory (a 200 MB line
-took 10 GB), so the pass refuses it at its line number without keeping or parsing it:
-beyond the bound only its length and its SHA-256 are kept.
+fine-tuning guide), which is about 140 MB, and text. A longer line cannot be trained on,
+and parsing it would cost several times its size in memory (a 200 MB line took 10 GB),
+so the pass refuses it at its line number without keeping or parsing it: beyond the
+bound only its length and its SHA-256 are kept.
+
+Text has a bound of its own, ``MAX_TEXT_CHARS``: the largest context of the models
+(262,144 tokens) at 32 characters a token, far beyond what a training example can hold
+(the service cuts one at its token limit, 65,536 tokens for most models). An example
+with more text is refused before its text reaches the token counter, whose work and
+memory grow with the length of a text. So a line costs at most a few times the line
+bound to parse, whatever the input.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Final
 MAX_IMAGES_PER_EXAMPLE: Final = 10
 MAX_IMAGE_BYTES: Final = 10 * 1024 * 1024
 _BASE64_IMAGE_BYTES: Final = 4 * -(-MAX_IMAGE_BYTES // 3)
-MAX_TEXT_BYTES: Final = 8 * 1024 * 1024
-MAX_LINE_BYTES: Final = MAX_IMAGES_PER_EXAMPLE * _BASE64_IMAGE_BYTES + MAX_TEXT_BYTES  # 148 MB
+MAX_TEXT_CHARS: Final = 262_144 * 32  # 8 Mi characters
+MAX_LINE_BYTES: Final = MAX_IMAGES_PER_EXAMPLE * _BASE64_IMAGE_BYTES + MAX_TEXT_CHARS  # 148 MB
 
 
 class PendingLine:
@@ -57,8 +63,8 @@ class PendingLine:
             self.parts = []
 
     def take(self) -> bytes:
-        """The finished line (within the bound), and reset."""
-        line = b"".join(self.parts)
+        """The finished line (within the bound) with its newline, in one copy; and reset."""
+        line = b"".join([*self.parts, b"\n"])
         self.reset()
         return line
 

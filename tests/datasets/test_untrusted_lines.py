@@ -207,3 +207,21 @@ def test_chunk_boundaries_change_nothing_below_the_bound(
     assert small.diagnostics == reference.diagnostics
     assert (small.content_hash, small.raw_sha256, small.examples) == (
         reference.content_hash, reference.raw_sha256, reference.examples)
+
+
+def test_text_beyond_any_context_is_refused_before_token_counting(
+    write_jsonl: WriteJsonl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "MAX_TEXT_CHARS", 1000)
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 5000}}
+    rows = [
+        {"messages": [{"role": "user", "content": "q" * 600}, {"role": "assistant", "content": "a" * 500}]},
+        {"messages": [{"role": "user", "content": "q" * 400}, {"role": "assistant", "content": "a" * 500}]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": "What is it?"}, image]},
+                      {"role": "assistant", "content": "A cat."}]},
+    ]
+    report = check_dataset(write_jsonl("d.jsonl", rows), "chat", model="gpt-4o-mini")
+    assert line_errors(report) == [(1, "dataset.text-too-long")]
+    assert report.errors[-1].message == (
+        "the example holds 1,100 characters of text, far more than any model's context "
+        "(at most 1,000: the service cuts a training example at its token limit)")
