@@ -6,6 +6,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ftops.manifest.reader import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES, read_manifest
 
@@ -196,3 +198,27 @@ def test_a_syntax_error_beside_a_long_value_is_not_called_a_long_key(tmp_path: P
     _, problems = read(tmp_path, "a: " + "v" * 2000 + "\n  b: [\n")
     assert len(problems) == 1
     assert "key too long" not in problems[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    length=st.integers(1000, 3000),
+    letter=st.sampled_from("kZ9_é"),
+    quoted=st.booleans(),
+    flow=st.booleans(),
+    indent=st.integers(0, 6),
+)
+def test_any_key_is_read_or_called_too_long_never_a_missing_colon(
+    tmp_path: Path, length: int, letter: str, quoted: bool, flow: bool, indent: int
+) -> None:
+    key = letter * length
+    written = f'"{key}"' if quoted else key
+    entry = f"{{{written}: 1}}" if flow else f"{written}: 1"
+    text = f"top:\n{' ' * (indent + 1)}{entry}\n"
+    data, problems = read(tmp_path, text)
+    if length <= 1024:
+        assert problems == [] and data == {"top": {key: 1}}
+    else:
+        assert data is None
+        assert len(problems) == 1 and "key too long" in problems[0], problems
+        assert f"({length:,} characters;" in problems[0]
