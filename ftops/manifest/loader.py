@@ -114,7 +114,8 @@ def examine(manifests_dir: Path) -> Outcome:
     diagnostics.extend(rules.backend_path(docs, root))
     diagnostics.extend(rules.references(entries))
     diagnostics.extend(rules.check_regexes(entries))
-    diagnostics.extend(rules.base_models(docs, entries))
+    base_model_problems = rules.base_models(docs, entries)
+    diagnostics.extend(base_model_problems)
     dataset_paths: dict[str, Path] = {}
     for entry in entries["datasets"].values():
         resolved, problem = rules.dataset_file(entry, root)
@@ -123,7 +124,10 @@ def examine(manifests_dir: Path) -> Outcome:
         elif resolved is not None:
             dataset_paths[entry.name] = resolved
 
-    targets, pairs = _dataset_targets(entries, dataset_paths)
+    # a refused base model prices nothing: its datasets are checked as with no model, so no
+    # hint asks for a price for a typo
+    unpriced = {d.path.split(".")[1] for d in base_model_problems}
+    targets, pairs = _dataset_targets(entries, dataset_paths, unpriced)
     if errors_of(diagnostics) or len(docs) < len(files):
         return Outcome(None, _sorted(diagnostics), targets, pairs)
     project = _project(docs, files, entries, dataset_paths, manifests_dir, root)
@@ -146,11 +150,14 @@ def _outside_root(file: Path, root: Path) -> Diagnostic | None:
 
 
 def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str, Path],
+                     unpriced: set[str],
                      ) -> tuple[tuple[DatasetTarget, ...], tuple[tuple[str, str], ...]]:
     users: dict[str, dict[str, Any]] = {}
     pairs: list[tuple[str, str]] = []
-    for _, entry in sorted(entries["jobs"].items()):
+    for job_name, entry in sorted(entries["jobs"].items()):
         data = entry.data if isinstance(entry.data, dict) else {}
+        if job_name in unpriced:
+            data = {key: value for key, value in data.items() if key != "model"}
         train, valid = data.get("training_file"), data.get("validation_file")
         for name in (train, valid):
             if isinstance(name, str):

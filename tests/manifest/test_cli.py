@@ -186,3 +186,23 @@ def test_validate_checks_training_and_validation_for_leakage(tmp_path: Path,
     leaks = [d for d in report["diagnostics"] if d["code"] == "dataset.leakage"]
     assert [(d["file"], d["severity"]) for d in leaks] == [("datasets/b.jsonl", "warning")]
     assert set(report["datasets"]) == {"a", "b"}
+
+
+def test_validate_refuses_a_misspelled_base_model_and_never_asks_to_price_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    examples = [{"messages": [{"role": "system", "content": "Be brief."},
+                              {"role": "user", "content": f"Who is Chunsik? ({i})"},
+                              {"role": "assistant", "content": "Ryan's cat."}]} for i in range(10)]
+    write_project(tmp_path, {
+        "manifests/m.yaml": "project: p\nbudget: 5\ndatasets:\n  d: {file: ../datasets/d.jsonl}\n"
+                            "jobs:\n  j:\n    model: gpt4o-mini\n    training_file: d\n",
+        "datasets/d.jsonl": "".join(json.dumps(example) + "\n" for example in examples),
+    })
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 1
+    assert ("manifests/m.yaml:7:12: jobs.j.model: 'gpt4o-mini' is not a model OpenAI fine-tunes; "
+            "did you mean 'gpt-4o-mini-2024-07-18' or 'gpt-4.1-mini-2025-04-14'?") in result.stdout
+    assert "estimated cost: give a model to estimate it" in result.stdout  # the dataset was checked
+    assert "pricing" not in result.output and "price known for gpt4o-mini" not in result.output
