@@ -264,9 +264,8 @@ def _long_key(text: str, mark: Any) -> tuple[int, int, int] | None:
     found = _LONG_KEY.search(text, start, len(text) if end < 0 else end)
     if found is None:
         return None
-    key = found.group()[:-1].rstrip()
-    quoted = len(key) > 1 and key[0] in "'\"" and key[-1] == key[0]
-    return mark.line + 1, found.start() - start + 1, len(key) - 2 if quoted else len(key)
+    key = found.group()[:-1].rstrip()  # as written: YAML's limit counts a quoted key's quotes
+    return mark.line + 1, found.start() - start + 1, len(key)
 
 
 def long_key_refusal(display: str, line: int, column: int, length: int) -> _Refused:
