@@ -196,6 +196,27 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
+class EvalSuite:
+    """An evaluation: a JSONL file of cases (read by ``ftops.evals``) and how its answers are sampled.
+
+    The sampling settings are fixed per eval so that answers asked today and answers recorded
+    months ago are comparable (and so that cached answers stay valid)."""
+
+    name: str
+    path: Path  # absolute, symlinks resolved, inside the project root
+    file: str  # as written in the manifest, for messages
+    samples: int = 1
+    temperature: float = 0.0
+    seed: int = 0
+    max_tokens: int = 512
+    declared_at: SourceLocation | None = None
+
+    @property
+    def address(self) -> str:
+        return f"evals.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class ActiveModel:
     """A name applications use. It stands for the model of one of this project's jobs
     (``job``), or for a model made elsewhere (``model``: a hand-made fine-tune, a base model);
@@ -239,6 +260,7 @@ class Project:
     datasets: Mapping[str, Dataset] = field(default_factory=empty_mapping)
     jobs: Mapping[str, Job] = field(default_factory=empty_mapping)
     models: Mapping[str, ActiveModel] = field(default_factory=empty_mapping)
+    evals: Mapping[str, EvalSuite] = field(default_factory=empty_mapping)
     budget: Budget | None = None
     # USD per 1M training tokens by base model, overriding the packaged price table.
     pricing: Mapping[str, float] = field(default_factory=empty_mapping)

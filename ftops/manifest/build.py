@@ -23,6 +23,7 @@ from ftops.resources import (
     Check,
     Dataset,
     DatasetFormat,
+    EvalSuite,
     Hyperparameters,
     Integration,
     Job,
@@ -81,6 +82,14 @@ def dataset(entry: Entry, path: Path, root: Path) -> Dataset:
     data = entry.data
     return Dataset(entry.name, path, data["file"], cast(DatasetFormat, data.get("format", "chat")),
                    location(entry.doc, entry.path, root))
+
+
+def eval_suite(entry: Entry, path: Path, root: Path) -> EvalSuite:
+    data = entry.data
+    return EvalSuite(entry.name, path, data["file"], samples=int(data.get("samples", 1)),
+                     temperature=float(data.get("temperature", 0.0)), seed=int(data.get("seed", 0)),
+                     max_tokens=int(data.get("max_tokens", 512)),
+                     declared_at=location(entry.doc, entry.path, root))
 
 
 def job(entry: Entry, root: Path) -> Job:

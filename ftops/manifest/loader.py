@@ -57,11 +57,21 @@ class DatasetTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class EvalTarget:
+    """An eval whose file resolved, to check offline even when other entries are wrong."""
+
+    name: str
+    path: Path
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     project: Project | None
     diagnostics: tuple[Diagnostic, ...]
     datasets: tuple[DatasetTarget, ...] = ()
     pairs: tuple[tuple[str, str], ...] = ()  # (training, validation) dataset names, for leakage checks
+    evals: tuple[EvalTarget, ...] = ()
 
 
 def validate_manifests(manifests_dir: Path) -> tuple[Project | None, list[Diagnostic]]:
@@ -127,11 +137,21 @@ def examine(manifests_dir: Path) -> Outcome:
     # a refused base model prices nothing: its datasets are checked as with no model, so no
     # hint asks for a price for a typo
     unpriced = {d.path.split(".")[1] for d in base_model_problems}
+
+    eval_paths: dict[str, Path] = {}
+    for entry in entries["evals"].values():
+        resolved, problem = rules.dataset_file(entry, root)
+        if problem is not None:
+            diagnostics.append(problem)
+        elif resolved is not None:
+            eval_paths[entry.name] = resolved
+
     targets, pairs = _dataset_targets(entries, dataset_paths, unpriced)
+    evals = tuple(EvalTarget(name, path, display_path(path)) for name, path in sorted(eval_paths.items()))
     if errors_of(diagnostics) or len(docs) < len(files):
-        return Outcome(None, _sorted(diagnostics), targets, pairs)
-    project = _project(docs, files, entries, dataset_paths, manifests_dir, root)
-    return Outcome(project, _sorted(diagnostics), targets, pairs)
+        return Outcome(None, _sorted(diagnostics), targets, pairs, evals)
+    project = _project(docs, files, entries, dataset_paths, eval_paths, manifests_dir, root)
+    return Outcome(project, _sorted(diagnostics), targets, pairs, evals)
 
 
 def _outside_root(file: Path, root: Path) -> Diagnostic | None:
@@ -186,7 +206,8 @@ def _n_epochs(job: dict[str, Any]) -> int | str | None:
 
 
 def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, dict[str, rules.Entry]],
-             dataset_paths: dict[str, Path], manifests_dir: Path, root: Path) -> Project:
+             dataset_paths: dict[str, Path], eval_paths: dict[str, Path], manifests_dir: Path,
+             root: Path) -> Project:
     def first(section: str) -> LocatedDocument | None:
         return next((doc for doc in docs if section in doc.data), None)
 
@@ -203,6 +224,8 @@ def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, 
                                    for n, e in sorted(entries["datasets"].items())}),
         jobs=MappingProxyType({n: build.job(e, root) for n, e in sorted(entries["jobs"].items())}),
         models=MappingProxyType({n: build.model(e, root) for n, e in sorted(entries["models"].items())}),
+        evals=MappingProxyType({n: build.eval_suite(e, eval_paths[n], root)
+                                for n, e in sorted(entries["evals"].items())}),
         budget=build.budget(first("budget"), root),
         pricing=build.pricing(docs),
     )

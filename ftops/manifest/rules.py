@@ -20,7 +20,7 @@ from ftops.manifest.schema import did_you_mean
 from ftops.resources import FORMAT_FOR_METHOD
 from ftops.secrets import redact
 
-KINDS: Final = ("datasets", "jobs", "models")
+KINDS: Final = ("datasets", "jobs", "models", "evals")
 # Top-level settings a project has once; several files may repeat them only identically.
 SINGLETONS: Final = ("provider", "backend", "budget")
 
@@ -222,7 +222,8 @@ def _warning(diagnostic: Diagnostic) -> Diagnostic:
 
 
 def dataset_file(entry: Entry, root: Path) -> tuple[Path | None, Diagnostic | None]:
-    """Where a dataset's file is: relative to its manifest, symlinks followed, inside the project root."""
+    """Where a dataset's (or an eval's) file is: relative to its manifest, symlinks followed, inside
+    the project root."""
     file = entry.data.get("file") if isinstance(entry.data, dict) else None
     if not isinstance(file, str) or not file:
         return None, None

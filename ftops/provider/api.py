@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,6 +38,17 @@ _JOB_CREATE_FIELDS: Final = frozenset(
 )
 
 ProgressCallback = Callable[[int], None]  # bytes newly sent
+
+
+@dataclass(frozen=True, slots=True)
+class ChatReply:
+    """One chat answer with what evaluations record of it (``Provider.complete``)."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    tool_calls: tuple[tuple[str, str], ...] = ()  # (function name, arguments as JSON text)
 
 
 class Provider:
@@ -170,6 +182,31 @@ class Provider:
         if not completion.choices:
             raise ProviderError(f"chat with {model}: the reply had no choices")
         return completion.choices[0].message.content or ""
+
+    def complete(self, model: str, messages: Sequence[Mapping[str, Any]], *,
+                 tools: Sequence[Mapping[str, Any]] | None = None,
+                 options: Mapping[str, Any] | None = None) -> ChatReply:
+        """One answer with its finish reason, token counts and tool calls. ``options``: sampling
+        parameters as the API names them (temperature, seed, max_tokens), sent as given."""
+        kwargs: dict[str, Any] = dict(thaw(options or {}))
+        if tools is not None:
+            kwargs["tools"] = [thaw(t) for t in tools]
+        body = [thaw(m) for m in messages]
+        completion = call(
+            self.retry, Kind.READ, f"chat with {model}",
+            lambda: self._client.chat.completions.create(model=model, messages=body, **kwargs),
+        )
+        if not completion.choices:
+            raise ProviderError(f"chat with {model}: the reply had no choices")
+        choice = completion.choices[0]
+        usage = completion.usage
+        calls = tuple(
+            (call_.function.name, call_.function.arguments)
+            for call_ in choice.message.tool_calls or ()
+            if getattr(call_, "function", None) is not None
+        )
+        return ChatReply(choice.message.content or "", choice.finish_reason or "",
+                         usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0, calls)
 
     # ---- mutations ---------------------------------------------------------------------
 
