@@ -5,7 +5,7 @@ line per answer, keyed by sampling parameters, case input hash and sample index.
 Answers are only ever appended, one line at a time and flushed, so an
 interrupted run loses nothing already answered; an answer once written is never
 rewritten (a later line for the same key is ignored), and a torn last line (the
-run died mid-write) is skipped on reading and sealed off on the next append.
+run died mid-write) is skipped on reading and cut off by the next append.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class AnswerLog:
         self._answers: dict[AnswerKey, Answer] = {}
         self._case_ids: dict[str, str] = {}
         self._has_header = False
+        self._whole_bytes = 0
         if path.exists():
             self._read()
 
@@ -69,9 +70,9 @@ class AnswerLog:
     def _read(self) -> None:
         shown = self.path.as_posix()
         with self.path.open("rb") as stream:
-            lines = stream.read().split(b"\n")
-        torn = lines.pop() if lines else b""  # text after the last newline: a torn write, if any
-        del torn
+            content = stream.read()
+        self._whole_bytes = content.rfind(b"\n") + 1  # what follows the last newline is a torn write
+        lines = content[: self._whole_bytes].split(b"\n")[:-1]
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
@@ -114,13 +115,15 @@ class AnswerLog:
         line = {"params": params.to_json(), "case": input_hash, "id": case_id, "sample": sample,
                 **answer.to_json()}
         # A file without a whole header line holds no answer: it is started again.
-        with self.path.open("ab" if self._has_header else "wb") as stream:
+        with self.path.open("r+b" if self._has_header else "wb") as stream:
             if not self._has_header:
                 stream.write(_line(self.header.to_json()))
                 self._has_header = True
-            elif not _ends_with_newline(self.path):
-                stream.write(b"\n")  # seal off a torn last line so this answer stands on its own
+            else:
+                stream.truncate(self._whole_bytes)  # drop a torn last line: it held no whole answer
+                stream.seek(self._whole_bytes)
             stream.write(_line(line))
+            self._whole_bytes = stream.tell()
             stream.flush()
             os.fsync(stream.fileno())
         self._answers[key] = answer
@@ -130,8 +133,3 @@ class AnswerLog:
 def _line(value: Mapping[str, Any]) -> bytes:
     return (json.dumps(value, ensure_ascii=False, sort_keys=True) + "\n").encode()
 
-
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as stream:
-        stream.seek(-1, os.SEEK_END)
-        return stream.read(1) == b"\n"

@@ -50,7 +50,24 @@ def validate_all(manifests_dir: Path, *, tokens: bool = True, cache: bool = True
     diagnostics = list(outcome.diagnostics)
     root = outcome.project.root if outcome.project is not None else manifests_dir.resolve().parent
     reports = _check_datasets(outcome, tokens, diagnostics, root if cache else None)
+    diagnostics.extend(_check_evals(outcome))
     return Verdict(outcome.project, tuple(diagnostics), reports)
+
+
+def _check_evals(outcome: Outcome) -> list[Diagnostic]:
+    """Every eval file's cases, with their lines; a case also in a training file is a warning."""
+    if not outcome.evals:
+        return []
+    from ftops.evals.cases import read_eval_file
+    from ftops.evals.overlap import training_overlap
+
+    out: list[Diagnostic] = []
+    training = [t.path for t in outcome.datasets if t.format == "chat"]
+    for target in outcome.evals:
+        read = read_eval_file(target.path, target.display)
+        out.extend(read.diagnostics)
+        out.extend(training_overlap(read.cases, target.display, training))
+    return out
 
 
 def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic],
