@@ -216,6 +216,20 @@ class EvalSuite:
         return f"evals.{self.name}"
 
 
+Baseline = Literal["current", "recording"]
+DEFAULT_MARGIN: Final = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What a new model must show, on the named evals, before it takes a name."""
+
+    evals: tuple[str, ...]
+    min_score: float | None = None  # a floor on every eval's score; None: no floor
+    no_worse_than: Baseline = "current"
+    margin: float = DEFAULT_MARGIN
+
+
 @dataclass(frozen=True, slots=True)
 class ActiveModel:
     """A name applications use. It stands for the model of one of this project's jobs
@@ -231,6 +245,7 @@ class ActiveModel:
     model: str | None = None  # a model id ftops did not train: the name is pinned to it
     # Models ftops did not create (pinned, imported) are never deleted unless this says so.
     delete_external: bool = False
+    gate: Gate | None = None
 
     @property
     def address(self) -> str:

@@ -46,9 +46,17 @@ def _root(
 
 def _register_commands() -> None:
     # Each module declares its commands with typer only; heavy imports live in the bodies.
-    from ftops.cli import cache_cmds, core_cmds, dataset_cmds, emulator_cmds, manifest_cmds, metrics_cmds
+    from ftops.cli import (
+        cache_cmds,
+        core_cmds,
+        dataset_cmds,
+        emulator_cmds,
+        eval_cmds,
+        manifest_cmds,
+        metrics_cmds,
+    )
 
-    for module in (manifest_cmds, dataset_cmds, core_cmds, emulator_cmds, metrics_cmds, cache_cmds):
+    for module in (manifest_cmds, dataset_cmds, core_cmds, eval_cmds, emulator_cmds, metrics_cmds, cache_cmds):
         module.register(app)
 
 

@@ -105,8 +105,9 @@ class EvalFile:
             raise InputError(f"{display}: {len(errors)} problem(s) in the eval file", errors)
 
 
-def read_eval_file(path: Path, display: str) -> EvalFile:
-    """Every case of the file and every problem, with its line; never raises for a user's mistake."""
+def read_eval_file(path: Path, display: str, *, expectations: bool = True) -> EvalFile:
+    """Every case of the file and every problem, with its line; never raises for a user's mistake.
+    ``expectations=False`` reads a prompts file (``ftops record --prompts``): cases need none."""
     cases: list[EvalCase] = []
     problems: list[Diagnostic] = []
     seen: dict[str, int] = {}
@@ -116,7 +117,7 @@ def read_eval_file(path: Path, display: str) -> EvalFile:
         for number, raw in lines:
             if not raw.strip():
                 continue
-            case, case_problems = _case(raw, number, display)
+            case, case_problems = _case(raw, number, display, expectations)
             problems.extend(case_problems)
             if case is None:
                 continue
@@ -142,7 +143,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(stream, start=1)
 
 
-def _case(raw: bytes, line: int, display: str) -> tuple[EvalCase | None, list[Diagnostic]]:
+def _case(raw: bytes, line: int, display: str, needed: bool) -> tuple[EvalCase | None, list[Diagnostic]]:
     def problem(where: str, message: str, code: str) -> Diagnostic:
         return Diagnostic(display, line, None, where, message, code=f"eval.{code}")
 
@@ -163,7 +164,7 @@ def _case(raw: bytes, line: int, display: str) -> tuple[EvalCase | None, list[Di
         out.append(problem("id", "must be a string or an integer", "shape"))
     expect, expect_problems = _expectations(data, problem)
     out.extend(expect_problems)
-    if not any(key in data for key in _EXPECTATIONS):
+    if needed and not any(key in data for key in _EXPECTATIONS):
         out.append(problem("", f"a case needs at least one expectation: {', '.join(_EXPECTATIONS)}",
                            "no-expectation"))
     if out or expect is None:

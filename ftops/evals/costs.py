@@ -83,3 +83,12 @@ def estimate(model: str, work: Iterable[tuple[EvalCase, int]], params: SamplingP
     price = price_per_million(model)
     usd = None if price is None else (prompt * price[0] + completion * price[1]) / 1_000_000
     return CostEstimate(requests, prompt, completion, usd if requests else 0.0)
+
+
+def sum_costs(parts: Iterable[CostEstimate]) -> CostEstimate:
+    total = CostEstimate(0, 0, 0, 0.0)
+    for part in parts:
+        usd = None if total.usd is None or part.usd is None else total.usd + part.usd
+        total = CostEstimate(total.requests + part.requests, total.prompt_tokens + part.prompt_tokens,
+                             total.completion_tokens + part.completion_tokens, usd)
+    return total

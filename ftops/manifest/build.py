@@ -17,13 +17,16 @@ from ftops.manifest.reader import LocatedDocument, PathKey
 from ftops.manifest.rules import Entry
 from ftops.resources import (
     AUTO,
+    DEFAULT_MARGIN,
     ActiveModel,
     BackendConfig,
+    Baseline,
     Budget,
     Check,
     Dataset,
     DatasetFormat,
     EvalSuite,
+    Gate,
     Hyperparameters,
     Integration,
     Job,
@@ -137,7 +140,16 @@ def model(entry: Entry, root: Path) -> ActiveModel:
         declared_at=location(entry.doc, entry.path, root),
         model=data.get("model"),
         delete_external=bool(data.get("delete_external", False)),
+        gate=gate(data.get("gate")),
     )
+
+
+def gate(raw: dict[str, Any] | None) -> Gate | None:
+    if raw is None:
+        return None
+    floor = raw.get("min_score")
+    return Gate(tuple(raw["evals"]), None if floor is None else float(floor),
+                cast(Baseline, raw.get("no_worse_than", "current")), float(raw.get("margin", DEFAULT_MARGIN)))
 
 
 def provider(raw: dict[str, Any] | None) -> ProviderConfig:

@@ -213,6 +213,22 @@ def references(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
         if name not in jobs:
             out.append(model.doc.diagnostic((*model.path, "job"), f"no job named {name!r}"
                                             + did_you_mean(name, jobs), "manifest.dangling-reference"))
+    out.extend(_gate_references(entries))
+    return out
+
+
+def _gate_references(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
+    """A gate names evals that exist."""
+    out: list[Diagnostic] = []
+    for model in entries["models"].values():
+        gate = model.data.get("gate") if isinstance(model.data, dict) else None
+        names = gate.get("evals") if isinstance(gate, dict) else None
+        for index, name in enumerate(names if isinstance(names, list) else ()):
+            if isinstance(name, str) and name not in entries["evals"]:
+                where = (*model.path, "gate", "evals", index)
+                out.append(model.doc.diagnostic(where, f"no eval named {name!r}"
+                                                + did_you_mean(name, entries["evals"]),
+                                                "manifest.dangling-reference"))
     return out
 
 

@@ -36,8 +36,18 @@ def model_lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
             text = ctx.observed.models[base].shutdown_date  # a fine-tuned model dies with its base
         when = _parse_date(text) if text else None
         days = (when - today).days if when is not None and today is not None else None
-        out.append(ModelLifecycle(spec.address, model_id, base, when.isoformat() if when else None, days))
+        out.append(ModelLifecycle(spec.address, model_id, base, when.isoformat() if when else None, days,
+                                  _recording(ctx, name, model_id)))
     return tuple(out)
+
+
+def _recording(ctx: Context, name: str, model_id: str | None) -> str | None:
+    """Where the model's answers are recorded (``ftops record``), when they are: one stat per name."""
+    from ftops.evals.recordings import is_recorded, recording_path
+
+    if model_id is None or not is_recorded(ctx.project.root, name, model_id):
+        return None
+    return recording_path(ctx.project.root, name, model_id).relative_to(ctx.project.root).as_posix()
 
 
 def _parse_date(text: str) -> date | None:

@@ -202,6 +202,7 @@ class ModelLifecycle:
     base_model: str
     shutdown_date: str | None = None  # ISO date, from the models listing
     days_left: int | None = None  # from the plan's "today"; negative once past
+    recording: str | None = None  # the model's recording (relative to the project root), if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ def render_json(plan: Plan) -> dict[str, Any]:
                 "base_model": m.base_model,
                 "shutdown_date": m.shutdown_date,
                 "days_left": m.days_left,
+                "recording": m.recording,
             }
             for m in plan.lifecycle
         ],

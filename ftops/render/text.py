@@ -57,7 +57,12 @@ def render_text(plan: Plan, color: bool = False) -> str:
                 "" if m.days_left is None else f" ({m.days_left} days)" if m.days_left > 0 else " (shut down)"
             )
             model = m.model_id or "(no model yet)"
-            lines.append(f"  {m.address.ljust(width)}  {model} on {m.base_model}: {m.shutdown_date}{days}")
+            recorded = f", recorded in {m.recording}" if m.recording else ""
+            if m.model_id and not m.recording and (m.days_left is None or m.days_left > 0):
+                # After the shutdown, a recording is the only exact record of how the model answered.
+                recorded = f" and has no recording: run ftops record {m.address.removeprefix('models.')}"
+            lines.append(f"  {m.address.ljust(width)}  {model} on {m.base_model}: {m.shutdown_date}{days}"
+                         f"{recorded}")
         lines.append("")
     if plan.drift:
         lines.append(paint.bold("Changes outside ftops (drift):"))

@@ -27,7 +27,7 @@ def test_a_near_shutdown_warns_in_plan_and_status_text_and_json(world_factory: M
     assert warning in as_json["warnings"]
     assert as_json["lifecycle"] == [
         {"address": "models.chunsik", "model_id": None, "base_model": OLD_BASE,
-         "shutdown_date": day(30), "days_left": 30}
+         "shutdown_date": day(30), "days_left": 30, "recording": None}
     ]
 
     assert world.run("apply", "--auto-approve", "--wait").code == 0

@@ -1,0 +1,138 @@
+"""``ftops eval``: judge a name's pending candidate (or its current model) against a baseline.
+
+The candidate is the model of the name's job when it differs from the model the
+name points at (a job that succeeded but has not been promoted), else the model
+the name points at. Every answer asked is cached under ``.ftops/cache/answers/``
+by model, sampling parameters, case and sample, so an unchanged re-run asks
+nothing, and a changed expectation only re-grades.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ftops.datasets.models import base_model
+from ftops.errors import PlanError, UsageError
+from ftops.evals.answers import AnswerLog, Header
+from ftops.evals.collect import Collected, Work, collect, plan_cost
+from ftops.evals.costs import price_per_million, sum_costs
+from ftops.evals.recordings import cache_path, recording_path
+from ftops.evals.sampling import DEFAULT_CONCURRENCY
+from ftops.gate.evaluate import EvalOutcome, judge, overall, scores_by_eval
+from ftops.gate.statistics import Verdict
+from ftops.workflow import Settings, load_project, session
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    name: str
+    candidate: str
+    candidate_is_pending: bool
+    baseline: str | None  # a model id, or None when there is no baseline (a name's first model)
+    against: str  # current | recording | model
+    recording: str | None  # the recording file, when the baseline is a recording
+    margin: float
+    min_score: float | None
+    outcomes: tuple[EvalOutcome, ...]
+    verdict: Verdict
+    asked: int
+    cache_hits: int
+    prompt_tokens: int
+    completion_tokens: int
+    usd: float | None
+
+
+def evaluate(settings: Settings, name: str, against: str | None = None, *,
+             concurrency: int = DEFAULT_CONCURRENCY,
+             say: Callable[[str], None] = lambda _: None) -> Evaluation:
+    from ftops.evals.record import check_budget, name_works
+    from ftops.plan.records import read_records
+
+    project = load_project(settings)
+    name = name.removeprefix("models.")
+    spec = project.models.get(name)
+    if spec is None:
+        raise UsageError(f"no model name {name!r} in the manifests")
+    if spec.gate is None:
+        raise UsageError(f"models.{name} has no gate to evaluate",
+                         hint=f"Declare models.{name}.gate with the evals a new model is judged on.")
+    gate = spec.gate
+    works = dict(zip(gate.evals, name_works(project, name, None), strict=True))
+    provider_name = settings.provider or project.provider.type
+    with session(settings, "eval", project=project, lock=False) as current:
+        records = read_records(current.read_state())
+        current_id = records.models[name].model_id if name in records.models else None
+        job = records.jobs.get(spec.job)
+        made = job.fine_tuned_model if job is not None and job.status == "succeeded" else None
+        candidate = made if made is not None and made != current_id else current_id
+        if candidate is None:
+            raise UsageError(f"models.{name} has no model to evaluate yet: apply until its job succeeds")
+        mode = against or gate.no_worse_than
+        baseline = current_id if mode in ("current", "recording") else mode
+        recording = _recording(project.root, name, current_id)
+        if mode == "recording" and current_id is not None and recording is None:
+            raise PlanError(f"models.{name}: there is no recording of {current_id} to compare with",
+                            hint=f"Run ftops record {name} while {current_id} still answers.")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        asked_live = [candidate] if mode == "recording" or baseline in (None, candidate) \
+            else [candidate, baseline]
+        logs = {model: AnswerLog(cache_path(project.root, model),
+                                 Header(model, provider_name, base_model(model), now))
+                for model in asked_live if model is not None}
+        cost = sum_costs([plan_cost(model, list(works.values()), log) for model, log in logs.items()])
+        say(f"Evaluating models.{name}: {cost.describe()}.")
+        check_budget(project, cost, f"ftops eval {name}")
+        collected = {model: collect(current.provider, model, list(works.values()), log,
+                                    concurrency=concurrency) for model, log in logs.items()}
+    baseline_log = recording if mode == "recording" else logs.get(baseline) if baseline is not None else None
+    outcomes = _judge(works, logs[candidate], baseline_log, recording, name, gate.margin, gate.min_score)
+    return Evaluation(
+        name=name, candidate=candidate, candidate_is_pending=candidate != current_id, baseline=baseline,
+        against=mode if mode in ("current", "recording") else "model",
+        recording=recording.path.as_posix() if recording is not None and mode == "recording" else None,
+        margin=gate.margin, min_score=gate.min_score, outcomes=outcomes, verdict=overall(outcomes),
+        asked=sum(c.asked for c in collected.values()), cache_hits=sum(c.reused for c in collected.values()),
+        prompt_tokens=sum(c.prompt_tokens for c in collected.values()),
+        completion_tokens=sum(c.completion_tokens for c in collected.values()),
+        usd=_spent(collected),
+    )
+
+
+def _recording(root: Path, name: str, model_id: str | None) -> AnswerLog | None:
+    """The recording of the model the name points at: a baseline, and the reference of
+    ``similar: {recording: true}``."""
+    if model_id is None:
+        return None
+    path = recording_path(root, name, model_id)
+    return AnswerLog(path, Header(model_id, "", "", "", name)) if path.is_file() else None
+
+
+def _judge(works: dict[str, Work], candidate: AnswerLog, baseline: AnswerLog | None,
+           recording: AnswerLog | None, name: str, margin: float,
+           min_score: float | None) -> tuple[EvalOutcome, ...]:
+    cand = scores_by_eval(works, candidate, recording)
+    base = None
+    if baseline is not None:
+        try:
+            base = scores_by_eval(works, baseline, recording)
+        except LookupError as missing:
+            raise PlanError(f"models.{name}: the recording has no answer to case {missing.args[0]!r}",
+                            hint=f"Run ftops record {name} to record the missing cases.") from None
+    return tuple(judge(eval_name, cand[eval_name], base[eval_name] if base else None, margin, min_score)
+                 for eval_name in works)
+
+
+def _spent(collected: dict[str, Collected]) -> float | None:
+    """What the answers asked cost, by each model's price; None when a model has no known price."""
+    total = 0.0
+    for model, got in collected.items():
+        price = price_per_million(model)
+        if price is None:
+            if got.asked:
+                return None
+            continue
+        total += (got.prompt_tokens * price[0] + got.completion_tokens * price[1]) / 1_000_000
+    return total

@@ -1,0 +1,131 @@
+"""``ftops record`` and ``ftops eval`` through the CLI, against the emulator over HTTP with the real SDK.
+
+The emulator's request log is the witness: a second record, and an unchanged eval,
+send no chat request at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .support import Project, Result
+
+Run = Callable[..., Result]
+CASES = 40
+CHAT = "POST /v1/chat/completions"
+
+GATED = """\
+evals:
+  facts:
+    file: ../evals/facts.jsonl
+models:
+  alpha:
+    job: a
+    gate: {evals: [facts], no_worse_than: recording, margin: 0.1}
+  beta:
+    job: b
+    protect: true
+"""
+
+
+def _examples(good: Callable[[int], bool]) -> list[dict[str, Any]]:
+    return [
+        {"messages": [{"role": "user", "content": f"Tell me fact {i} about training."},
+                      {"role": "assistant", "content": f"Fact {i}: Chunsik is Ryan's cat." if good(i)
+                       else f"Fact {i}: I would rather not say."}]}
+        for i in range(CASES)
+    ]
+
+
+def _gate(project: Project) -> None:
+    manifest = (project.root / "manifests" / "project.yaml").read_text()
+    head = manifest[: manifest.index("models:")]
+    (project.root / "manifests" / "project.yaml").write_text(head + GATED)
+    (project.root / "evals").mkdir(exist_ok=True)
+    cases = [{"id": f"fact-{i}", "contains": "Ryan",
+              "messages": [{"role": "user", "content": f"Tell me fact {i} about training."}]}
+             for i in range(CASES)]
+    (project.root / "evals" / "facts.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
+
+
+def _chats(project: Project) -> int:
+    return sum(1 for r in project.emulator.requests() if f"{r.method} {r.path}" == CHAT)
+
+
+def test_record_then_eval_against_the_recording(project: Project, run: Run) -> None:
+    project.write_dataset("train", _examples(lambda i: True))
+    _gate(project)
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    model_a = run("output", "alpha").out.strip()
+
+    plan = run("plan")
+    assert f"models.alpha  {model_a} on gpt-4o-mini-2024-07-18: 2027-01-14 (51 days) and has no recording: " \
+        "run ftops record alpha" in plan.out
+
+    project.emulator.clear_requests()
+    first = run("record", "alpha")
+    assert first.code == 0, first.text
+    assert "Recording 1 name(s): 40 answer(s) to ask" in first.out
+    assert f"{CASES} answer(s) recorded, 0 already there" in first.out
+    recordings = list((project.root / "recordings" / "alpha").glob("*.jsonl"))
+    assert len(recordings) == 1
+    header = json.loads(recordings[0].read_text().splitlines()[0])
+    assert header["model"] == model_a and header["name"] == "alpha"
+    assert header["base_model"] == "gpt-4o-mini-2024-07-18"
+    assert _chats(project) == CASES
+
+    project.emulator.clear_requests()
+    again = run("record", "alpha")
+    assert again.code == 0 and f"0 answer(s) recorded, {CASES} already there" in again.out
+    assert _chats(project) == 0
+
+    plan = run("plan")
+    assert "has no recording: run ftops record alpha" not in plan.out
+    assert f"2027-01-14 (51 days), recorded in recordings/alpha/{recordings[0].name}" in plan.out
+
+    # The current model against its own recording: identical on 40 cases, which is enough for margin 0.1.
+    judged = run("eval", "alpha", "--format", "json")
+    assert judged.code == 0, judged.text
+    report = json.loads(judged.out)
+    assert report["verdict"] == "PASS" and report["evals"][0]["candidate_score"] == 1.0
+
+    project.emulator.clear_requests()
+    rerun = run("eval", "alpha")
+    assert rerun.code == 0
+    assert f"0 answer(s) asked, {CASES} from the cache" in rerun.out
+    assert _chats(project) == 0
+
+
+def test_a_pending_candidate_worse_than_the_recording_fails(project: Project, run: Run) -> None:
+    project.write_dataset("train", _examples(lambda i: True))
+    _gate(project)
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    model_a = run("output", "alpha").out.strip()
+    assert run("record", "alpha").code == 0
+    # The recorded model is gone from the account: the recording is all that is left of it.
+    project.account().models.delete(model_a)
+
+    # The successor learned only half of what the old model knew.
+    project.write_dataset("train", _examples(lambda i: i % 2 == 0))
+    assert run("apply", "--auto-approve", "--target", "jobs.a").code == 0
+    assert run("wait").code == 0
+    judged = run("eval", "alpha", "--detailed-exitcode")
+    assert judged.code == 3, judged.text
+    assert "pending candidate ft:" in judged.out
+    assert "baseline 1.000, candidate 0.500" in judged.out and ": FAIL (upper bound" in judged.out
+    assert "pass -> fail  fact-1: the answer does not contain 'Ryan'" in judged.out
+    assert judged.out.rstrip().endswith("Verdict: FAIL")
+    assert run("output", "alpha").out.strip() == model_a  # eval never moves a name
+
+    markdown = run("eval", "alpha", "--format", "markdown")
+    assert markdown.code == 0 and "| `facts` | 40 | 1.000 | 0.500 |" in markdown.out
+
+
+def test_eval_without_a_recording_names_the_command(project: Project, run: Run) -> None:
+    _gate(project)
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    result = run("eval", "alpha")
+    assert result.code == 1
+    assert "there is no recording of ft:" in result.err and "Run ftops record alpha" in result.err
