@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ftops.errors import UsageError
 
@@ -53,6 +53,8 @@ class Session:
     settings: Settings
     operation: str = ""
     lock_id: str | None = None  # None while the lock is not held
+    # apply --accept-inconclusive NAME: names whose INCONCLUSIVE gate verdict may promote
+    accept_inconclusive: frozenset[str] = frozenset()
     _provider: Provider | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
 
@@ -229,6 +231,7 @@ def apply(
     plan_file: Path | None = None,
     wait: WaitOptions | None = None,
     parallelism: int = 4,
+    accept_inconclusive: frozenset[str] = frozenset(),
 ) -> ApplyRun:
     """Plan, show, ask and execute; or, with ``plan_file``, execute exactly that saved plan
     once it is proven fresh. With ``options.refresh_only`` (or a saved refresh-only plan), only
@@ -244,7 +247,11 @@ def apply(
         raise UsageError("--refresh-only records the whole account as it is: "
                          "--wait, --target and --replace do not go with it")
     desired = load(settings)
+    unknown = sorted(accept_inconclusive - set(desired.project.models))
+    if unknown:
+        raise UsageError(f"--accept-inconclusive {unknown[0]}: no such model name in the manifests")
     with session(settings, "apply", project=desired.project) as current:
+        current.accept_inconclusive = accept_inconclusive
         first_watermark: int | None = None  # a saved plan's refresh is not this run's
         if plan_file is not None:
             from ftops.plan.planfile import check_plan_fresh, load_plan
@@ -293,10 +300,23 @@ def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: App
     try:
         return execute(
             the_plan, provider=current.provider, journal=journal, project=current.project,
-            reporter=reporter, wait=wait, parallelism=parallelism,
+            reporter=reporter, wait=wait, parallelism=parallelism, gate=_gate(current, reporter),
         )
     finally:
         reporter.close()
+
+
+def _gate(current: Session, reporter: Reporter) -> Callable[[str, str, str | None], Any] | None:
+    """The promotion gate (``models.<name>.gate``), when a name has one."""
+    if not any(spec.gate is not None for spec in current.project.models.values()):
+        return None
+    from ftops.gate.promotion import promotion_gate
+    from ftops.state.lock import new_lock_info
+
+    provider_name = current.settings.provider or current.project.provider.type
+    who = new_lock_info("apply", "", "").who
+    return promotion_gate(current.project, current.provider, provider_name,
+                          accept_inconclusive=current.accept_inconclusive, who=who, say=reporter.line)
 
 
 # ---- apply --refresh-only -------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ftops.errors import PlanError
 
 
@@ -15,3 +18,13 @@ class JobFailedError(PlanError):
 
 class WaitStopped(PlanError):
     """A wait for a job ended early (Ctrl-C, or another change failed); the job keeps running."""
+
+
+class GateRefusedError(PlanError):
+    """The gate did not pass a promotion's candidate (FAIL, or INCONCLUSIVE not accepted): the name
+    keeps its old model and nothing is pruned. ``verdict``: what the state keeps of it."""
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 verdict: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.verdict = verdict

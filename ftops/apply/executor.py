@@ -11,11 +11,12 @@ skipped. A promotion whose job has not finished is left pending (without
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any
 
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
@@ -163,12 +164,13 @@ def execute(
     reporter: Reporter,
     wait: WaitOptions | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
+    gate: Callable[[str, str, str | None], Mapping[str, Any] | None] | None = None,
 ) -> ApplyResult:
     """Run every actionable change of ``plan``; never raises for a step's failure (see the result)."""
     start_requests, start_mutating = provider.request_count, provider.mutating_request_count
     start_writes = journal.writes
     stop = threading.Event()
-    runner = StepRunner(provider, journal, project, reporter, wait, stop=stop)
+    runner = StepRunner(provider, journal, project, reporter, wait, stop=stop, gate=gate)
     graph = _Graph([c for c in plan.changes if c.steps])
     outcomes: dict[str, Outcome] = {}
 

@@ -9,7 +9,9 @@ listing already hold.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
 from ftops.lifecycle.model_ids import base_of
@@ -77,10 +79,11 @@ class ModelStatus:
     # How the model came, as the state records it: "ftops", "pinned", "imported"; None for a
     # record written before origins were kept.
     origin: str | None = None
+    gate: str | None = None  # the name's last gate verdict, for people
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "model_id": self.model_id, "base_model": self.base_model,
-                "shutdown_date": self.shutdown_date, "origin": self.origin}
+                "shutdown_date": self.shutdown_date, "origin": self.origin, "gate": self.gate}
 
 
 def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatus]:
@@ -99,5 +102,19 @@ def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatu
         date = own.shutdown_date if own else None
         if date is None and base is not None and base in listed:
             date = listed[base].shutdown_date
-        out.append(ModelStatus(name, record.model_id, base, date, record.origins.get(record.model_id)))
+        out.append(ModelStatus(name, record.model_id, base, date, record.origins.get(record.model_id),
+                               gate_text(record.gate, record.model_id)))
     return out
+
+
+def gate_text(verdict: Mapping[str, Any] | None, model_id: str) -> str | None:
+    """``PASS on 2026-11-24T10:00:00Z``; ``FAIL for ft:... on ...`` when a later candidate was
+    refused; who accepted an INCONCLUSIVE verdict, and when."""
+    if not verdict:
+        return None
+    candidate = verdict.get("candidate")
+    other = f" for {candidate}" if candidate and candidate != model_id else ""
+    text = f"{verdict.get('verdict')}{other} on {verdict.get('decided_at')}"
+    if verdict.get("accepted_by"):
+        text += f", accepted by {verdict['accepted_by']} at {verdict.get('accepted_at')}"
+    return text

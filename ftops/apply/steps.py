@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ftops.apply.checks import run_checks
-from ftops.apply.errors import CheckFailedError, JobFailedError, WaitStopped
+from ftops.apply.errors import CheckFailedError, GateRefusedError, JobFailedError, WaitStopped
 from ftops.apply.journal import StateJournal, now_iso
 from ftops.apply.progress import Reporter
 from ftops.apply.waiting import WaitOptions, wait_for_job
@@ -64,6 +64,8 @@ class StepRunner:
     wait: WaitOptions | None  # None: do not wait for jobs
     pause: Callable[[float], None] = time.sleep  # between create attempts; tests pass a no-op
     stop: threading.Event | None = None  # set on Ctrl-C: waits end early
+    # models.<name>.gate: judges a promotion's candidate (raises to refuse it); see ftops.gate.promotion
+    gate: Callable[[str, str, str | None], Mapping[str, Any] | None] | None = None
 
     def run(self, step: Step) -> StepOutcome:
         if isinstance(step, UploadFile):
@@ -202,10 +204,21 @@ class StepRunner:
         failure = run_checks(step.checks, lambda messages: self.provider.chat(model_id, messages))
         if failure is not None:
             raise CheckFailedError(failure.describe(step.address) + keeps)
+        verdict = None
+        if self.gate is not None:  # raises GateRefusedError unless the candidate passes
+            try:
+                verdict = self.gate(_name(step.address), model_id, current.model_id if current else None)
+            except GateRefusedError as refused:
+                kept = refused.verdict
+                if kept is not None:  # the name's last verdict, for status
+                    self.journal.update(lambda r: bookkeeping.after_gate_refused(r, step.address, kept))
+                raise
         self.journal.update(
-            lambda resources: bookkeeping.after_promote(resources, step, model_id=model_id, job_id=job_id)
+            lambda resources: bookkeeping.after_promote(resources, step, model_id=model_id, job_id=job_id,
+                                                        gate=verdict)
         )
         passed = f", {len(step.checks)} check(s) passed" if step.checks else ""
+        passed += f", gate {verdict['verdict']}" if verdict else ""
         self.reporter.line(f"{step.address}: now {model_id}{passed}")
         return StepOutcome.DONE
 

@@ -247,6 +247,12 @@ def apply(
     lock_timeout: LockTimeoutOption = "0s",
     no_color: NoColorOption = False,
     no_cache: NoCacheOption = False,
+    accept_inconclusive: Annotated[
+        list[str] | None,
+        typer.Option("--accept-inconclusive", metavar="NAME",
+                     help="Let this model name move on an INCONCLUSIVE gate verdict (kept in the state "
+                     "with who and when). Repeatable."),
+    ] = None,
 ) -> None:
     """Make the account match the manifests (plan, show, ask, execute), or apply a saved plan."""
     from ftops import workflow
@@ -266,6 +272,7 @@ def apply(
         _settings(manifests, provider, lock_timeout, no_cache=no_cache), hooks,
         options=_plan_options(target, replace, refresh_only), plan_file=plan_file,
         wait=_wait_options(wait_timeout) if wait else None, parallelism=parallelism,
+        accept_inconclusive=frozenset(n.removeprefix("models.") for n in accept_inconclusive or ()),
     )
     if run.result is not None:
         _report_result(run.result)

@@ -27,6 +27,7 @@ class Work:
     cases: tuple[EvalCase, ...]
     params: SamplingParams
     samples: int
+    file_hash: str = ""  # of the eval file's cases and expectations
 
     def missing(self, log: AnswerLog) -> list[tuple[EvalCase, int]]:
         return [(case, k) for case in self.cases for k in range(self.samples)

@@ -56,7 +56,7 @@ def name_works(project: Project, name: str, samples: int | None) -> tuple[Work, 
         suite = project.evals[eval_name]
         read = read_eval_file(suite.path, display_path(suite.path))
         read.raise_for_errors(display_path(suite.path))
-        works.append(Work(read.cases, SamplingParams.of(suite), samples or suite.samples))
+        works.append(Work(read.cases, SamplingParams.of(suite), samples or suite.samples, read.file_hash))
     return tuple(works)
 
 

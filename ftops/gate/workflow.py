@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ftops.datasets.models import base_model
 from ftops.errors import PlanError, UsageError
@@ -23,7 +24,11 @@ from ftops.evals.recordings import cache_path, recording_path
 from ftops.evals.sampling import DEFAULT_CONCURRENCY
 from ftops.gate.evaluate import EvalOutcome, judge, overall, scores_by_eval
 from ftops.gate.statistics import Verdict
+from ftops.resources import Project
 from ftops.workflow import Settings, load_project, session
+
+if TYPE_CHECKING:
+    from ftops.provider import Provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +48,13 @@ class Evaluation:
     prompt_tokens: int
     completion_tokens: int
     usd: float | None
+    eval_hashes: tuple[tuple[str, str], ...] = ()  # (eval, hash of its cases and expectations)
 
 
 def evaluate(settings: Settings, name: str, against: str | None = None, *,
              concurrency: int = DEFAULT_CONCURRENCY,
              say: Callable[[str], None] = lambda _: None) -> Evaluation:
-    from ftops.evals.record import check_budget, name_works
+    """``ftops eval NAME``: the pending candidate, else the model the name points at."""
     from ftops.plan.records import read_records
 
     project = load_project(settings)
@@ -56,37 +62,47 @@ def evaluate(settings: Settings, name: str, against: str | None = None, *,
     spec = project.models.get(name)
     if spec is None:
         raise UsageError(f"no model name {name!r} in the manifests")
+    with session(settings, "eval", project=project, lock=False) as current:
+        records = read_records(current.read_state())
+        current_id = records.models[name].model_id if name in records.models else None
+        job = records.jobs.get(spec.job) if spec.job is not None else None
+        made = job.fine_tuned_model if job is not None and job.status == "succeeded" else None
+        candidate = made if made is not None and made != current_id else current_id
+        if candidate is None:
+            raise UsageError(f"models.{name} has no model to evaluate yet: apply until its job succeeds")
+        return judge_candidate(project, current.provider, settings.provider or project.provider.type, name,
+                               candidate, current_id, against, concurrency=concurrency, say=say)
+
+
+def judge_candidate(project: Project, provider: Provider, provider_name: str, name: str, candidate: str,
+                    current_id: str | None, against: str | None = None, *,
+                    concurrency: int = DEFAULT_CONCURRENCY,
+                    say: Callable[[str], None] = lambda _: None) -> Evaluation:
+    """Judge ``candidate`` for the name on its gate's evals; answers come from the cache when there."""
+    from ftops.evals.record import check_budget, name_works
+
+    spec = project.models[name]
     if spec.gate is None:
         raise UsageError(f"models.{name} has no gate to evaluate",
                          hint=f"Declare models.{name}.gate with the evals a new model is judged on.")
     gate = spec.gate
     works = dict(zip(gate.evals, name_works(project, name, None), strict=True))
-    provider_name = settings.provider or project.provider.type
-    with session(settings, "eval", project=project, lock=False) as current:
-        records = read_records(current.read_state())
-        current_id = records.models[name].model_id if name in records.models else None
-        job = records.jobs.get(spec.job)
-        made = job.fine_tuned_model if job is not None and job.status == "succeeded" else None
-        candidate = made if made is not None and made != current_id else current_id
-        if candidate is None:
-            raise UsageError(f"models.{name} has no model to evaluate yet: apply until its job succeeds")
-        mode = against or gate.no_worse_than
-        baseline = current_id if mode in ("current", "recording") else mode
-        recording = _recording(project.root, name, current_id)
-        if mode == "recording" and current_id is not None and recording is None:
-            raise PlanError(f"models.{name}: there is no recording of {current_id} to compare with",
-                            hint=f"Run ftops record {name} while {current_id} still answers.")
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        asked_live = [candidate] if mode == "recording" or baseline in (None, candidate) \
-            else [candidate, baseline]
-        logs = {model: AnswerLog(cache_path(project.root, model),
-                                 Header(model, provider_name, base_model(model), now))
-                for model in asked_live if model is not None}
-        cost = sum_costs([plan_cost(model, list(works.values()), log) for model, log in logs.items()])
-        say(f"Evaluating models.{name}: {cost.describe()}.")
-        check_budget(project, cost, f"ftops eval {name}")
-        collected = {model: collect(current.provider, model, list(works.values()), log,
-                                    concurrency=concurrency) for model, log in logs.items()}
+    mode = against or gate.no_worse_than
+    baseline = current_id if mode in ("current", "recording") else mode
+    recording = _recording(project.root, name, current_id)
+    if mode == "recording" and current_id is not None and recording is None:
+        raise PlanError(f"models.{name}: there is no recording of {current_id} to compare with",
+                        hint=f"Run ftops record {name} while {current_id} still answers.")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    live = [candidate] if mode == "recording" or baseline in (None, candidate) else [candidate, baseline]
+    logs = {model: AnswerLog(cache_path(project.root, model),
+                             Header(model, provider_name, base_model(model), now))
+            for model in live if model is not None}
+    cost = sum_costs([plan_cost(model, list(works.values()), log) for model, log in logs.items()])
+    say(f"Evaluating models.{name}: {cost.describe()}.")
+    check_budget(project, cost, f"evaluating models.{name}")
+    collected = {model: collect(provider, model, list(works.values()), log, concurrency=concurrency)
+                 for model, log in logs.items()}
     baseline_log = recording if mode == "recording" else logs.get(baseline) if baseline is not None else None
     outcomes = _judge(works, logs[candidate], baseline_log, recording, name, gate.margin, gate.min_score)
     return Evaluation(
@@ -97,7 +113,7 @@ def evaluate(settings: Settings, name: str, against: str | None = None, *,
         asked=sum(c.asked for c in collected.values()), cache_hits=sum(c.reused for c in collected.values()),
         prompt_tokens=sum(c.prompt_tokens for c in collected.values()),
         completion_tokens=sum(c.completion_tokens for c in collected.values()),
-        usd=_spent(collected),
+        usd=_spent(collected), eval_hashes=tuple((n, w.file_hash) for n, w in works.items()),
     )
 
 

@@ -112,9 +112,11 @@ def job_record(
     )
 
 
-def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, job_id: str) -> dict[str, Any]:
-    """The checks passed and the name now points at ``model_id``; its old model becomes previous.
-    The new model's origin: made by this project's job, or pinned by the manifests."""
+def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, job_id: str,
+                  gate: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The checks (and the gate, whose verdict ``gate`` is kept) passed and the name now points at
+    ``model_id``; its old model becomes previous. The new model's origin: made by this project's
+    job, or pinned by the manifests."""
     old = _only(resources, step.address).models.get(_name(step.address))
     previous: tuple[str, ...] = ()
     origins: dict[str, Origin] = {}
@@ -122,8 +124,18 @@ def after_promote(resources: Resources, step: PromoteModel, *, model_id: str, jo
         previous = tuple(m for m in dict.fromkeys((old.model_id, *old.previous)) if m != model_id)
         origins.update(old.origins)
     origins[model_id] = "pinned" if step.model_id is not None else "ftops"
-    record = ModelRecord(model_id, job_id, step.protect, previous, freeze(origins))
+    kept = freeze(dict(gate)) if gate is not None else None
+    record = ModelRecord(model_id, job_id, step.protect, previous, freeze(origins), gate=kept)
     return with_record(resources, step.address, record)
+
+
+def after_gate_refused(resources: Resources, address: str, verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """The gate refused a candidate: the name stays, and its record keeps the verdict as its last
+    (a name with no model yet has no record to keep it on)."""
+    old = _only(resources, address).models.get(_name(address))
+    if old is None:
+        return dict(resources)
+    return with_record(resources, address, replace(old, gate=freeze(dict(verdict))))
 
 
 def after_step(resources: Resources, step: Step) -> dict[str, Any]:

@@ -165,6 +165,10 @@ class ModelRecord:
     # by an ftops older than ownership (the key is absent from its record): the planner then
     # counts it as created by ftops only if one of this project's jobs made it.
     origins: Mapping[str, Origin] = field(default_factory=empty_mapping)
+    # The name's last gate verdict (``models.<name>.gate``): the one that moved it here, or a later
+    # refusal (its ``candidate`` is then another model), with who accepted an INCONCLUSIVE one and
+    # when; None when the name has no gate.
+    gate: Mapping[str, Any] | None = None
 
     def created_by_ftops(self, model_id: str) -> bool | None:
         """True or False when the record says; None for a model recorded before ownership."""
@@ -173,7 +177,7 @@ class ModelRecord:
 
     def to_json(self) -> dict[str, Any]:
         held = (self.model_id, *self.previous)
-        return {
+        out = {
             "model_id": self.model_id,
             "job_id": self.job_id,
             "protect": self.protect,
@@ -181,6 +185,9 @@ class ModelRecord:
             # Only the models still held: a pruned model's origin goes with it.
             "origins": {m: self.origins[m] for m in dict.fromkeys(held) if m in self.origins},
         }
+        if self.gate is not None:
+            out["gate"] = thaw(self.gate)
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], address: str) -> ModelRecord:
@@ -197,6 +204,7 @@ class ModelRecord:
             protect=r.bool_("protect"),
             previous=r.str_tuple_("previous"),
             origins=freeze(origins),
+            gate=r.mapping_("gate") if "gate" in data else None,
         )
 
 

@@ -49,7 +49,8 @@ def job_cells(job: JobStatus, now: float | None = None) -> tuple[str, ...]:
 def model_line(model: ModelStatus) -> str:
     base = f" (base {model.base_model})" if model.base_model else ""
     shutdown = f", shuts down {model.shutdown_date}" if model.shutdown_date else ""
-    return f"models.{model.name} -> {model.model_id}{base}{shutdown}{made_elsewhere(model)}"
+    gate = f", gate {model.gate}" if model.gate else ""
+    return f"models.{model.name} -> {model.model_id}{base}{shutdown}{made_elsewhere(model)}{gate}"
 
 
 def made_elsewhere(model: ModelStatus) -> str:
@@ -92,11 +93,15 @@ def status_tables(jobs: Sequence[JobStatus], models: Sequence[ModelStatus],
             table.add_row(*cells)
         tables.append(table)
     if models:
-        table = Table(*(Column(name, overflow="fold") for name in MODEL_COLUMNS), title="Model names",
+        gated = any(model.gate for model in models)
+        headers = (*MODEL_COLUMNS, "last gate verdict") if gated else MODEL_COLUMNS
+        table = Table(*(Column(name, overflow="fold") for name in headers), title="Model names",
                       title_justify="left")
         for model in models:
-            names = (f"models.{model.name}{made_elsewhere(model)}", model.model_id, model.base_model or "-",
-                     model.shutdown_date or "-")
+            names: tuple[str, ...] = (f"models.{model.name}{made_elsewhere(model)}", model.model_id,
+                                      model.base_model or "-", model.shutdown_date or "-")
+            if gated:
+                names = (*names, model.gate or "-")
             table.add_row(*(Text(name) for name in names))
         tables.append(table)
     return tables

@@ -129,3 +129,74 @@ def test_eval_without_a_recording_names_the_command(project: Project, run: Run) 
     result = run("eval", "alpha")
     assert result.code == 1
     assert "there is no recording of ft:" in result.err and "Run ftops record alpha" in result.err
+
+
+def _model_deletes(project: Project) -> list[str]:
+    return [r.path for r in project.emulator.requests() if r.method == "DELETE" and "/models/" in r.path]
+
+
+def test_apply_moves_a_name_only_past_the_gate(project: Project, run: Run) -> None:
+    project.write_dataset("train", _examples(lambda i: True))
+    _gate(project)
+    first = run("apply", "--auto-approve", "--wait")
+    assert first.code == 0, first.text
+    assert "models.alpha: gate PASS" in first.out  # the first model: no baseline, min_score only
+    model_a = run("output", "alpha").out.strip()
+    assert project.state()["resources"]["models.alpha"]["gate"]["verdict"] == "PASS"
+    assert "gate PASS on " in run("status").out
+    assert run("record", "alpha").code == 0
+    project.account().models.delete(model_a)  # from now on only its recording knows how it answered
+
+    # A successor clearly worse than the recording (though it passes half the cases) is refused.
+    project.write_dataset("train", _examples(lambda i: i % 2 == 0))
+    project.emulator.clear_requests()
+    refused = run("apply", "--auto-approve", "--wait")
+    assert refused.code == 1, refused.text
+    assert "models.alpha: the gate says FAIL for ft:" in refused.err
+    assert "evals.facts 1.000 -> 0.500, difference -0.500" in refused.err
+    assert f"models.alpha keeps {model_a}" in refused.err
+    assert "Failing: fact-1, fact-3, fact-5" in refused.err
+    assert run("output", "alpha").out.strip() == model_a
+    assert _model_deletes(project) == []  # nothing pruned
+    worse = project.state()["resources"]["jobs.a"]["fine_tuned_model"]
+    assert worse in project.model_ids()
+
+    # One as good as the recording, on 40 cases (enough for margin 0.1), takes the name.
+    project.write_dataset("train", [
+        {"messages": [{"role": "user", "content": f"Tell me fact {i} about training."},
+                      {"role": "assistant", "content": f"Fact number {i}: Chunsik is Ryan's cat."}]}
+        for i in range(CASES)])
+    promoted = run("apply", "--auto-approve", "--wait")
+    assert promoted.code == 0, promoted.text
+    assert "models.alpha: gate PASS: evals.facts 1.000 -> 1.000" in promoted.out
+    model_c = run("output", "alpha").out.strip()
+    assert model_c not in (model_a, worse)
+    verdict = project.state()["resources"]["models.alpha"]["gate"]
+    assert verdict["candidate"] == model_c and verdict["baseline"] == model_a
+    assert verdict["against"] == "recording" and set(verdict["evals"]) == {"facts"}
+
+
+def test_an_inconclusive_verdict_moves_a_name_only_when_accepted(project: Project, run: Run) -> None:
+    project.write_dataset("train", _examples(lambda i: True))
+    _gate(project)
+    # A margin of 0.01 cannot be shown on 40 cases, even when the answers are identical.
+    manifest = project.root / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace("no_worse_than: recording, margin: 0.1",
+                                                     "no_worse_than: current, margin: 0.01"))
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    model_a = run("output", "alpha").out.strip()
+    project.write_dataset("train", [
+        {"messages": [{"role": "user", "content": f"Tell me fact {i} about training."},
+                      {"role": "assistant", "content": f"Fact number {i}: Chunsik is Ryan's cat."}]}
+        for i in range(CASES)])
+    refused = run("apply", "--auto-approve", "--wait")
+    assert refused.code == 1
+    assert "the gate says INCONCLUSIVE" in refused.err and "--accept-inconclusive alpha" in refused.err
+    assert run("output", "alpha").out.strip() == model_a
+
+    accepted = run("apply", "--auto-approve", "--wait", "--accept-inconclusive", "alpha")
+    assert accepted.code == 0, accepted.text
+    assert "models.alpha: gate INCONCLUSIVE (accepted)" in accepted.out
+    verdict = project.state()["resources"]["models.alpha"]["gate"]
+    assert verdict["verdict"] == "INCONCLUSIVE" and "@" in verdict["accepted_by"] and verdict["accepted_at"]
+    assert run("output", "alpha").out.strip() != model_a
