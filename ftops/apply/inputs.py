@@ -76,7 +76,9 @@ def build_desired(project: Project, *, cache: bool = True) -> Desired:
         )
     fingerprints = {name: DatasetFingerprint.of(report) for name, report in reports.items()}
     estimates = {name: _estimate(project, job, reports) for name, job in project.jobs.items()}
-    return Desired(project=project, datasets=fingerprints, estimates=estimates)
+    from ftops.gate.preview import preview_gates
+
+    return Desired(project=project, datasets=fingerprints, estimates=estimates, gates=preview_gates(project))
 
 
 def _estimate(project: Project, job: Job, reports: Mapping[str, DatasetReport]) -> JobEstimate:

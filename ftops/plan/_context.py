@@ -103,6 +103,8 @@ class Draft:
     drift: list[Drift] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     costs: list[CostLine] = field(default_factory=list)
+    # What judging each promotion's candidate will cost at most, by model address (None: unknown).
+    gate_costs: dict[str, float | None] = field(default_factory=dict)
     in_progress: dict[str, str] = field(default_factory=dict)
     # The key of the change that cancels a job, by job id: files it reads wait for it.
     cancels: dict[str, str] = field(default_factory=dict)

@@ -154,10 +154,12 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
         )
         return stay(f"{job_address} {view.status}: {view.error or 'no error given'}")
 
+    gate_text = _gate_text(ctx, draft, name, target, old_current)
     if target is not None:
         reason = f"promote {target} (from {job_address})" + (f" once {check_text}" if n else "")
     else:
-        reason = f"promote once {job_address} succeeds" + (f" and {check_text}" if n else "") + keeps
+        reason = f"promote once {job_address} succeeds" + (f" and {check_text}" if n else "")
+    reason += gate_text + (keeps if target is None else "")
     step = PromoteModel(address, job_address, model.checks, model.protect)
     depends = (view.change_key,) if view.change_key is not None else ()
     after = frozen({"model_id": target or PENDING_MODEL, "protect": model.protect})
@@ -200,7 +202,8 @@ def _plan_pinned(ctx: Context, draft: Draft, name: str, target: str) -> _Holding
     n = len(model.checks)
     checks = (f" once its {n} check passes" if n == 1 else f" once its {n} checks pass") if n else ""
     keeps = f"; {address} keeps {old_current} until then" if old_current and n else ""
-    reason = f"pin {target} (made elsewhere){checks}{keeps}"
+    gate = _gate_text(ctx, draft, name, target, old_current)
+    reason = f"pin {target} (made elsewhere){checks}{gate}{keeps}"
     step = PromoteModel(address, None, model.checks, model.protect, model_id=target)
     after = frozen({"model_id": target, "protect": model.protect})
     action = Action.CREATE if rec is None else Action.UPDATE
@@ -209,6 +212,41 @@ def _plan_pinned(ctx: Context, draft: Draft, name: str, target: str) -> _Holding
     if old_current is not None:
         previous = (old_current, *(m for m in old_previous if m != target))
     return _Holding(name, target, previous, model.protect, model.keep_previous, address)
+
+
+def _gate_text(ctx: Context, draft: Draft, name: str, target: str | None, current: str | None) -> str:
+    """What the promotion will be judged on; no recording to compare with is an error now,
+    before anything trains."""
+    from ftops.evals.recordings import is_recorded
+
+    preview = ctx.desired.gates.get(name)
+    if preview is None:
+        return ""
+    gate = preview.gate
+    address = f"models.{name}"
+    if gate.no_worse_than == "recording" and current is not None and not ctx.options.refresh_only \
+            and not is_recorded(ctx.project.root, name, current):
+        raise PlanError(f"{address}: its gate compares with the recording of {current}, and there is none",
+                        hint=f"Run ftops record {name} while {current} still answers.")
+    usd = preview.usd_for(target)
+    draft.gate_costs[address] = usd
+    evals = ", ".join(f"evals.{e.name} ({e.cases} cases, detects a drop beyond {e.detectable:.3f})"
+                      for e in preview.evals)
+    if current is None:
+        against = "min_score only: a name's first model has no baseline"
+    else:
+        against = f"no worse than {'the recording of ' if gate.no_worse_than == 'recording' else ''}" \
+                  f"{current} by {gate.margin:g}"
+    if gate.min_score is not None and current is not None:
+        against += f", min_score {gate.min_score:g}"
+    elif gate.min_score is not None:
+        against += f" ({gate.min_score:g})"
+    blind = [e.name for e in preview.evals if e.detectable > gate.margin and current is not None]
+    if blind:
+        draft.warn(f"{address}: evals.{blind[0]} has too few cases to show a drop of at most "
+                   f"{gate.margin:g}: its gate can only say INCONCLUSIVE or FAIL")
+    cost = f"at most ${usd:.4f}" if usd is not None else "cost unknown"
+    return f"; gate: {evals}; {against}; sampling {cost}"
 
 
 def _plan_removed(

@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ftops.plan.identity import canonical_json, job_inputs, job_inputs_hash, sha256_hex
 from ftops.resources import Job, Project, empty_mapping
+
+if TYPE_CHECKING:
+    from ftops.gate.preview import GatePreview
 
 
 class FingerprintLike(Protocol):
@@ -60,6 +63,7 @@ class Desired:
     project: Project
     datasets: Mapping[str, DatasetFingerprint] = field(default_factory=empty_mapping)  # by dataset name
     estimates: Mapping[str, JobEstimate] = field(default_factory=empty_mapping)  # by job name
+    gates: Mapping[str, GatePreview] = field(default_factory=empty_mapping)  # by gated model name
 
     def content_hashes(self) -> dict[str, str]:
         return {name: fp.content_hash for name, fp in self.datasets.items()}

@@ -74,6 +74,7 @@ def make_plan(
         _check_base_models(ctx, creates)
         check_shutdowns(ctx, draft, creates, lifecycle)
         _check_budget(ctx, costs)
+        _check_gate_budget(ctx, costs, draft.gate_costs)
         _check_dependencies(changes)
     base = PlanBase(
         state_lineage=state.lineage if state is not None else None,
@@ -259,6 +260,22 @@ def _check_base_models(ctx: Context, creates: set[str]) -> None:
             f"{count} job{'s' if count != 1 else ''} would train on a base model that cannot be fine-tuned "
             "here; nothing was uploaded",
             problems,
+        )
+
+
+def _check_gate_budget(ctx: Context, lines: tuple[CostLine, ...], gates: dict[str, float | None]) -> None:
+    """Training and judging the candidates together stay within the budget (an unknown judging
+    cost is shown in the plan, not refused: the gate checks its own estimate again before asking)."""
+    budget = ctx.project.budget
+    judging = sum(usd for usd in gates.values() if usd is not None)
+    if budget is None or not judging:
+        return
+    total = sum(line.usd or 0.0 for line in lines) + judging
+    if total > budget.max_usd:
+        raise BudgetExceededError(
+            f"estimated training and gate sampling cost ${total:.2f} is above the budget of "
+            f"${budget.max_usd:.2f} (gates ${judging:.2f})",
+            hint="Raise budget.max_usd, use fewer eval cases or samples, or plan fewer jobs (--target).",
         )
 
 

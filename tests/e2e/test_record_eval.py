@@ -200,3 +200,31 @@ def test_an_inconclusive_verdict_moves_a_name_only_when_accepted(project: Projec
     verdict = project.state()["resources"]["models.alpha"]["gate"]
     assert verdict["verdict"] == "INCONCLUSIVE" and "@" in verdict["accepted_by"] and verdict["accepted_at"]
     assert run("output", "alpha").out.strip() != model_a
+
+
+def test_the_plan_says_what_each_promotion_is_judged_on(project: Project, run: Run) -> None:
+    project.write_dataset("train", _examples(lambda i: True))
+    _gate(project)
+    first = run("plan")
+    assert first.code == 0, first.text
+    assert "gate: evals.facts (40 cases, detects a drop beyond 0.088); min_score only: a name's first " \
+        "model has no baseline; sampling at most $" in first.out
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    model_a = run("output", "alpha").out.strip()
+
+    project.write_dataset("train", _examples(lambda i: i % 2 == 0))
+    refused = run("plan")
+    assert refused.code == 1
+    assert f"models.alpha: its gate compares with the recording of {model_a}, and there is none" \
+        in refused.err
+    assert "Run ftops record alpha" in refused.err
+
+    assert run("record", "alpha").code == 0
+    planned = run("plan")
+    assert planned.code == 0, planned.text
+    assert f"no worse than the recording of {model_a} by 0.1" in planned.out
+
+    manifest = project.root / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text() + "budget: 0.01\n")
+    over = run("plan")
+    assert over.code == 1 and "gate sampling cost" in over.err

@@ -1,0 +1,99 @@
+"""What a plan says about each gate before anything is asked: the cases, the smallest regression
+they can detect, and what sampling the candidate will cost.
+
+Built with the planner's other file inputs (``ftops.apply.inputs``), so the planner itself stays
+pure: it only reads these values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from ftops.resources import Gate, Project, empty_mapping
+
+if TYPE_CHECKING:
+    from ftops.evals.collect import Work
+
+
+@dataclass(frozen=True, slots=True)
+class EvalPreview:
+    name: str
+    cases: int
+    samples: int
+    detectable: float  # the smallest regression this many cases can detect
+    requests: int  # answers a candidate is asked for
+    usd: float | None  # at most, for a candidate without any cached answer; None: no known price
+    cached: Mapping[str, int] = field(default_factory=empty_mapping)  # model id -> answers in the cache
+
+    def usd_for(self, model: str | None) -> float | None:
+        """The estimate with the answers already cached for ``model`` subtracted."""
+        if self.usd is None or self.requests == 0:
+            return self.usd
+        missing = self.requests - (self.cached.get(model, 0) if model else 0)
+        return self.usd * max(0, missing) / self.requests
+
+
+@dataclass(frozen=True, slots=True)
+class GatePreview:
+    gate: Gate
+    evals: tuple[EvalPreview, ...]
+
+    def usd_for(self, model: str | None) -> float | None:
+        total = 0.0
+        for one in self.evals:
+            usd = one.usd_for(model)
+            if usd is None:
+                return None
+            total += usd
+        return total
+
+
+def preview_gates(project: Project) -> Mapping[str, GatePreview]:
+    """Each gated model name's preview; the eval files are read (errors raise with their lines)."""
+    from ftops.evals.costs import estimate
+    from ftops.evals.record import name_works
+    from ftops.gate.statistics import smallest_detectable_regression
+
+    out: dict[str, GatePreview] = {}
+    for name, spec in sorted(project.models.items()):
+        if spec.gate is None:
+            continue
+        job = project.jobs.get(spec.job) if spec.job is not None else None
+        # Priced as a fine-tune of the job's base model (the candidate is not known before it
+        # trains), or as the pinned model itself.
+        priced_as = f"ft:{job.model}:candidate" if job is not None else spec.model or "unknown"
+        previews = []
+        for eval_name, work in zip(spec.gate.evals, name_works(project, name, None), strict=True):
+            cost = estimate(priced_as, ((case, work.samples) for case in work.cases), work.params)
+            previews.append(EvalPreview(
+                eval_name, len(work.cases), work.samples, smallest_detectable_regression(len(work.cases)),
+                cost.requests, cost.usd, MappingProxyType(_cached(project, work)),
+            ))
+        out[name] = GatePreview(spec.gate, tuple(previews))
+    return MappingProxyType(out)
+
+
+def _cached(project: Project, work: Work) -> dict[str, int]:
+    """How many of this eval's answers each model already has in the answer cache."""
+    from ftops.evals.answers import AnswerLog, Header
+    from ftops.evals.recordings import CACHE_DIR
+
+    folder = project.root / CACHE_DIR
+    if not folder.is_dir():
+        return {}
+    out: dict[str, int] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        try:
+            with path.open("rb") as stream:
+                model = json.loads(stream.readline()).get("model")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if not isinstance(model, str):
+            continue
+        log = AnswerLog(path, Header(model, "", "", ""))
+        out[model] = work.samples * len(work.cases) - len(work.missing(log))
+    return out
