@@ -158,6 +158,9 @@ def test_apply_moves_a_name_only_past_the_gate(project: Project, run: Run) -> No
     assert "Failing: fact-1, fact-3, fact-5" in refused.err
     assert run("output", "alpha").out.strip() == model_a
     assert _model_deletes(project) == []  # nothing pruned
+    last = project.state()["resources"]["models.alpha"]["gate"]
+    assert last["verdict"] == "FAIL" and last["candidate"] != model_a
+    assert f"gate FAIL for {last['candidate']} on " in run("status").out
     worse = project.state()["resources"]["jobs.a"]["fine_tuned_model"]
     assert worse in project.model_ids()
 
@@ -228,3 +231,29 @@ def test_the_plan_says_what_each_promotion_is_judged_on(project: Project, run: R
     manifest.write_text(manifest.read_text() + "budget: 0.01\n")
     over = run("plan")
     assert over.code == 1 and "gate sampling cost" in over.err
+
+
+def test_record_other_prompts_several_samples_and_eval_against_any_model(project: Project, run: Run) -> None:
+    project.write_dataset("train", _examples(lambda i: True))
+    _gate(project)
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    prompts = project.root / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"messages": [{"role": "user", "content": f"Fact {i}?"}]}) + "\n"
+                               for i in range(3)))
+    project.emulator.clear_requests()
+    recorded = run("record", "alpha", "--prompts", "prompts.jsonl", "--samples", "2")
+    assert recorded.code == 0, recorded.text
+    assert "6 answer(s) recorded, 0 already there" in recorded.out
+    lines = next((project.root / "recordings" / "alpha").glob("*.jsonl")).read_text().splitlines()[1:]
+    assert sorted((json.loads(x)["sample"], json.loads(x)["params"]["seed"]) for x in lines) == \
+        [(0, 0), (0, 0), (0, 0), (1, 0), (1, 0), (1, 0)]
+    assert _chats(project) == 6
+
+    # Any model id as the baseline: a base model that knows nothing of Chunsik is clearly worse.
+    judged = run("eval", "alpha", "--against", "gpt-4o-mini-2024-07-18", "--format", "json")
+    assert judged.code == 0, judged.text
+    report = json.loads(judged.out)
+    assert report["against"] == "model" and report["baseline"] == "gpt-4o-mini-2024-07-18"
+    assert report["evals"][0]["baseline_score"] == 0.0 and report["verdict"] == "PASS"
+    # The candidate's answers were cached when apply's gate judged it: only the baseline is asked.
+    assert report["answers_asked"] == CASES and report["cache_hits"] == CASES
