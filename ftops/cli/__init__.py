@@ -56,7 +56,8 @@ def _register_commands() -> None:
         metrics_cmds,
     )
 
-    for module in (manifest_cmds, dataset_cmds, core_cmds, eval_cmds, emulator_cmds, metrics_cmds, cache_cmds):
+    modules = (manifest_cmds, dataset_cmds, core_cmds, eval_cmds, emulator_cmds, metrics_cmds, cache_cmds)
+    for module in modules:
         module.register(app)
 
 

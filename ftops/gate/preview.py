@@ -80,9 +80,9 @@ def preview_gates(project: Project) -> Mapping[str, GatePreview]:
 def _cached(project: Project, work: Work) -> dict[str, int]:
     """How many of this eval's answers each model already has in the answer cache."""
     from ftops.evals.answers import AnswerLog, Header
-    from ftops.evals.recordings import CACHE_DIR
+    from ftops.evals.recordings import answers_dir
 
-    folder = project.root / CACHE_DIR
+    folder = answers_dir(project.root)
     if not folder.is_dir():
         return {}
     out: dict[str, int] = {}

@@ -2,7 +2,7 @@
 
 The candidate is the model of the name's job when it differs from the model the
 name points at (a job that succeeded but has not been promoted), else the model
-the name points at. Every answer asked is cached under ``.ftops/cache/answers/``
+the name points at. Every answer asked is cached (``answers/`` in the cache folder)
 by model, sampling parameters, case and sample, so an unchanged re-run asks
 nothing, and a changed expectation only re-grades.
 """
