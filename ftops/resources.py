@@ -210,10 +210,20 @@ class EvalSuite:
     seed: int = 0
     max_tokens: int = 512
     declared_at: SourceLocation | None = None
+    grader: RubricGrader | None = None  # grades the cases that have a ``rubric``
 
     @property
     def address(self) -> str:
         return f"evals.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class RubricGrader:
+    """A model that grades answers against each case's rubric: a pinned model id (a dated
+    snapshot, so that its verdicts do not drift) and the instructions it is given."""
+
+    model: str
+    prompt: str
 
 
 Baseline = Literal["current", "recording"]

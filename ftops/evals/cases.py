@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -28,7 +28,7 @@ from ftops.resources import freeze, thaw
 SIMILARITY_METRICS: Final = ("ratio", "token_sort_ratio", "token_set_ratio", "partial_ratio")
 _ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool"})
 _EXPECTATIONS: Final = ("contains", "not_contains", "matches", "equals", "json_schema", "number", "tool_call",
-                        "similar")
+                        "similar", "rubric")
 _KEYS: Final = frozenset({"id", "messages", "tools", *_EXPECTATIONS})
 
 
@@ -65,6 +65,7 @@ class Expectations:
     number: NumberExpectation | None = None
     tool_call: ToolCallExpectation | None = None
     similar: SimilarExpectation | None = None
+    rubric: str | None = None  # what a grader model must find in the answer (the eval's ``grader``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,10 +238,15 @@ def _expectations(data: dict[str, Any], problem: Any) -> tuple[Expectations | No
     number = _number(data.get("number"), problem, out)
     tool_call = _tool_call(data.get("tool_call"), problem, out)
     similar = _similar(data.get("similar"), problem, out)
+    rubric = data.get("rubric")
+    if rubric is not None and (not isinstance(rubric, str) or not rubric.strip()):
+        out.append(problem("rubric", "must be the criteria a good answer meets (a non-empty string)",
+                           "expectation"))
     if out:
         return None, out
     frozen_schema = freeze(schema) if schema is not None else None
-    expect = Expectations(contains, not_contains, matches, equals, frozen_schema, number, tool_call, similar)
+    expect = Expectations(contains, not_contains, matches, equals, frozen_schema, number, tool_call, similar,
+                          rubric)
     return expect, []
 
 
@@ -283,3 +289,10 @@ def _similar(raw: Any, problem: Any, out: list[Diagnostic]) -> SimilarExpectatio
         return None
     return SimilarExpectation(float(raw["threshold"]), raw.get("reference"),
                               raw.get("metric", "token_sort_ratio"))
+
+
+def rubric_without_grader(cases: Sequence[EvalCase], display: str, eval_name: str) -> list[Diagnostic]:
+    """A case with a rubric in an eval that declares no grader cannot be graded."""
+    return [Diagnostic(display, case.line, None, "rubric", f"a rubric needs a grader model: declare "
+                       f"evals.{eval_name}.grader: {{model: ...}}", code="eval.no-grader")
+            for case in cases if case.expect.rubric is not None]

@@ -15,6 +15,7 @@ from ftops.evals.answers import AnswerLog
 from ftops.evals.cases import EvalCase
 from ftops.evals.costs import CostEstimate, estimate, sum_costs
 from ftops.evals.sampling import DEFAULT_CONCURRENCY, Answer, Question, SamplingParams, ask_all
+from ftops.resources import RubricGrader
 
 if TYPE_CHECKING:
     from ftops.provider import Provider
@@ -28,6 +29,7 @@ class Work:
     params: SamplingParams
     samples: int
     file_hash: str = ""  # of the eval file's cases and expectations
+    grader: RubricGrader | None = None  # for the cases with a rubric
 
     def missing(self, log: AnswerLog) -> list[tuple[EvalCase, int]]:
         return [(case, k) for case in self.cases for k in range(self.samples)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,9 +31,18 @@ class Grade:
     reason: str  # the first expectation that failed, "" when passed
 
 
-def grade(case: EvalCase, answer: Answer, recorded: str | None = None) -> Grade:
-    """``recorded``: the recording's answer to the same case, for ``similar: {recording: true}``."""
+RubricGrading = Callable[[EvalCase, str], "Grade"]  # (case, answer text) -> grade, by a grader model
+
+
+def grade(case: EvalCase, answer: Answer, recorded: str | None = None,
+          rubric: RubricGrading | None = None) -> Grade:
+    """``recorded``: the recording's answer to the same case, for ``similar: {recording: true}``;
+    ``rubric``: grades a case's rubric (asked only once every other expectation holds)."""
     failure = _first_failure(case.expect, answer, recorded)
+    if failure is None and case.expect.rubric is not None:
+        if rubric is None:
+            return Grade(False, "has a rubric, and its eval has no grader")
+        return rubric(case, answer.text)
     return Grade(failure is None, failure or "")
 
 

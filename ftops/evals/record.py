@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ftops.datasets.models import base_model
-from ftops.errors import BudgetExceededError, UsageError
+from ftops.errors import BudgetExceededError, InputError, UsageError
 from ftops.evals.answers import AnswerLog, Header
 from ftops.evals.cases import read_eval_file
 from ftops.evals.collect import Collected, Work, collect, plan_cost
@@ -56,7 +56,14 @@ def name_works(project: Project, name: str, samples: int | None) -> tuple[Work, 
         suite = project.evals[eval_name]
         read = read_eval_file(suite.path, display_path(suite.path))
         read.raise_for_errors(display_path(suite.path))
-        works.append(Work(read.cases, SamplingParams.of(suite), samples or suite.samples, read.file_hash))
+        if suite.grader is None:
+            from ftops.evals.cases import rubric_without_grader
+
+            problems = rubric_without_grader(read.cases, display_path(suite.path), eval_name)
+            if problems:
+                raise InputError(f"{display_path(suite.path)}: cases with a rubric, and no grader", problems)
+        works.append(Work(read.cases, SamplingParams.of(suite), samples or suite.samples, read.file_hash,
+                          suite.grader))
     return tuple(works)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ftops.evals.answers import AnswerLog
 from ftops.evals.cases import EvalCase
 from ftops.evals.collect import Work
-from ftops.evals.graders import grade
+from ftops.evals.graders import RubricGrading, grade
 from ftops.evals.sampling import Answer
 from ftops.gate.statistics import Comparison, Verdict, smallest_detectable_regression
 
@@ -40,7 +40,8 @@ class EvalOutcome:
     detectable: float  # the smallest regression this many cases can detect
 
 
-def case_scores(work: Work, log: AnswerLog, recording: AnswerLog | None) -> list[CaseScore]:
+def case_scores(work: Work, log: AnswerLog, recording: AnswerLog | None,
+                rubric: RubricGrading | None = None) -> list[CaseScore]:
     out = []
     for case in work.cases:
         passed = 0
@@ -49,7 +50,7 @@ def case_scores(work: Work, log: AnswerLog, recording: AnswerLog | None) -> list
             answer = log.get(work.params, case.input_hash, k)
             if answer is None:
                 raise LookupError(case.case_id)
-            verdict = grade(case, answer, _recorded(recording, work, case))
+            verdict = grade(case, answer, _recorded(recording, work, case), rubric)
             passed += verdict.passed
             reason = reason or verdict.reason
         out.append(CaseScore(case.case_id, passed / work.samples, reason))
@@ -95,5 +96,6 @@ def overall(outcomes: Sequence[EvalOutcome]) -> Verdict:
 
 
 def scores_by_eval(works: Mapping[str, Work], log: AnswerLog, recording: AnswerLog | None,
-                   ) -> dict[str, list[CaseScore]]:
-    return {name: case_scores(work, log, recording) for name, work in works.items()}
+                   rubrics: Mapping[str, RubricGrading] | None = None) -> dict[str, list[CaseScore]]:
+    rubrics = rubrics or {}
+    return {name: case_scores(work, log, recording, rubrics.get(name)) for name, work in works.items()}

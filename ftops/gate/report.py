@@ -27,7 +27,8 @@ def _interval(o: EvalOutcome) -> str:
 
 def _cost(ev: Evaluation) -> str:
     usd = f"${ev.usd:.4f}" if ev.usd is not None else "cost unknown"
-    return (f"{ev.asked} answer(s) asked, {ev.cache_hits} from the cache; "
+    grades = f", {ev.grades_asked} rubric grade(s) asked" if ev.grades_asked else ""
+    return (f"{ev.asked} answer(s) asked, {ev.cache_hits} from the cache{grades}; "
             f"{ev.prompt_tokens + ev.completion_tokens:,} tokens, {usd}")
 
 
@@ -83,7 +84,8 @@ def to_json(ev: Evaluation) -> dict[str, Any]:
             }
             for o in ev.outcomes
         ],
-        "answers_asked": ev.asked, "cache_hits": ev.cache_hits, "prompt_tokens": ev.prompt_tokens,
+        "answers_asked": ev.asked, "cache_hits": ev.cache_hits, "grades_asked": ev.grades_asked,
+        "prompt_tokens": ev.prompt_tokens,
         "completion_tokens": ev.completion_tokens, "usd": ev.usd,
     }
 

@@ -21,6 +21,7 @@ from ftops.evals.answers import AnswerLog, Header
 from ftops.evals.collect import Collected, Work, collect, plan_cost
 from ftops.evals.costs import price_per_million, sum_costs
 from ftops.evals.recordings import cache_path, recording_path
+from ftops.evals.rubric import RubricJudge, grading_estimate
 from ftops.evals.sampling import DEFAULT_CONCURRENCY
 from ftops.gate.evaluate import EvalOutcome, judge, overall, scores_by_eval
 from ftops.gate.statistics import Verdict
@@ -49,6 +50,7 @@ class Evaluation:
     completion_tokens: int
     usd: float | None
     eval_hashes: tuple[tuple[str, str], ...] = ()  # (eval, hash of its cases and expectations)
+    grades_asked: int = 0  # rubric grades asked of grader models (the others came from the cache)
 
 
 def evaluate(settings: Settings, name: str, against: str | None = None, *,
@@ -98,22 +100,33 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
     logs = {model: AnswerLog(cache_path(project.root, model),
                              Header(model, provider_name, base_model(model), now))
             for model in live if model is not None}
-    cost = sum_costs([plan_cost(model, list(works.values()), log) for model, log in logs.items()])
+    graded = 1 if baseline is None or baseline == candidate else 2
+    grading = [grading_estimate(w.grader, w, graded) for w in works.values() if w.grader is not None]
+    answering = [plan_cost(model, list(works.values()), log) for model, log in logs.items()]
+    cost = sum_costs([*answering, *grading])
     say(f"Evaluating models.{name}: {cost.describe()}.")
     check_budget(project, cost, f"evaluating models.{name}")
     collected = {model: collect(provider, model, list(works.values()), log, concurrency=concurrency)
                  for model, log in logs.items()}
     baseline_log = recording if mode == "recording" else logs.get(baseline) if baseline is not None else None
-    outcomes = _judge(works, logs[candidate], baseline_log, recording, name, gate.margin, gate.min_score)
+    rubrics = {eval_name: RubricJudge(work.grader, provider, project.root, provider_name)
+               for eval_name, work in works.items()
+               if work.grader is not None and any(c.expect.rubric for c in work.cases)}
+    outcomes = _judge(works, logs[candidate], baseline_log, recording, name, gate.margin, gate.min_score,
+                      rubrics)
+    graders = list(rubrics.values())
     return Evaluation(
         name=name, candidate=candidate, candidate_is_pending=candidate != current_id, baseline=baseline,
         against=mode if mode in ("current", "recording") else "model",
         recording=recording.path.as_posix() if recording is not None and mode == "recording" else None,
         margin=gate.margin, min_score=gate.min_score, outcomes=outcomes, verdict=overall(outcomes),
         asked=sum(c.asked for c in collected.values()), cache_hits=sum(c.reused for c in collected.values()),
-        prompt_tokens=sum(c.prompt_tokens for c in collected.values()),
-        completion_tokens=sum(c.completion_tokens for c in collected.values()),
-        usd=_spent(collected), eval_hashes=tuple((n, w.file_hash) for n, w in works.items()),
+        prompt_tokens=sum(c.prompt_tokens for c in collected.values())
+        + sum(g.prompt_tokens for g in graders),
+        completion_tokens=sum(c.completion_tokens for c in collected.values())
+        + sum(g.completion_tokens for g in graders),
+        usd=_spent(collected, graders), eval_hashes=tuple((n, w.file_hash) for n, w in works.items()),
+        grades_asked=sum(g.asked for g in graders),
     )
 
 
@@ -127,13 +140,13 @@ def _recording(root: Path, name: str, model_id: str | None) -> AnswerLog | None:
 
 
 def _judge(works: dict[str, Work], candidate: AnswerLog, baseline: AnswerLog | None,
-           recording: AnswerLog | None, name: str, margin: float,
-           min_score: float | None) -> tuple[EvalOutcome, ...]:
-    cand = scores_by_eval(works, candidate, recording)
+           recording: AnswerLog | None, name: str, margin: float, min_score: float | None,
+           rubrics: dict[str, RubricJudge]) -> tuple[EvalOutcome, ...]:
+    cand = scores_by_eval(works, candidate, recording, rubrics)
     base = None
     if baseline is not None:
         try:
-            base = scores_by_eval(works, baseline, recording)
+            base = scores_by_eval(works, baseline, recording, rubrics)
         except LookupError as missing:
             raise PlanError(f"models.{name}: the recording has no answer to case {missing.args[0]!r}",
                             hint=f"Run ftops record {name} to record the missing cases.") from None
@@ -141,9 +154,17 @@ def _judge(works: dict[str, Work], candidate: AnswerLog, baseline: AnswerLog | N
                  for eval_name in works)
 
 
-def _spent(collected: dict[str, Collected]) -> float | None:
-    """What the answers asked cost, by each model's price; None when a model has no known price."""
+def _spent(collected: dict[str, Collected], graders: list[RubricJudge]) -> float | None:
+    """What the answers and grades asked cost, by each model's price; None when a model that was
+    asked has no known price."""
     total = 0.0
+    for judge_ in graders:
+        price = price_per_million(judge_.grader.model)
+        if price is None:
+            if judge_.asked:
+                return None
+            continue
+        total += (judge_.prompt_tokens * price[0] + judge_.completion_tokens * price[1]) / 1_000_000
     for model, got in collected.items():
         price = price_per_million(model)
         if price is None:

@@ -34,10 +34,15 @@ from ftops.resources import (
     MethodType,
     ProviderConfig,
     ProviderType,
+    RubricGrader,
     SourceLocation,
     freeze,
 )
 
+DEFAULT_RUBRIC_PROMPT = (
+    "You grade one answer of an AI assistant against criteria. Reply with the single word PASS when "
+    "the answer meets every criterion, else with the single word FAIL."
+)
 _INT_PARAMS = ("n_epochs", "batch_size", "eval_interval", "eval_samples")
 _FLOAT_PARAMS = ("learning_rate_multiplier", "beta", "compute_multiplier")
 
@@ -89,10 +94,13 @@ def dataset(entry: Entry, path: Path, root: Path) -> Dataset:
 
 def eval_suite(entry: Entry, path: Path, root: Path) -> EvalSuite:
     data = entry.data
+    raw = data.get("grader")
+    grader = RubricGrader(raw["model"], raw.get("prompt", DEFAULT_RUBRIC_PROMPT)) if raw else None
     return EvalSuite(entry.name, path, data["file"], samples=int(data.get("samples", 1)),
                      temperature=float(data.get("temperature", 0.0)), seed=int(data.get("seed", 0)),
                      max_tokens=int(data.get("max_tokens", 512)),
-                     declared_at=location(entry.doc, entry.path, root))
+                     declared_at=location(entry.doc, entry.path, root),
+                     grader=grader)
 
 
 def job(entry: Entry, root: Path) -> Job:

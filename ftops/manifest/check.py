@@ -58,7 +58,7 @@ def _check_evals(outcome: Outcome) -> list[Diagnostic]:
     """Every eval file's cases, with their lines; a case also in a training file is a warning."""
     if not outcome.evals:
         return []
-    from ftops.evals.cases import read_eval_file
+    from ftops.evals.cases import read_eval_file, rubric_without_grader
     from ftops.evals.overlap import training_overlap
 
     out: list[Diagnostic] = []
@@ -67,6 +67,8 @@ def _check_evals(outcome: Outcome) -> list[Diagnostic]:
         read = read_eval_file(target.path, target.display)
         out.extend(read.diagnostics)
         out.extend(training_overlap(read.cases, target.display, training))
+        if not target.has_grader:
+            out.extend(rubric_without_grader(read.cases, target.display, target.name))
     return out
 
 

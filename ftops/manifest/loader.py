@@ -63,6 +63,7 @@ class EvalTarget:
     name: str
     path: Path
     display: str
+    has_grader: bool = False  # cases with a rubric need the eval's grader
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,8 @@ def examine(manifests_dir: Path) -> Outcome:
             eval_paths[entry.name] = resolved
 
     targets, pairs = _dataset_targets(entries, dataset_paths, unpriced)
-    evals = tuple(EvalTarget(name, path, display_path(path)) for name, path in sorted(eval_paths.items()))
+    evals = tuple(EvalTarget(name, path, display_path(path), "grader" in entries["evals"][name].data)
+                  for name, path in sorted(eval_paths.items()))
     if errors_of(diagnostics) or len(docs) < len(files):
         return Outcome(None, _sorted(diagnostics), targets, pairs, evals)
     project = _project(docs, files, entries, dataset_paths, eval_paths, manifests_dir, root)

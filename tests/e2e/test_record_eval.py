@@ -257,3 +257,49 @@ def test_record_other_prompts_several_samples_and_eval_against_any_model(project
     assert report["evals"][0]["baseline_score"] == 0.0 and report["verdict"] == "PASS"
     # The candidate's answers were cached when apply's gate judged it: only the baseline is asked.
     assert report["answers_asked"] == CASES and report["cache_hits"] == CASES
+
+
+def _grading_example(answer: str, verdict: str) -> dict[str, Any]:
+    question = ("Question:\nTell me fact 0 about training.\n\nCriteria:\nSays whose cat Chunsik is.\n\n"
+                "Answer:\n")
+    return {"messages": [{"role": "system", "content": "Grade."},
+                         {"role": "user", "content": question + answer},
+                         {"role": "assistant", "content": verdict}]}
+
+
+def test_a_rubric_is_graded_by_the_pinned_grader_and_cached(project: Project, run: Run) -> None:
+    project.write_dataset("train", _examples(lambda i: True))
+    # jobs.b's model (models.beta) learns to grade: Ryan's cat passes, a refusal fails.
+    project.write_dataset("extra", [_grading_example("Fact 0: Chunsik is Ryan's cat.", "PASS"),
+                                    _grading_example("I'm not sure, I would rather not say.", "FAIL")] * 5)
+    _gate(project)
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    grader = run("output", "beta").out.strip()
+    manifest = project.root / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "file: ../evals/facts.jsonl", f"file: ../evals/facts.jsonl\n    grader: {{model: '{grader}'}}"))
+    cases = [{"id": f"fact-{i}", "rubric": "Says whose cat Chunsik is.",
+              "messages": [{"role": "user", "content": f"Tell me fact {i} about training."}]}
+             for i in range(CASES)]
+    (project.root / "evals" / "facts.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
+    assert run("validate").code == 0
+
+    judged = run("eval", "alpha", "--against", "gpt-4o-mini-2024-07-18", "--format", "json")
+    assert judged.code == 0, judged.text
+    report = json.loads(judged.out)
+    assert report["evals"][0]["candidate_score"] == 1.0 and report["evals"][0]["baseline_score"] == 0.0
+    assert report["grades_asked"] == 2 * CASES
+    assert report["evals"][0]["verdict"] == "PASS"
+
+    project.emulator.clear_requests()
+    again = json.loads(run("eval", "alpha", "--against", "gpt-4o-mini-2024-07-18", "--format", "json").out)
+    assert again["grades_asked"] == 0 and again["answers_asked"] == 0
+    assert again["evals"][0]["candidate_score"] == 1.0
+    assert _chats(project) == 0
+
+    # Without a grader, validate points at every case whose rubric cannot be graded.
+    manifest.write_text(manifest.read_text().replace(f"\n    grader: {{model: '{grader}'}}", ""))
+    invalid = run("validate")
+    assert invalid.code == 1
+    assert "evals/facts.jsonl:1: rubric: a rubric needs a grader model: declare evals.facts.grader" \
+        in invalid.out

@@ -64,3 +64,20 @@ def test_similarity_to_the_recorded_answer(tmp_path: Path) -> None:
 def test_similarity_metrics_are_rapidfuzz_ratios() -> None:
     assert similarity("token_sort_ratio", "cat Ryan", "Ryan cat") == 1.0
     assert similarity("ratio", "abc", "xyz") == 0.0
+
+
+def test_a_rubric_is_asked_only_once_the_other_expectations_hold(tmp_path: Path) -> None:
+    case = _case(tmp_path, contains="Ryan", rubric="Says whose cat Chunsik is.")
+    asked: list[str] = []
+
+    def rubric(graded: EvalCase, text: str) -> Any:
+        from ftops.evals.graders import Grade
+
+        asked.append(text)
+        return Grade("cat" in text, "" if "cat" in text else "does not meet the rubric")
+
+    assert grade(case, _answer("Ryan's cat"), rubric=rubric).passed
+    assert not grade(case, _answer("Ryan's dog"), rubric=rubric).passed
+    assert "does not contain 'Ryan'" in grade(case, _answer("a cat"), rubric=rubric).reason
+    assert asked == ["Ryan's cat", "Ryan's dog"]
+    assert grade(case, _answer("Ryan's cat")).reason == "has a rubric, and its eval has no grader"
