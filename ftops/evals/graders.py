@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -34,9 +34,10 @@ class Grade:
 RubricGrading = Callable[[EvalCase, str], "Grade"]  # (case, answer text) -> grade, by a grader model
 
 
-def grade(case: EvalCase, answer: Answer, recorded: str | None = None,
+def grade(case: EvalCase, answer: Answer, recorded: str | Sequence[str] | None = None,
           rubric: RubricGrading | None = None) -> Grade:
-    """``recorded``: the recording's answer to the same case, for ``similar: {recording: true}``;
+    """``recorded``: the recording's answers to the same case (its samples, the first being the
+    reference), for ``similar: {recording: true}``;
     ``rubric``: grades a case's rubric (asked only once every other expectation holds)."""
     failure = _first_failure(case.expect, answer, recorded)
     if failure is None and case.expect.rubric is not None:
@@ -46,7 +47,7 @@ def grade(case: EvalCase, answer: Answer, recorded: str | None = None,
     return Grade(failure is None, failure or "")
 
 
-def _first_failure(expect: Expectations, answer: Answer, recorded: str | None) -> str | None:
+def _first_failure(expect: Expectations, answer: Answer, recorded: str | Sequence[str] | None) -> str | None:
     text = answer.text
     for needle in expect.contains:
         if needle not in text:
@@ -85,14 +86,22 @@ def similarity(metric: str, left: str, right: str) -> float:
     return float(scorer(left, right)) / 100.0
 
 
-def _similarity_problem(expect: SimilarExpectation, text: str, recorded: str | None) -> str | None:
-    reference = expect.reference if expect.reference is not None else recorded
+def _similarity_problem(expect: SimilarExpectation, text: str,
+                        recorded: str | Sequence[str] | None) -> str | None:
+    samples = (recorded,) if isinstance(recorded, str) else tuple(recorded or ())
+    reference = expect.reference if expect.reference is not None else (samples[0] if samples else None)
     if reference is None:
         return "has no recorded answer to be compared with (run ftops record)"
+    threshold = expect.threshold
+    if expect.to_recording and len(samples) > 1:
+        # The recorded model disagreed with itself this much: no successor is asked to agree more.
+        threshold = min(threshold, *(similarity(expect.metric, other, reference) for other in samples[1:]))
     score = similarity(expect.metric, text, reference)
-    if score < expect.threshold:
+    if score < threshold:
         what = "the recorded answer" if expect.to_recording else "the reference"
-        return f"is {score:.2f} similar to {what} ({expect.metric}), below {expect.threshold:g}"
+        lowered = threshold < expect.threshold
+        floor = f" (the recording's own samples agree to {threshold:.2f})" if lowered else ""
+        return f"is {score:.2f} similar to {what} ({expect.metric}), below {threshold:.2f}{floor}"
     return None
 
 

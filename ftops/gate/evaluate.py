@@ -57,11 +57,17 @@ def case_scores(work: Work, log: AnswerLog, recording: AnswerLog | None,
     return out
 
 
-def _recorded(recording: AnswerLog | None, work: Work, case: EvalCase) -> str | None:
+def _recorded(recording: AnswerLog | None, work: Work, case: EvalCase) -> tuple[str, ...]:
+    """The recording's answers to this case, sample by sample (the first is the reference)."""
     if recording is None:
-        return None
-    answer: Answer | None = recording.get(work.params, case.input_hash, 0)
-    return answer.text if answer is not None else None
+        return ()
+    out = []
+    for k in range(work.samples):
+        answer: Answer | None = recording.get(work.params, case.input_hash, k)
+        if answer is None:
+            break
+        out.append(answer.text)
+    return tuple(out)
 
 
 def judge(eval_name: str, candidate: Sequence[CaseScore], baseline: Sequence[CaseScore] | None,

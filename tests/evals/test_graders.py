@@ -81,3 +81,14 @@ def test_a_rubric_is_asked_only_once_the_other_expectations_hold(tmp_path: Path)
     assert "does not contain 'Ryan'" in grade(case, _answer("a cat"), rubric=rubric).reason
     assert asked == ["Ryan's cat", "Ryan's dog"]
     assert grade(case, _answer("Ryan's cat")).reason == "has a rubric, and its eval has no grader"
+
+
+def test_the_recordings_disagreement_with_itself_is_the_noise_floor(tmp_path: Path) -> None:
+    case = _case(tmp_path, similar={"recording": True, "threshold": 0.95, "metric": "ratio"})
+    steady = ("Chunsik is Ryan's cat.", "Chunsik is Ryan's cat.")
+    noisy = ("Chunsik is Ryan's cat.", "Chunsik is the cat of Ryan.")
+    paraphrase = _answer("Chunsik is Ryan's pet cat.")
+    assert not grade(case, paraphrase, recorded=steady).passed
+    assert grade(case, paraphrase, recorded=noisy).passed
+    far = grade(case, _answer("No idea."), recorded=noisy)
+    assert not far.passed and "the recording's own samples agree to" in far.reason
