@@ -3,7 +3,8 @@
 Polls with a growing interval (a job takes minutes to hours on the service; the
 emulator is much faster, so the first polls are quick). Each poll is one retrieve
 plus one events listing of the newest events (step, total steps and loss come from the
-newest ``metrics`` event; the ETA from the job's ``estimated_finish``).
+newest ``metrics`` event; the ETA from the job's ``estimated_finish``), and the end one
+more events listing, so the final line shows the last step's loss.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def wait_for_job(
             raise WaitStopped(f"{address}: stopped waiting for job {job.id} ({job.status}); it keeps running")
         interval = min(interval * 1.5, options.max_interval, provider.poll_cap)
         job = provider.retrieve_job(job.id)
-    # The end needs no events request: the last step and loss seen still stand.
-    reporter.job_update(address, progress_of(job, (), progress))
+    # One more events request at the end: the last poll may predate the job's last metrics
+    # event, and the final line would show an earlier step's loss.
+    last_events = provider.job_events(job.id, limit=EVENTS_PER_POLL)
+    reporter.job_update(address, progress_of(job, last_events, progress))
     return job
