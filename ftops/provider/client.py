@@ -28,11 +28,14 @@ EMULATOR_PLACEHOLDER_KEY: Final = "ftops-emulator-key"
 # Reads are small; uploads stream large bodies, so the write/read timeouts are generous.
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(120.0, connect=10.0)
 MUTATING_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A POST that changes nothing in the account: asking a model (the promotion checks, `ftops chat`).
+READ_ONLY_POSTS: Final = ("/chat/completions",)
 
 
 @dataclass
 class RequestCounter:
-    """Counts every HTTP request the client sends (retries included), for plans and benchmarks."""
+    """Counts every HTTP request the client sends (retries included), for plans and benchmarks;
+    ``mutating`` counts those that change the account (a chat is a POST but changes nothing)."""
 
     total: int = 0
     mutating: int = 0
@@ -41,7 +44,7 @@ class RequestCounter:
     def on_request(self, request: httpx2.Request) -> None:
         with self._lock:
             self.total += 1
-            if request.method in MUTATING_METHODS:
+            if request.method in MUTATING_METHODS and not request.url.path.endswith(READ_ONLY_POSTS):
                 self.mutating += 1
 
 
