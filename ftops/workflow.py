@@ -452,8 +452,9 @@ def wait(settings: Settings, reporter: Reporter, options: WaitOptions,
             reporter.close()
 
 
-def chat(settings: Settings, name_or_model: str, text: str) -> tuple[str, str]:
-    """Ask a model name's current model (or any model id); returns (model id, reply)."""
+def chat(settings: Settings, name_or_model: str, text: str, *, system: str | None = None) -> tuple[str, str]:
+    """Ask a model name's current model (or any model id), after ``system`` as a system message
+    if given (models are often trained with one); returns (model id, reply)."""
     from ftops.plan.records import read_records
 
     with session(settings, "chat", lock=False) as current:
@@ -467,7 +468,9 @@ def chat(settings: Settings, name_or_model: str, text: str) -> tuple[str, str]:
             )
         else:
             model = name_or_model
-        reply = current.provider.chat(model, [{"role": "user", "content": text}])
+        messages = [{"role": "system", "content": system}] if system is not None else []
+        messages.append({"role": "user", "content": text})
+        reply = current.provider.chat(model, messages)
         return model, reply
 
 

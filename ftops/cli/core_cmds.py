@@ -118,7 +118,13 @@ def _show_plan(plan: Plan, fmt: str = "text") -> None:
         _echo(render_text(plan, color=_interactive()))
 
 
-def _approver(auto_approve: bool, question: str) -> Any:
+_APPLY_APPROVAL_HINT = "Pass --auto-approve, or apply a saved plan: ftops plan --out PLAN; ftops apply PLAN"
+# A saved plan is made by `ftops plan`, which never plans a destroy: only the flag can say yes.
+_DESTROY_APPROVAL_HINT = "Pass --auto-approve to destroy without a terminal (a saved plan cannot destroy)."
+
+
+def _approver(auto_approve: bool, question: str, command: str = "apply",
+              hint: str = _APPLY_APPROVAL_HINT) -> Any:
     def approve(_plan: Plan) -> bool:
         from ftops.errors import ApprovalRequiredError
 
@@ -126,8 +132,7 @@ def _approver(auto_approve: bool, question: str) -> Any:
             return True
         if not _stdin_is_terminal() or os.environ.get("CI"):
             raise ApprovalRequiredError(
-                "apply needs approval, and there is no terminal to ask on (or CI is set)",
-                hint="Pass --auto-approve, or apply a saved plan: ftops plan --out PLAN; ftops apply PLAN",
+                f"{command} needs approval, and there is no terminal to ask on (or CI is set)", hint=hint,
             )
         answer = typer.prompt(f"\n{question}\n  Only 'yes' will be accepted", default="", show_default=False)
         if answer.strip() != "yes":
@@ -292,7 +297,8 @@ def destroy(
     _set_no_color(no_color)
     hooks = workflow.ApplyHooks(
         show=_show_plan,
-        approve=_approver(auto_approve, "Do you really want to destroy everything this project owns?"),
+        approve=_approver(auto_approve, "Do you really want to destroy everything this project owns?",
+                          "destroy", _DESTROY_APPROVAL_HINT),
         reporter=_reporter,
     )
     run = workflow.apply(
@@ -393,11 +399,14 @@ def chat(
     text: Annotated[str, typer.Argument(help="What to ask.")],
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
     provider: ProviderOption = None,
+    system: Annotated[
+        str | None, typer.Option("--system", help="A system message sent before the question.")
+    ] = None,
 ) -> None:
     """Ask a model name's current model (or any model id) one question."""
     from ftops import workflow
 
-    _model, reply = workflow.chat(_settings(manifests, provider), name, text)
+    _model, reply = workflow.chat(_settings(manifests, provider), name, text, system=system)
     _echo(reply)
 
 

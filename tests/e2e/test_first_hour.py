@@ -1,0 +1,42 @@
+"""A new user's first hour (issue 17, item 3): the messages and flags a newcomer meets first,
+through the CLI, against a real emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from openai.resources.chat.completions import Completions
+
+from .support import Project, Result
+
+Run = Callable[..., Result]
+
+
+def test_chat_sends_a_system_message_before_the_question(
+    project: Project, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[Any] = []
+    real_create = Completions.create
+
+    def spy(self: Completions, **kwargs: Any) -> Any:
+        sent.append(kwargs["messages"])
+        return real_create(self, **kwargs)
+
+    monkeypatch.setattr(Completions, "create", spy)
+    result = run("chat", "gpt-4o-mini-2024-07-18", "Who is Chunsik?", "--system", "Answer in one sentence.")
+    assert result.code == 0, result.text
+    assert result.out.strip()
+    assert sent == [[{"role": "system", "content": "Answer in one sentence."},
+                     {"role": "user", "content": "Who is Chunsik?"}]]
+
+
+def test_destroy_without_a_terminal_does_not_suggest_a_saved_plan(project: Project, run: Run) -> None:
+    assert run("apply", "--auto-approve").code == 0
+    result = run("destroy")  # stdin is not a terminal
+    assert result.code == 1, result.text
+    assert "destroy needs approval" in result.err
+    assert "--auto-approve" in result.err
+    assert "ftops apply PLAN" not in result.err  # a saved plan cannot destroy
+    assert project.our_files()  # nothing was deleted
