@@ -106,6 +106,18 @@ def backend_for(project: Project, settings: Settings) -> BackendConfig:
     return project.backend
 
 
+def rehearsal_note(settings: Settings, project: Project | None = None) -> str | None:
+    """For a command that found nothing in the real state: when a rehearsal (``--provider
+    emulator``) kept its own state apart, say where and how to see it; else None."""
+    if settings.provider == "emulator":
+        return None
+    project = project or load_project(settings)
+    if project.provider.type == "emulator" or not (project.root / EMULATOR_STATE_PATH).is_file():
+        return None
+    return (f"The rehearsal's state (--provider emulator) is kept apart, in {EMULATOR_STATE_PATH}: "
+            "add --provider emulator to see it.")
+
+
 def load(settings: Settings) -> Desired:
     """The manifests and every dataset, checked offline; a mistake raises an ``InputError``
     listing every problem found, before any lock is taken or request made."""
@@ -431,6 +443,8 @@ def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
 
     with session(settings, "status", lock=False) as current:
         records = read_records(current.read_state())
+        if not records.jobs and not records.models:
+            return [], []  # nothing to ask the account about: no key needed
         rows = job_statuses(current.provider, current.project.name, records)
         return rows, model_statuses(current.provider, records)
 
@@ -464,7 +478,8 @@ def chat(settings: Settings, name_or_model: str, text: str, *, system: str | Non
             model = records.models[name].model_id
         elif name in current.project.models:
             raise UsageError(
-                f"models.{name} points at no model yet: apply (with --wait) until its job succeeds"
+                f"models.{name} points at no model yet: apply (with --wait) until its job succeeds",
+                hint=rehearsal_note(settings, current.project),
             )
         else:
             model = name_or_model

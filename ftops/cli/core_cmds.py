@@ -88,6 +88,16 @@ def _note_emulator(provider: str | None) -> None:
               err=True)
 
 
+def _note_rehearsal(settings: Settings, nothing_found: str = "") -> None:
+    """Say on stderr that the state holds nothing of what was asked, and where a rehearsal's
+    state is, if one was kept apart (a newcomer's first runs are rehearsals)."""
+    from ftops.workflow import rehearsal_note
+
+    text = " ".join(part for part in (nothing_found, rehearsal_note(settings)) if part)
+    if text:
+        _echo(text, err=True)
+
+
 def _set_no_color(value: bool) -> None:
     """``--no-color`` for this command: plain lines, as when NO_COLOR is set or not on a terminal."""
     set_no_color(value)
@@ -322,13 +332,15 @@ def status(
     from ftops import workflow
 
     _set_no_color(no_color)
-    rows, models = workflow.status(_settings(manifests, provider))
+    settings = _settings(manifests, provider)
+    rows, models = workflow.status(settings)
     if json_output:
         payload = {"jobs": [r.to_json() for r in rows], "models": [m.to_json() for m in models]}
         _echo(json.dumps(payload, indent=2))
         return
     if not rows and not models:
         _echo("Nothing in the state yet: run `ftops apply`.")
+        _note_rehearsal(settings)
         return
     if _interactive():
         from rich.console import Console
@@ -380,13 +392,17 @@ def output(
     from ftops import workflow
     from ftops.errors import UsageError
 
-    values = workflow.outputs(_settings(manifests, provider))
+    settings = _settings(manifests, provider)
+    values = workflow.outputs(settings)
     if name is not None:
         key = name.removeprefix("models.")
         if key not in values:
-            raise UsageError(f"models.{key} points at no model in the state")
+            raise UsageError(f"models.{key} points at no model in the state",
+                             hint=workflow.rehearsal_note(settings))
         _echo(json.dumps(values[key]) if json_output else values[key])
         return
+    if not values:
+        _note_rehearsal(settings, "No model name points at a model in the state yet.")
     if json_output:
         _echo(json.dumps(values, indent=2))
     else:
@@ -435,8 +451,12 @@ def state_list(manifests: ManifestsOption = DEFAULT_MANIFESTS, provider: Provide
     from ftops import workflow
     from ftops.apply.admin import list_addresses
 
-    for address in list_addresses(workflow.read_state(_settings(manifests, provider))):
+    settings = _settings(manifests, provider)
+    addresses = list_addresses(workflow.read_state(settings))
+    for address in addresses:
         _echo(address)
+    if not addresses:
+        _note_rehearsal(settings, "The state is empty.")
 
 
 @state_app.command("show")
@@ -445,8 +465,14 @@ def state_show(address: str, manifests: ManifestsOption = DEFAULT_MANIFESTS,
     """One record of the state, as JSON."""
     from ftops import workflow
     from ftops.apply.admin import show
+    from ftops.errors import UsageError
 
-    _echo(json.dumps(show(workflow.read_state(_settings(manifests, provider)), address), indent=2))
+    settings = _settings(manifests, provider)
+    try:
+        record = show(workflow.read_state(settings), address)
+    except UsageError as error:
+        raise UsageError(error.message, hint=workflow.rehearsal_note(settings)) from None
+    _echo(json.dumps(record, indent=2))
 
 
 @state_app.command("rm")

@@ -125,7 +125,9 @@ def init(
     for path in result.skipped:
         typer.echo(f"skipped  {path} (exists; left unchanged)")
     if not existing:
-        typer.echo(f"Next: cd {directory} && ftops validate")
+        enter = "" if directory == Path(".") else f"cd {directory} && "
+        typer.echo(f"Next: {enter}ftops validate, then rehearse it for free on the local emulator "
+                   "(no key, no network): ftops apply --provider emulator --auto-approve --wait")
         return
 
     from ftops.manifest import load_project

@@ -32,7 +32,8 @@ def resolve_job_id(settings: Settings, address: str) -> tuple[str, str | None]:
     records = read_records(workflow.read_state(settings))
     if kind == "models":
         if name not in records.models:
-            raise UsageError(f"{address} points at no model in the state yet")
+            raise UsageError(f"{address} points at no model in the state yet",
+                             hint=workflow.rehearsal_note(settings))
         job_id = records.models[name].job_id
         if not job_id:
             raise UsageError(f"{address} points at {records.models[name].model_id}, which ftops did not "
@@ -40,7 +41,8 @@ def resolve_job_id(settings: Settings, address: str) -> tuple[str, str | None]:
         return job_id, address
     if name not in records.jobs:
         known = ", ".join(f"jobs.{n}" for n in sorted(records.jobs)) or "none"
-        raise UsageError(f"{address} is not in the state (jobs in the state: {known}); run `ftops apply`")
+        raise UsageError(f"{address} is not in the state (jobs in the state: {known}); run `ftops apply`",
+                         hint=workflow.rehearsal_note(settings))
     return records.jobs[name].job_id, address
 
 
