@@ -85,8 +85,11 @@ def import_object(journal: StateJournal, provider: Provider, desired: Desired, a
             raise NotFoundError(f"import {address}: no fine-tune file {object_id} in the account")
         fingerprint = desired.datasets[name]
         if file.bytes != fingerprint.size_bytes:
+            from ftops.manifest.loader import display_path
+
             raise UsageError(
-                f"import {address}: {object_id} holds {file.bytes} bytes, but {project.datasets[name].file} "
+                f"import {address}: {object_id} holds {file.bytes} bytes, but "
+                f"{display_path(project.datasets[name].path)} "
                 f"has {fingerprint.size_bytes}: it is not an upload of this dataset"
             )
         journal.put(address, DatasetRecord(object_id, file.filename, fingerprint.content_hash,

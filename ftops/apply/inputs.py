@@ -43,6 +43,7 @@ def build_desired(project: Project, *, cache: bool = True) -> Desired:
     are still hashed; see ``ftops.datasets.cache``) and the others are checked in parallel."""
     from ftops.datasets.batch import CheckRequest, check_datasets
     from ftops.datasets.cache import ReportCache, default_cache_dir
+    from ftops.manifest.loader import display_path
 
     reports: dict[str, DatasetReport] = {}
     diagnostics: list[Diagnostic] = []
@@ -57,7 +58,9 @@ def build_desired(project: Project, *, cache: bool = True) -> Desired:
             dataset.format,
             model=job.model if job else None,
             tokens=True,
-            display_name=dataset.file,
+            # Named as `validate` names it (not as the manifest wrote it, relative to itself),
+            # so that a file:line is the same in every command.
+            display_name=display_path(dataset.path),
             pricing=dict(project.pricing) or None,
             n_epochs=_epochs(job) if job else None,
         ))

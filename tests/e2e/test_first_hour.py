@@ -40,3 +40,20 @@ def test_destroy_without_a_terminal_does_not_suggest_a_saved_plan(project: Proje
     assert "--auto-approve" in result.err
     assert "ftops apply PLAN" not in result.err  # a saved plan cannot destroy
     assert project.our_files()  # nothing was deleted
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--auto-approve")])
+def test_plan_and_apply_name_a_bad_dataset_line_as_validate_does(
+    project: Project, run: Run, command: tuple[str, ...]
+) -> None:
+    with (project.root / "datasets" / "train.jsonl").open("a") as handle:
+        handle.write('{"messages": [{"role": "user", "content": "no answer"}]}\n')
+    validated = run("validate", "--no-tokens")
+    assert validated.code == 1
+    problem = next(line.strip() for line in validated.out.splitlines() if ":13: " in line)
+    assert problem.startswith("datasets/train.jsonl:13: ")  # from the project root
+    refused = run(*command)
+    assert refused.code == 1, refused.text
+    assert problem in [line.strip() for line in refused.err.splitlines()], refused.err
+    assert "../datasets" not in refused.err
+    assert project.our_files() == []
