@@ -86,7 +86,9 @@ def load_project(settings: Settings) -> Project:
     from ftops.manifest import load_project as load
 
     if not settings.manifests.is_dir():
-        raise UsageError(f"{settings.manifests}: no such manifests folder (use --manifests DIR)")
+        raise UsageError(f"{settings.manifests}: no such manifests folder (use --manifests DIR)",
+                         hint="ftops looks for manifests/ here and in the folders above; "
+                              "`ftops init` starts a project.")
     return load(settings.manifests)
 
 

@@ -99,10 +99,29 @@ def report_bug(error: BaseException) -> None:
     err_line(f"Error: internal error ({type(error).__name__}: {error}). Run with -v for the traceback.")
 
 
+DEFAULT_MANIFESTS = Path("manifests")
+_MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+def locate_manifests(value: Path) -> Path:
+    """The default ``manifests`` folder, found as git finds its repository: in the current
+    folder, else in the nearest folder above that has one holding manifests (so that ftops
+    works from ``manifests/`` or ``datasets/`` too). A ``--manifests`` given is used as it is."""
+    if value != DEFAULT_MANIFESTS or value.is_dir():
+        return value
+    here = Path.cwd()
+    for folder in here.parents:
+        candidate = folder / DEFAULT_MANIFESTS
+        if candidate.is_dir() and any(p.suffix in _MANIFEST_SUFFIXES for p in candidate.iterdir()):
+            return Path(os.path.relpath(candidate, here))
+    return value
+
+
 # Options several commands share. Defaults are resolved by the commands themselves.
 ManifestsOption = Annotated[
     Path,
-    typer.Option("--manifests", "-m", help="Folder of manifest files.", show_default=True),
+    typer.Option("--manifests", "-m", help="Folder of manifest files (default: manifests/ here or in the "
+                 "nearest folder above that has one).", show_default=False, callback=locate_manifests),
 ]
 ProviderOption = Annotated[
     str | None,
@@ -118,5 +137,3 @@ NoCacheOption = Annotated[
     typer.Option("--no-cache", help="Check every dataset in full instead of reusing the reports of "
                  "unchanged files from the dataset cache (.ftops/cache, or FTOPS_CACHE_DIR)."),
 ]
-
-DEFAULT_MANIFESTS = Path("manifests")

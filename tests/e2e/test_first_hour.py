@@ -3,13 +3,17 @@ through the CLI, against a real emulator."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openai.resources.chat.completions import Completions
 
-from .support import Project, Result
+from .support import FAKE_KEY, REPO, Project, Result
 
 Run = Callable[..., Result]
 
@@ -57,3 +61,35 @@ def test_plan_and_apply_name_a_bad_dataset_line_as_validate_does(
     assert problem in [line.strip() for line in refused.err.splitlines()], refused.err
     assert "../datasets" not in refused.err
     assert project.our_files() == []
+
+
+def ftops_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
+    env.pop("CI", None)
+    return subprocess.run([sys.executable, "-m", "ftops", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("inside", ["manifests", "datasets"])
+def test_inside_the_project_ftops_finds_its_root_above(project: Project, inside: str) -> None:
+    folder = project.root / inside
+    validated = ftops_in(folder, "validate", "--no-tokens")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "Valid: project e2e" in validated.stdout
+    planned = ftops_in(folder, "plan")
+    assert planned.returncode == 0, planned.stderr
+    assert "+ datasets.train" in planned.stdout
+    assert ftops_in(folder, "apply", "--auto-approve").returncode == 0
+    assert project.state_path.is_file()  # the project's state, not one under the subfolder
+    assert not (folder / "state").exists()
+
+
+def test_outside_any_project_the_hint_names_init(tmp_path: Path) -> None:
+    lost = tmp_path / "nowhere"
+    lost.mkdir()
+    result = ftops_in(lost, "plan")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: manifests: no such manifests folder (use --manifests DIR)",
+        "  ftops looks for manifests/ here and in the folders above; `ftops init` starts a project.",
+    ]
