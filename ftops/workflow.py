@@ -108,6 +108,11 @@ def backend_for(project: Project, settings: Settings) -> BackendConfig:
     return project.backend
 
 
+def provider_kind(project: Project, settings: Settings) -> str:
+    """The kind of provider a command talks to: ``--provider``, else the manifests'."""
+    return settings.provider or project.provider.type
+
+
 def rehearsal_note(settings: Settings, project: Project | None = None) -> str | None:
     """For a command that found nothing in the real state: when a rehearsal (``--provider
     emulator``) kept its own state apart, say where and how to see it; else None."""
@@ -171,6 +176,7 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
     check_options(desired, state, options)
     observed = refresh(current.provider, current.project.name, _job_listing_since(desired, state, options))
     plan = make_plan(desired, state, observed, options)
+    plan = replace(plan, base=replace(plan.base, provider=provider_kind(current.project, current.settings)))
     return PlanRun(plan=plan, desired=desired, state=state, observed=observed,
                    requests=observed.request_count)
 
@@ -272,7 +278,8 @@ def apply(
 
             the_plan = load_plan(plan_file)
             state = current.read_state()
-            check_plan_fresh(the_plan, state, desired.inputs_digest())
+            check_plan_fresh(the_plan, state, desired.inputs_digest(),
+                             provider_kind(desired.project, settings))
             hooks.show(the_plan)
             if the_plan.refresh_only:
                 return _apply_refresh_only(current, desired, hooks, saved=the_plan)

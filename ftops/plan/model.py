@@ -182,6 +182,10 @@ class PlanBase:
     state_lineage: str | None
     state_serial: int | None  # None: the plan was made with no state
     inputs_digest: str  # hash of the manifests and the datasets' content hashes
+    # The kind of provider the plan was made against (openai, azure, emulator): a rehearsal's
+    # plan (--provider emulator) is refused by the real provider with that reason. None: not
+    # recorded (a plan saved before this field, or made by the pure planner alone).
+    provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,9 +133,20 @@ def loads_plan(data: bytes | str, source: str) -> Plan:
     return plan
 
 
-def check_plan_fresh(plan: Plan, current_state: StateSnapshot | None, current_inputs_digest: str) -> None:
-    """Refuse a saved plan that no longer fits what it was made from."""
+def check_plan_fresh(plan: Plan, current_state: StateSnapshot | None, current_inputs_digest: str,
+                     provider: str | None = None) -> None:
+    """Refuse a saved plan that no longer fits what it was made from; ``provider`` is the kind
+    of provider this apply talks to."""
     base = plan.base
+    if base.provider is not None and provider is not None and base.provider != provider:
+        # Checked first: each provider keeps its own state, so the lineage differs too, but
+        # "another lineage" would hide the real mistake (a rehearsal's plan applied for real).
+        again = "" if provider != "emulator" else " --provider emulator"
+        raise StalePlanError(
+            f"saved plan was made for the {base.provider} provider, and this apply is for {provider}",
+            hint=f"Apply it with --provider {base.provider}, or make the plan again for {provider}: "
+                 f"ftops plan{again} --out FILE",
+        )
     if base.state_lineage is None:
         if current_state is not None:
             raise StalePlanError(

@@ -3,6 +3,7 @@ through the CLI, against a real emulator."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 from openai.resources.chat.completions import Completions
+
+from ftops.plan.identity import canonical_json, sha256_hex
 
 from .support import FAKE_KEY, REPO, Project, Result
 
@@ -93,3 +96,32 @@ def test_outside_any_project_the_hint_names_init(tmp_path: Path) -> None:
         "Error: manifests: no such manifests folder (use --manifests DIR)",
         "  ftops looks for manifests/ here and in the folders above; `ftops init` starts a project.",
     ]
+
+
+def test_a_rehearsals_saved_plan_is_refused_for_the_real_provider_and_says_why(
+    project: Project, run: Run
+) -> None:
+    rehearsed = run("plan", "--provider", "emulator", "--out", "rehearsal.plan")
+    assert rehearsed.code == 0, rehearsed.text
+    refused = run("apply", "rehearsal.plan")
+    assert refused.code == 1
+    assert refused.err.splitlines()[0] == (
+        "Error: saved plan was made for the emulator provider, and this apply is for openai")
+    assert "--provider emulator" in refused.err
+    assert project.our_files() == []  # nothing of the rehearsal's plan reached the account
+
+    real = run("plan", "--out", "real.plan")
+    assert real.code == 0, real.text
+    wrong_way = run("apply", "real.plan", "--provider", "emulator")
+    assert wrong_way.code == 1
+    assert "made for the openai provider, and this apply is for emulator" in wrong_way.err
+
+    # A plan saved before plans recorded their provider is still applied as before.
+    document = json.loads((project.root / "real.plan").read_text())
+    del document["plan"]["base"]["provider"]
+    body = {k: v for k, v in document.items() if k != "checksum"}
+    document["checksum"] = "sha256:" + sha256_hex(canonical_json(body))
+    (project.root / "real.plan").write_text(json.dumps(document))
+    applied = run("apply", "real.plan")
+    assert applied.code == 0, applied.text
+    assert len(project.our_files()) == 3
