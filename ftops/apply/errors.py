@@ -1,4 +1,5 @@
-"""Why an apply stopped short, beyond the shared error tree: both are ``PlanError`` (exit 1)."""
+"""Why an apply stopped short, beyond the shared error tree: the errors are ``PlanError`` (exit 1);
+``WaitInterrupted`` is Ctrl-C (exit 130), not an error."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ class GateRefusedError(PlanError):
                  verdict: Mapping[str, Any] | None = None) -> None:
         super().__init__(message, hint=hint)
         self.verdict = verdict
+
+
+class WaitInterrupted(KeyboardInterrupt):
+    """Ctrl-C while waiting for jobs. Still a KeyboardInterrupt (nothing catches it as an error;
+    the CLI exits 130), carrying what the user can do next: the jobs train on regardless."""
+
+    def __init__(self, jobs: int) -> None:
+        super().__init__(f"stopped waiting for {jobs} job(s); they keep running in the account")
+        self.message = str(self)
+        self.hint = ("Run `ftops wait` to pick them up, then `ftops apply` to promote their models "
+                     "(or `ftops apply --wait` for both).")

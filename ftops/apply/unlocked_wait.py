@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
-from ftops.apply.errors import WaitStopped
+from ftops.apply.errors import WaitInterrupted, WaitStopped
 from ftops.apply.executor import ApplyResult
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
@@ -83,7 +83,10 @@ def wait_for_all(
     pool = ThreadPoolExecutor(max_workers=min(len(jobs), MAX_WAIT_THREADS), thread_name_prefix="ftops-wait")
     try:
         running: dict[Future[ObservedJob | None], str] = {pool.submit(one, a, i): a for a, i in jobs.items()}
-        done, _ = wait(running, return_when=FIRST_EXCEPTION)
+        try:
+            done, _ = wait(running, return_when=FIRST_EXCEPTION)
+        except KeyboardInterrupt:
+            raise WaitInterrupted(len(jobs)) from None
         for future in done:
             error = future.exception()
             if error is not None:

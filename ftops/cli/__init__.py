@@ -73,9 +73,37 @@ def main() -> None:
     except FtopsError as error:
         common.report_error(error)
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        common.err_line("Interrupted.")
+    except KeyboardInterrupt as interrupt:
+        _report_interrupt(interrupt)
         sys.exit(130)
+    except SystemExit as exit_:
+        # typer turns Ctrl-C into a silent exit 130; its KeyboardInterrupt is in the chain.
+        behind = _interrupt_behind(exit_)
+        if behind is not None:
+            _report_interrupt(behind)
+        raise
     except Exception as error:  # a bug: say so plainly, traceback only with -v
         common.report_bug(error)
         sys.exit(1)
+
+
+def _interrupt_behind(exit_: SystemExit) -> KeyboardInterrupt | None:
+    if exit_.code != 130:
+        return None
+    cause: BaseException | None = exit_
+    for _ in range(4):  # SystemExit <- typer's Exit <- the KeyboardInterrupt
+        cause = (cause.__cause__ or cause.__context__) if cause is not None else None
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+    return None
+
+
+def _report_interrupt(interrupt: KeyboardInterrupt) -> None:
+    """One line; after a wait, the next step too, as the jobs train on in the account."""
+    # A wait raises its own kind, once ftops.apply is loaded (never imported here just for this).
+    waits = sys.modules.get("ftops.apply.errors")
+    if waits is not None and isinstance(interrupt, waits.WaitInterrupted):
+        common.err_line(f"Interrupted: {interrupt.message}.")
+        common.err_line("  " + interrupt.hint)
+    else:
+        common.err_line("Interrupted.")

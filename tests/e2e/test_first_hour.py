@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from openai.resources.chat.completions import Completions
 
 from ftops.plan.identity import canonical_json, sha256_hex
 
-from .support import FAKE_KEY, REPO, Project, Result
+from .support import FAKE_KEY, REPO, Project, Result, spawn
 
 Run = Callable[..., Result]
 
@@ -125,3 +127,30 @@ def test_a_rehearsals_saved_plan_is_refused_for_the_real_provider_and_says_why(
     applied = run("apply", "real.plan")
     assert applied.code == 0, applied.text
     assert len(project.our_files()) == 3
+
+
+@pytest.mark.parametrize("project", [{"speed": 1.0}], indirect=True)  # jobs train for minutes
+def test_ctrl_c_during_a_wait_says_the_jobs_keep_running_and_what_picks_them_up(
+    project: Project, run: Run
+) -> None:
+    assert run("apply", "--auto-approve").code == 0
+    project.emulator.clear_requests()
+    waiting = spawn(project, "wait")
+    polls = 0
+    for _ in range(600):  # until the wait polls the jobs' events (bounded: never hang the suite)
+        polls = sum(r.path.endswith("/events") for r in project.emulator.requests())
+        if polls or waiting.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert polls, "the wait never polled"
+    waiting.send_signal(signal.SIGINT)
+    out, err = waiting.communicate()
+    assert waiting.returncode == 130, out + err
+    assert err.splitlines()[-2:] == [
+        "Interrupted: stopped waiting for 2 job(s); they keep running in the account.",
+        "  Run `ftops wait` to pick them up, then `ftops apply` to promote their models "
+        "(or `ftops apply --wait` for both).",
+    ], err
+    assert "Traceback" not in err
+    assert {job.status for job in project.our_jobs()} <= {"validating_files", "queued", "running"}
+    assert run("plan").code == 0  # the wait held no lock: the next command runs at once
