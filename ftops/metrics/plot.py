@@ -5,23 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ftops.errors import UsageError
+from ftops.extras import require
 from ftops.metrics.export import publish, temporary_beside
 from ftops.metrics.model import JobMetrics
 from ftops.metrics.summary import Summary
 
-INSTALL_HINT = "Install the plot extra: pip install 'ftops[plot]'"
-
 
 def write_png(metrics: JobMetrics, summary: Summary, path: Path) -> None:
     """Two panels (loss, accuracy); the best validation step is marked. Written atomically."""
-    try:
-        import matplotlib
+    require("matplotlib", "plot", "--plot")
+    import matplotlib
 
-        matplotlib.use("Agg")  # no display: files only
-        from matplotlib import pyplot
-    except ImportError as error:
-        raise UsageError("--plot needs matplotlib, which is not installed", hint=INSTALL_HINT) from error
+    matplotlib.use("Agg")  # no display: files only
+    from matplotlib import pyplot
 
     rows = sorted(metrics.steps, key=lambda r: r.step)
     figure, (loss_axes, accuracy_axes) = pyplot.subplots(2, 1, figsize=(9, 7), sharex=True)
