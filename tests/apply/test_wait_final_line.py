@@ -16,7 +16,7 @@ __all__ = ["harness_factory"]
 
 
 def test_the_succeeded_line_shows_the_last_loss(harness_factory: Callable[..., Harness]) -> None:
-    h = harness_factory()
+    h = harness_factory(speed=20.0)  # seconds per job: it cannot end before the first poll
     assert h.execute(change(h.dataset("train", "cats")), change(create_job("j", "train"), "datasets.train"))
     job = h.provider.retrieve_job(read_records(h.journal.snapshot).jobs["j"].job_id)
     assert not job.is_terminal
