@@ -51,10 +51,14 @@ def test_apply_wait_in_a_ci_log_prints_plain_lines_each_once(example: Path) -> N
 
 
 def test_wait_in_a_ci_log_prints_plain_lines_then_the_result(example: Path) -> None:
-    started = run_piped(example, "apply", "--provider", "emulator", "--auto-approve")
+    # A slower emulator than the other tests': at the default speed the job (2.4 s) could end on a
+    # loaded machine before `wait` had started, which then has no progress to print.
+    slow = "60"  # the example's 600 simulated seconds in 10 s
+    started = run_piped(example, "apply", "--provider", "emulator", "--auto-approve",
+                        FTOPS_EMULATOR_SPEED=slow)
     assert started.code == 0, started.out + started.err
     assert "Pending: models.chunsik" in started.out
-    waited = run_piped(example, "wait", "--provider", "emulator")
+    waited = run_piped(example, "wait", "--provider", "emulator", FTOPS_EMULATOR_SPEED=slow)
     assert waited.code == 0, waited.out + waited.err
     assert_plain_progress(job_lines(waited.out))
     job_id = state(example)["jobs.chunsik"]["job_id"]
