@@ -13,7 +13,8 @@ is a bug, and the CLI says so.
     ├── StateError                  the state document or its storage
     │   ├── StateCorruptError       unreadable, wrong format version, wrong lineage
     │   ├── StateLockedError        someone else holds the lock (names the holder)
-    │   └── StateConflictError      a conditional write lost a race (stale serial/etag)
+    │   ├── StateConflictError      a conditional write lost a race (stale serial/etag)
+    │   └── StateRolledBackError    the state is older than the newest its store has held
     ├── PlanError                   the plan cannot be made or carried out as asked
     │   ├── StalePlanError          a saved plan no longer matches state or inputs
     │   ├── BudgetExceededError     estimated cost above the manifests' budget
@@ -46,6 +47,12 @@ class FtopsError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # Errors met afterwards, while cleaning up (e.g. releasing the lock): shown after this one.
+        self.followups: tuple[FtopsError, ...] = ()
+
+    def followed_by(self, later: FtopsError) -> FtopsError:
+        self.followups = (*self.followups, later)
+        return self
 
     def __str__(self) -> str:
         return self.message
@@ -90,6 +97,10 @@ class StateLockedError(StateError):
 
 
 class StateConflictError(StateError):
+    pass
+
+
+class StateRolledBackError(StateError):
     pass
 
 

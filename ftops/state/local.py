@@ -14,6 +14,14 @@ file, flocked, then hard-linked to ``<path>.lock``, which fails if the name is
 taken: the O_EXCL rule with no half-written window). The holder keeps ``flock``
 on it for as long as it holds the lock, and the kernel drops that flock when
 the process dies: a lock file whose flock anyone can take is a crashed holder's.
+(That proof is exact, so here the lease written in the lock, renewed in place through
+the same descriptor, is for people: a flock held means alive, whatever the lease says.)
+
+``<path>.highest`` records the highest serial the file has held for its lineage, so a
+state restored from its backup or an older copy is noticed (``BaseStorage``).
+
+Every error of the file system names the file it concerns (``No space left on device``
+alone does not say which disk is full).
 """
 
 from __future__ import annotations
@@ -30,9 +38,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ftops.errors import StateConflictError, StateError
-from ftops.state.lock import LockInfo, check_force_unlock
+from ftops.state.lock import LockInfo, check_force_unlock, judge_alive
 from ftops.state.snapshot import StateSnapshot
-from ftops.state.storage import BaseStorage
+from ftops.state.storage import BaseStorage, highest_record, parse_highest_record
 
 FILE_MODE = 0o600
 
@@ -41,9 +49,11 @@ class LocalStorage(BaseStorage):
     backend = "local"
 
     def __init__(self, path: Path, display: str | None = None) -> None:
+        super().__init__()
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self.backup_path = path.with_name(path.name + ".backup")
+        self.highest_path = path.with_name(path.name + ".highest")
         self._display = display or str(path)
         self._held: dict[str, int] = {}  # lock id -> fd that holds the flock
         self._last_digest: tuple[bytes, str] | None = None  # bytes last loaded, their digest
@@ -69,7 +79,7 @@ class LocalStorage(BaseStorage):
 
     def _store(self, snapshot: StateSnapshot, text: str, expected: str | None) -> None:
         self._ensure_dir()
-        with self._dir_mutex():
+        with _named_errors("write the state", self.path), self._dir_mutex():
             current, version = self._load()
             if version != expected:
                 raise StateConflictError(
@@ -77,8 +87,24 @@ class LocalStorage(BaseStorage):
                     hint="Run the command again: it will start from the newer state.",
                 )
             if current is not None:
-                _keep_as_backup(self.path, self.backup_path, current)
+                with _named_errors("keep the backup", self.backup_path):
+                    _keep_as_backup(self.path, self.backup_path, current)
             _atomic_write(self.path, text.encode("utf-8"))
+
+    # ---- the highest serial held -------------------------------------------------------------
+
+    def _load_highest(self) -> tuple[str, int] | None:
+        try:
+            data = self.highest_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StateError(f"cannot read {self.highest_path}: {error.strerror}") from error
+        return parse_highest_record(data)
+
+    def _store_highest(self, lineage: str, serial: int) -> None:
+        with _named_errors("record the highest serial", self.highest_path):
+            _atomic_write(self.highest_path, highest_record(lineage, serial))
 
     def _ensure_dir(self) -> None:
         try:
@@ -100,10 +126,14 @@ class LocalStorage(BaseStorage):
 
     def _try_lock(self, info: LockInfo) -> LockInfo | None:
         self._ensure_dir()
+        with _named_errors("take the lock", self.lock_path):
+            return self._try_lock_file(info)
+
+    def _try_lock_file(self, info: LockInfo) -> LockInfo | None:
         fd, temp = tempfile.mkstemp(prefix=".ftops-lock-", dir=self.path.parent)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, json.dumps(info.to_json(), indent=2).encode("utf-8") + b"\n")
+            os.write(fd, _lock_json(info))
             os.fsync(fd)
             os.chmod(temp, FILE_MODE)
             try:
@@ -124,18 +154,37 @@ class LocalStorage(BaseStorage):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
 
+    def _renew_lock(self, info: LockInfo) -> bool:
+        fd = self._held.get(info.id)
+        if fd is None:
+            return False
+        try:
+            if os.fstat(fd).st_ino != os.stat(self.lock_path).st_ino:
+                return False  # removed (force-unlock) and maybe taken by another run
+        except FileNotFoundError:
+            return False
+        with _named_errors("renew the lock", self.lock_path):
+            data = _lock_json(info)
+            # In place, through the descriptor that holds the flock: the same length (the lease
+            # time is fixed-width), so a reader sees the old text or the new one.
+            os.pwrite(fd, data, 0)
+            os.ftruncate(fd, len(data))
+        return True
+
     def current_lock(self) -> LockInfo | None:
         try:
             fd = os.open(self.lock_path, os.O_RDONLY)
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise StateError(f"cannot read the lock file {self.lock_path}: {error.strerror}") from error
         try:
             data = os.read(fd, 1 << 16)
             try:
                 info = LockInfo.from_json(json.loads(data), str(self.lock_path))
             except ValueError as error:
                 raise StateError(f"lock file {self.lock_path} is unreadable: {error}") from error
-            return info.with_alive(self._holder_alive(fd, info))
+            return info.with_alive(judge_alive(info, proof=self._holder_alive(fd, info)))
         finally:
             os.close(fd)
 
@@ -153,24 +202,26 @@ class LocalStorage(BaseStorage):
         # (A pid check alone could be fooled by pid reuse; the flock cannot.)
         return False
 
-    def unlock(self, lock_id: str) -> None:
+    def _release(self, lock_id: str) -> None:
         fd = self._held.get(lock_id)
         if fd is None:
             raise StateError(f"lock {lock_id} on {self.describe()} is not held by this process")
         try:
             holder = self.current_lock()
             if holder is not None and holder.id == lock_id:
-                os.unlink(self.lock_path)
-                _fsync_dir(self.path.parent)
+                with _named_errors("release the lock", self.lock_path):
+                    os.unlink(self.lock_path)
+                    _fsync_dir(self.path.parent)
         finally:
             del self._held[lock_id]
             os.close(fd)
 
     def force_unlock(self, lock_id: str) -> None:
         check_force_unlock(self.current_lock(), lock_id, self.describe(), still_running="that process")
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.lock_path)
-        _fsync_dir(self.path.parent)
+        with _named_errors("remove the lock", self.lock_path):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.lock_path)
+            _fsync_dir(self.path.parent)
 
     def reachability_notes(self) -> tuple[str, ...]:
         folder = self.path.parent
@@ -180,9 +231,29 @@ class LocalStorage(BaseStorage):
         return ()
 
     def close(self) -> None:
+        super().close()
         for lock_id in list(self._held):
             fd = self._held.pop(lock_id)
             os.close(fd)
+
+
+@contextlib.contextmanager
+def _named_errors(what: str, path: Path) -> Iterator[None]:
+    """An ``OSError`` as a ``StateError`` naming ``path`` (a write's error names no file, and
+    a temporary file's name would not tell which state it was for)."""
+    try:
+        yield
+    except OSError as error:
+        if isinstance(error, FileExistsError | BlockingIOError):
+            raise
+        raise StateError(
+            f"cannot {what}: {path}: {error.strerror or error}",
+            hint="Check the disk and the folder's permissions, then run the command again.",
+        ) from error
+
+
+def _lock_json(info: LockInfo) -> bytes:
+    return json.dumps(info.to_json(), indent=2).encode("utf-8") + b"\n"
 
 
 def _digest(data: bytes) -> str:

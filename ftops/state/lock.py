@@ -3,6 +3,12 @@
 A lock names its holder (id, operation, user@host, pid, time) so that a second
 run can say who is in the way, and a person can release a crashed holder's lock
 with ``ftops force-unlock ID``. No backend ever takes a lock over by itself.
+
+A lock is also a lease (``expires``): its holder renews it every third of the lease
+(``ftops.state.lease``), so a holder is judged gone only on proof: the kernel dropped
+its flock (local), its pid is gone on this very host, or its lease ran out unrenewed.
+A database session that ended, alone, proves nothing: a PostgreSQL restart ends every
+session while their processes still run (issue 22).
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ class LockInfo:
     created: str  # ISO 8601, UTC
     backend: str  # "local", "s3", "postgres"
     path: str  # where the lock lives, for people
+    # Until when the holder's lease runs (ISO 8601, UTC); None in a lock of an older ftops.
+    expires: str | None = None
     # Whether the holder still runs: True/False when the backend can tell, None when it cannot.
     holder_alive: bool | None = None
 
@@ -46,7 +54,7 @@ class LockInfo:
             "created": self.created,
             "backend": self.backend,
             "path": self.path,
-        }
+        } | ({"expires": self.expires} if self.expires is not None else {})
 
     @classmethod
     def from_json(cls, data: Any, source: str) -> LockInfo:
@@ -55,6 +63,8 @@ class LockInfo:
             not isinstance(data, dict)
             or not all(isinstance(data.get(name), str) for name in fields)
             or not isinstance(data.get("pid"), int)
+            or not isinstance(data.get("expires", ""), str)
+            or (data.get("expires") is not None and parse_time(data["expires"]) is None)
         ):
             raise StateCorruptError(
                 f"{source}: lock holder details are malformed",
@@ -68,10 +78,20 @@ class LockInfo:
             created=data["created"],
             backend=data["backend"],
             path=data["path"],
+            expires=data.get("expires"),
         )
 
     def with_alive(self, alive: bool | None) -> LockInfo:
         return replace(self, holder_alive=alive)
+
+    def renewed(self, lease: float) -> LockInfo:
+        """The same lock with its lease running ``lease`` seconds from now."""
+        return replace(self, expires=format_time(time.time() + lease))
+
+    def expires_in(self) -> float | None:
+        """Seconds until the lease runs out (negative once it has), None without a lease."""
+        expires = parse_time(self.expires) if self.expires else None
+        return None if expires is None else expires - time.time()
 
     def describe(self) -> str:
         text = (
@@ -80,10 +100,41 @@ class LockInfo:
         )
         if self.holder_alive is False:
             text += "; the holder is gone, so this lock is stale"
+        elif self.expires is not None:
+            text += f" (lease renewed until {self.expires})"
         return text
 
 
-def new_lock_info(operation: str, backend: str, path: str) -> LockInfo:
+def judge_alive(holder: LockInfo, *, proof: bool | None = None) -> bool | None:
+    """Whether ``holder`` still runs. ``proof`` is what the backend knows for certain (True: the
+    kernel or the database holds the holder's own handle; False: the kernel dropped it); else a
+    pid gone on this host proves it gone, and then only the lease decides. A holder whose lease
+    runs is alive even with no session: it may be reconnecting (a database restart)."""
+    if proof is not None:
+        return proof
+    same_host = holder.who.rpartition("@")[2] == socket.gethostname()
+    if same_host and not pid_alive(holder.pid):
+        return False
+    left = holder.expires_in()
+    return None if left is None else left > 0
+
+
+def format_time(seconds: float) -> str:
+    moment = _dt.datetime.fromtimestamp(seconds, _dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> float | None:
+    try:
+        moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()
+
+
+def new_lock_info(operation: str, backend: str, path: str, lease: float) -> LockInfo:
     return LockInfo(
         id=str(uuid.uuid4()),
         operation=operation,
@@ -92,6 +143,7 @@ def new_lock_info(operation: str, backend: str, path: str) -> LockInfo:
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         backend=backend,
         path=path,
+        expires=format_time(time.time() + lease),
     )
 
 
@@ -108,11 +160,11 @@ def locked_error(holder: LockInfo, where: str, waited: float) -> StateLockedErro
 
 
 def check_force_unlock(
-    holder: LockInfo | None, lock_id: str, where: str, *, still_running: str = ""
+    holder: LockInfo | None, lock_id: str, where: str, *, still_running: str = "its run"
 ) -> LockInfo:
     """The checks every backend makes before ``force-unlock``: the state is locked, ``lock_id`` is
-    the holder's, and the holder is gone where the backend can tell (``still_running`` names what
-    would still be running, e.g. "that process"; empty where liveness cannot be known)."""
+    the holder's, and the holder is not alive (``holder_alive``: a live lease, a held flock or
+    session; ``still_running`` names what would still be running, e.g. "that process")."""
     if holder is None:
         raise StateError(f"state {where} is not locked")
     if holder.id != lock_id:
@@ -120,10 +172,16 @@ def check_force_unlock(
             f"lock ID {lock_id} does not match the current {holder.describe()}",
             hint=f"To release that lock: ftops force-unlock {holder.id}",
         )
-    if still_running and holder.holder_alive:
+    if holder.holder_alive:
+        left = holder.expires_in()
+        if left is not None and left > 0:
+            until = f"; its lease expires at {holder.expires} (in {left:.0f}s) unless the holder renews it"
+        else:
+            until = ""
         raise StateError(
-            f"refusing to force-unlock: {holder.describe()}, and {still_running} is still running",
-            hint="Stop that run first; a live holder's lock is never taken over.",
+            f"refusing to force-unlock: {holder.describe()}, and {still_running} is still running{until}",
+            hint="Stop that run first, or wait until its lease has expired; "
+            "a live holder's lock is never taken over.",
         )
     return holder
 

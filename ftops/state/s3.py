@@ -8,9 +8,13 @@
   Modified" instead of downloading the whole document again. An unchanged ETag is what
   the conditional write above already takes to mean an unchanged object.
 - The lock is ``<key>.lock``, created with ``If-None-Match: *`` (as Terraform's S3
-  backend does with ``use_lockfile``) and holding the holder's details. S3 cannot
-  tell whether its holder still runs (only that a holder on this same host has
-  exited), so ``force-unlock`` trusts the person who names the lock id.
+  backend does with ``use_lockfile``) and holding the holder's details and lease. The
+  holder renews the lease by rewriting it with ``If-Match`` on the ETag it last wrote
+  (so it notices at once a lock removed or taken by another run); S3 itself cannot say
+  whether a holder runs, so the lease does: ``force-unlock`` refuses while it runs,
+  unless the holder is on this very host and its process is gone.
+- ``<key>.highest`` records the highest serial the state has held for its lineage
+  (one small PUT per state write), so a restored older version is noticed.
 
 Credentials come only from boto3's usual sources (``AWS_*`` variables, profiles,
 instance roles), never from manifests or the state.
@@ -19,15 +23,14 @@ instance roles), never from manifests or the state.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ftops.errors import StateConflictError, StateError, UsageError
 from ftops.secrets import redact
-from ftops.state.lock import LockInfo, check_force_unlock, pid_alive
+from ftops.state.lock import LockInfo, check_force_unlock, judge_alive
 from ftops.state.snapshot import StateSnapshot
-from ftops.state.storage import BaseStorage
+from ftops.state.storage import BaseStorage, highest_record, parse_highest_record
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -46,13 +49,15 @@ class S3Storage(BaseStorage):
     def __init__(
         self, bucket: str, key: str, region: str | None = None, endpoint_url: str | None = None
     ) -> None:
+        super().__init__()
         self.bucket = bucket
         self.key = key
         self.lock_key = key + ".lock"
+        self.highest_key = key + ".highest"
         self.region = region
         self.endpoint_url = endpoint_url
         self._client: BaseClient | None = None
-        self._held: set[str] = set()
+        self._held: dict[str, str] = {}  # lock id -> the ETag of the lock object as we last wrote it
         # The state object's ETag and bytes as this storage last read or wrote them.
         self._last_state: tuple[str, bytes] | None = None
         self._conditional_reads = True  # off if the store refuses If-None-Match on GET
@@ -159,7 +164,7 @@ class S3Storage(BaseStorage):
     def _try_lock(self, info: LockInfo) -> LockInfo | None:
         body = json.dumps(info.to_json(), indent=2).encode("utf-8")
         try:
-            self._call(
+            reply = self._call(
                 "take the lock",
                 lambda: self.client.put_object(
                     Bucket=self.bucket,
@@ -171,14 +176,41 @@ class S3Storage(BaseStorage):
                 conflict_ok=True,
             )
         except _Conflict:
-            holder = self.current_lock()
-            if holder is None:
+            holder, etag = self._lock_object()
+            if holder is None or etag is None:
                 return info  # released between our attempt and our look: try again
             if holder.id != info.id:
                 return holder
             # Our own lock object: a retried PUT whose first answer was lost had landed.
-        self._held.add(info.id)
+            self._held[info.id] = etag
+            return None
+        self._held[info.id] = str(reply.get("ETag", ""))
         return None
+
+    def _renew_lock(self, info: LockInfo) -> bool:
+        etag = self._held.get(info.id)
+        if etag is None:
+            return False
+        body = json.dumps(info.to_json(), indent=2).encode("utf-8")
+        try:
+            reply = self._call(
+                "renew the lock",
+                lambda: self.client.put_object(
+                    Bucket=self.bucket, Key=self.lock_key, Body=body, ContentType="application/json",
+                    IfMatch=etag,
+                ),
+                conflict_ok=True,
+            )
+        except _Conflict:
+            # Changed since our last write: removed (force-unlock) or taken, unless our own
+            # renewal whose answer was lost had landed.
+            holder, current = self._lock_object()
+            if holder is None or current is None or holder.id != info.id or holder.expires != info.expires:
+                return False
+            self._held[info.id] = current
+            return True
+        self._held[info.id] = str(reply.get("ETag", ""))
+        return True
 
     def current_lock(self) -> LockInfo | None:
         holder, _ = self._lock_object()
@@ -193,20 +225,22 @@ class S3Storage(BaseStorage):
         except ValueError:
             parsed = None
         holder = LockInfo.from_json(parsed, f"s3://{self.bucket}/{self.lock_key}")
-        return holder.with_alive(_gone_if_local_and_dead(holder)), etag
+        return holder.with_alive(judge_alive(holder)), etag
 
-    def unlock(self, lock_id: str) -> None:
+    def _release(self, lock_id: str) -> None:
         if lock_id not in self._held:
             raise StateError(f"lock {lock_id} on {self.describe()} is not held by this process")
-        self._held.discard(lock_id)
-        self._delete_lock(lock_id)
+        del self._held[lock_id]
+        self._delete_lock(lock_id, own=True)
 
     def force_unlock(self, lock_id: str) -> None:
-        self._delete_lock(lock_id)
+        self._delete_lock(lock_id, own=False)
 
-    def _delete_lock(self, lock_id: str) -> None:
+    def _delete_lock(self, lock_id: str, *, own: bool) -> None:
         holder, etag = self._lock_object()
-        # S3 cannot tell whether a holder on another host is alive: the id is the proof.
+        if own and holder is not None:
+            holder = holder.with_alive(None)  # our own lock: alive, and ours to release
+        # The lease says whether a holder on another host still runs (``judge_alive``).
         check_force_unlock(holder if etag is not None else None, lock_id, self.describe())
         try:
             # Conditional on the ETag: never delete a lock someone else took in the meantime.
@@ -227,6 +261,19 @@ class S3Storage(BaseStorage):
 
     # ---- reachability and history ------------------------------------------------------------
 
+    def _load_highest(self) -> tuple[str, int] | None:
+        data, _ = self._get(self.highest_key)
+        return None if data is None else parse_highest_record(data)
+
+    def _store_highest(self, lineage: str, serial: int) -> None:
+        body = highest_record(lineage, serial)
+        self._call(
+            "record the highest serial",
+            lambda: self.client.put_object(
+                Bucket=self.bucket, Key=self.highest_key, Body=body, ContentType="application/json"
+            ),
+        )
+
     def versioning_enabled(self) -> bool:
         reply = self._call(
             "read the bucket's versioning", lambda: self.client.get_bucket_versioning(Bucket=self.bucket)
@@ -239,6 +286,7 @@ class S3Storage(BaseStorage):
         return (f"bucket {self.bucket} has versioning off: earlier states are not kept",)
 
     def close(self) -> None:
+        super().close()
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -306,14 +354,6 @@ def _not_modified_as_none(fn: Callable[[], T]) -> T | None:
         if str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")) == "304":
             return None
         raise
-
-
-def _gone_if_local_and_dead(holder: LockInfo) -> bool | None:
-    """S3 cannot say whether a holder runs; a holder on this very host whose process is gone
-    certainly does not (False). Anything else stays unknown (None): a live pid here may have
-    been reused, so it never blocks a force-unlock."""
-    same_host = holder.who.rpartition("@")[2] == socket.gethostname()
-    return False if same_host and not pid_alive(holder.pid) else None
 
 
 class _Conflict(Exception):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests_state_support import BackendUnderTest, hold_lock, release
 
-from ftops.errors import StateLockedError, UsageError
+from ftops.errors import StateError, StateLockedError, UsageError
 from ftops.resources import BackendConfig
 from ftops.state import new_snapshot, open_storage
 from ftops.state.local import LocalStorage
@@ -41,6 +41,7 @@ def test_state_file_is_private_and_the_previous_version_is_kept(tmp_path: Path) 
     assert sorted(p.name for p in storage.path.parent.iterdir()) == [
         "ftops.state.json",
         "ftops.state.json.backup",
+        "ftops.state.json.highest",  # the highest serial held, to notice a restored backup
     ]
 
 
@@ -55,7 +56,8 @@ def test_a_crash_during_the_rename_leaves_the_old_state_and_no_temporary_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    # A full disk is one line naming the state file, not a bare "No space left on device".
+    with pytest.raises(StateError, match=r"cannot write the state: .*ftops\.state\.json: No space left on device"):
         storage.write(first.with_resources({"datasets.a": {"v": 2}}))
     monkeypatch.undo()
     assert storage.path.read_bytes() == before

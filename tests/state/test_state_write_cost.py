@@ -196,7 +196,7 @@ def test_the_backup_is_the_previous_version_after_many_writes(tmp_path: Path) ->
         texts.append(storage.path.read_text())
     assert storage.backup_path.read_text() == texts[-2]
     assert not storage.backup_path.samefile(storage.path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup", "state.json.highest"]
 
 
 def test_without_hard_links_the_backup_is_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,7 +210,7 @@ def test_without_hard_links_the_backup_is_copied(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(os, "link", no_links)
     storage.write(first.with_resources({"jobs.a": {"n": 2}}))
     assert storage.backup_path.read_text() == first_text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup", "state.json.highest"]
 
 
 def test_a_backup_that_already_is_the_state_file_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -221,7 +221,7 @@ def test_a_backup_that_already_is_the_state_file_leaves_no_temporary_file(tmp_pa
     os.link(storage.path, storage.backup_path)
     storage.write(first.with_resources({"jobs.a": {"n": 2}}))
     assert storage.backup_path.read_text() == first_text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup", "state.json.highest"]
 
 
 # ---- typed views parse only what changed ---------------------------------------------------------
