@@ -177,7 +177,8 @@ class PostgresStorage(BaseStorage):
                 with self._errors(what):
                     return operation(conn)
             except StateError as error:
-                broken = isinstance(error.__cause__, psycopg.OperationalError) and (conn.closed or conn.broken)
+                lost = conn.closed or conn.broken
+                broken = lost and isinstance(error.__cause__, psycopg.OperationalError)
                 if not broken or time.monotonic() + delay > deadline:
                     raise
                 self._conn = None

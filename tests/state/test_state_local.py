@@ -57,7 +57,8 @@ def test_a_crash_during_the_rename_leaves_the_old_state_and_no_temporary_file(
 
     monkeypatch.setattr(os, "replace", crash)
     # A full disk is one line naming the state file, not a bare "No space left on device".
-    with pytest.raises(StateError, match=r"cannot write the state: .*ftops\.state\.json: No space left on device"):
+    named = r"cannot keep the backup: .*/state/ftops\.state\.json\.backup: No space left on device"
+    with pytest.raises(StateError, match=named):
         storage.write(first.with_resources({"datasets.a": {"v": 2}}))
     monkeypatch.undo()
     assert storage.path.read_bytes() == before

@@ -45,6 +45,9 @@ ADDRESS = st.sampled_from(["datasets", "jobs", "models", "pending"]).flatmap(
 EDIT = st.tuples(ADDRESS, st.none() | st.dictionaries(st.text(max_size=4), JSON, max_size=3))
 
 
+# The state, its backup, and the record of the highest serial held (rollbacks).
+STATE_FILES = ["state.json", "state.json.backup", "state.json.highest"]
+
 def reference_text(snapshot: StateSnapshot) -> str:
     """The document as the format defines it, encoded from scratch with nothing kept."""
 
@@ -196,7 +199,7 @@ def test_the_backup_is_the_previous_version_after_many_writes(tmp_path: Path) ->
         texts.append(storage.path.read_text())
     assert storage.backup_path.read_text() == texts[-2]
     assert not storage.backup_path.samefile(storage.path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup", "state.json.highest"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == STATE_FILES
 
 
 def test_without_hard_links_the_backup_is_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,7 +213,7 @@ def test_without_hard_links_the_backup_is_copied(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(os, "link", no_links)
     storage.write(first.with_resources({"jobs.a": {"n": 2}}))
     assert storage.backup_path.read_text() == first_text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup", "state.json.highest"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == STATE_FILES
 
 
 def test_a_backup_that_already_is_the_state_file_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -221,7 +224,7 @@ def test_a_backup_that_already_is_the_state_file_leaves_no_temporary_file(tmp_pa
     os.link(storage.path, storage.backup_path)
     storage.write(first.with_resources({"jobs.a": {"n": 2}}))
     assert storage.backup_path.read_text() == first_text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.backup", "state.json.highest"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == STATE_FILES
 
 
 # ---- typed views parse only what changed ---------------------------------------------------------
