@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftops.errors import UsageError
+from ftops.errors import FtopsError, StateError, UsageError
 
 if TYPE_CHECKING:
     from ftops.apply import ApplyResult, Reporter, StateJournal, WaitOptions
@@ -58,14 +58,27 @@ class Session:
     _provider: Provider | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
 
+    # A failure to release the lock, kept to be shown after the run's own outcome and error
+    # (issue 22: it used to hide them).
+    release_error: StateError | None = None
+
     def acquire_lock(self, timeout: float) -> None:
         self.lock_id = self.storage.lock(self.operation, timeout=timeout).id
 
     def release_lock(self) -> None:
-        """Release the lock if held (``apply --wait`` releases it while jobs train)."""
+        """Release the lock if held (``apply --wait`` releases it while jobs train). A failure
+        is kept in ``release_error``, with the next step, rather than raised over whatever the
+        run was doing."""
         if self.lock_id is not None:
             lock_id, self.lock_id = self.lock_id, None
-            self.storage.unlock(lock_id)
+            try:
+                self.storage.unlock(lock_id)
+            except (FtopsError, OSError) as error:
+                self.release_error = StateError(
+                    f"cannot release the lock of {self.storage.describe()} (ID {lock_id}): {error}",
+                    hint="Once that store is reachable again and no run is using the state: "
+                    f"ftops force-unlock {lock_id}",
+                )
 
     @property
     def provider(self) -> Provider:
@@ -79,7 +92,22 @@ class Session:
         return self._provider
 
     def read_state(self) -> StateSnapshot | None:
-        return self.storage.read()
+        """The stored state, refused if it is older than the newest its store has held (a
+        rollback) until someone keeps it on purpose (``state push --force``)."""
+        from ftops.errors import StateConflictError
+
+        for attempt in range(3):
+            state = self.storage.read()
+            if state is None:
+                return None
+            try:
+                self.storage.check_not_rolled_back(state)
+            except StateConflictError:
+                if attempt == 2:
+                    raise
+                continue  # another run wrote between the two reads: read its state
+            return state
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def load_project(settings: Settings) -> Project:
@@ -135,21 +163,32 @@ def load(settings: Settings) -> Desired:
 
 @contextmanager
 def session(settings: Settings, operation: str, *, project: Project | None = None,
-            lock: bool = True) -> Iterator[Session]:
+            lock: bool = True, defer_release_error: bool = False) -> Iterator[Session]:
     """Open the state storage (locked for ``operation`` unless ``lock`` is False) and, lazily,
-    the provider; everything is released on exit, the lock last."""
+    the provider; everything is released on exit, the lock last. A failure to release the lock
+    follows the body's own error, or is raised after a body that succeeded, unless
+    ``defer_release_error``: then the caller reports ``release_error`` after its outcome."""
     from ftops.state import open_storage
 
     project = project or load_project(settings)
     storage = open_storage(backend_for(project, settings), project.root)
-    with ExitStack() as stack:
-        stack.callback(storage.close)
-        current = Session(project=project, storage=storage, settings=settings, operation=operation)
-        stack.callback(current.release_lock)
-        if lock:
-            current.acquire_lock(settings.lock_timeout)
-        stack.callback(current._stack.close)  # the provider (and any embedded emulator) first
-        yield current
+    current = Session(project=project, storage=storage, settings=settings, operation=operation)
+    try:
+        with ExitStack() as stack:
+            stack.callback(storage.close)
+            stack.callback(current.release_lock)
+            if lock:
+                current.acquire_lock(settings.lock_timeout)
+            stack.callback(current._stack.close)  # the provider (and any embedded emulator) first
+            yield current
+    except FtopsError as error:
+        # The error that stopped the run comes first; a lock that could not be released after.
+        if current.release_error is not None:
+            error.followed_by(current.release_error)
+            current.release_error = None
+        raise
+    if current.release_error is not None and not defer_release_error:
+        raise current.release_error
 
 
 # ---- plan ---------------------------------------------------------------------------------------
@@ -232,6 +271,8 @@ class ApplyRun:
     plan: Plan
     result: ApplyResult | None  # None: nothing to do, or not approved
     approved: bool
+    # The lock could not be released after the run: shown after its outcome (a StateError).
+    release_error: StateError | None = None
 
 
 @dataclass(frozen=True)
@@ -256,11 +297,6 @@ def apply(
     """Plan, show, ask and execute; or, with ``plan_file``, execute exactly that saved plan
     once it is proven fresh. With ``options.refresh_only`` (or a saved refresh-only plan), only
     record in the state what the account says (see ``_apply_refresh_only``)."""
-    from ftops.apply.journal import StateJournal
-    from ftops.apply.unlocked_wait import wait_unlocked
-    from ftops.plan.bookkeeping import refresh_records
-    from ftops.plan.listing import next_job_watermark
-
     if parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
     if options.refresh_only and (wait is not None or options.targets or options.replaces):
@@ -270,47 +306,77 @@ def apply(
     unknown = sorted(accept_inconclusive - set(desired.project.models))
     if unknown:
         raise UsageError(f"--accept-inconclusive {unknown[0]}: no such model name in the manifests")
-    with session(settings, "apply", project=desired.project) as current:
+    with session(settings, "apply", project=desired.project, defer_release_error=True) as current:
         current.accept_inconclusive = accept_inconclusive
-        first_watermark: int | None = None  # a saved plan's refresh is not this run's
-        if plan_file is not None:
-            from ftops.plan.planfile import check_plan_fresh, load_plan
+        run = _apply_locked(current, desired, hooks, options, plan_file, wait, parallelism)
+    return replace(run, release_error=current.release_error)
 
-            the_plan = load_plan(plan_file)
-            state = current.read_state()
-            check_plan_fresh(the_plan, state, desired.inputs_digest(),
-                             provider_kind(desired.project, settings))
-            hooks.show(the_plan)
-            if the_plan.refresh_only:
-                return _apply_refresh_only(current, desired, hooks, saved=the_plan)
-        elif options.refresh_only:
-            return _apply_refresh_only(current, desired, hooks, options=options)
-        else:
-            run = _make_plan(current, desired, options)
-            the_plan, state = run.plan, run.state
-            first_watermark = next_job_watermark(run.observed) if state is None else None
-            hooks.show(the_plan)
-            if the_plan.has_changes and not hooks.approve(the_plan):
-                return ApplyRun(the_plan, None, approved=False)
-            if state is not None:
-                # What the refresh taught (job progress, older objects gone) is stored first, as
-                # Terraform stores a refreshed state, so status/output read a current state.
-                observed = run.observed
-                refreshed = StateJournal(current.storage, state, desired.project.name,
-                                         job_watermark=next_job_watermark(observed))
-                state = refreshed.update(lambda resources: refresh_records(resources, observed))
-            if not the_plan.has_changes:
-                if wait is not None and state is not None:
-                    wait_unlocked(_wait_phase(current, hooks.reporter),
-                                  StateJournal(current.storage, state, desired.project.name), wait)
-                return ApplyRun(the_plan, None, approved=False)
-        # A first apply (no state yet) records its refresh's watermark with its first write.
-        journal = StateJournal(current.storage, state, desired.project.name, job_watermark=first_watermark)
-        result = _execute(current, the_plan, journal, hooks, None, parallelism)
-        if wait is not None and not result.failed:
-            result = _finish_after_wait(current, desired, hooks, parallelism, the_plan, journal, wait,
-                                        result)
-        return ApplyRun(the_plan, result, approved=True)
+
+def _apply_locked(current: Session, desired: Desired, hooks: ApplyHooks, options: PlanOptions,
+                  plan_file: Path | None, wait: WaitOptions | None, parallelism: int) -> ApplyRun:
+    from ftops.apply.journal import StateJournal
+    from ftops.apply.unlocked_wait import wait_unlocked
+    from ftops.plan.bookkeeping import refresh_records
+    from ftops.plan.listing import next_job_watermark
+
+    first_watermark: int | None = None  # a saved plan's refresh is not this run's
+    if plan_file is not None:
+        from ftops.plan.planfile import load_plan
+
+        the_plan = load_plan(plan_file)
+        state = _check_saved_plan(current, desired, the_plan)
+        hooks.show(the_plan)
+        if the_plan.refresh_only:
+            return _apply_refresh_only(current, desired, hooks, saved=the_plan)
+    elif options.refresh_only:
+        return _apply_refresh_only(current, desired, hooks, options=options)
+    else:
+        run = _make_plan(current, desired, options)
+        the_plan, state = run.plan, run.state
+        first_watermark = next_job_watermark(run.observed) if state is None else None
+        hooks.show(the_plan)
+        if the_plan.has_changes and not hooks.approve(the_plan):
+            return ApplyRun(the_plan, None, approved=False)
+        if state is not None:
+            # What the refresh taught (job progress, older objects gone) is stored first, as
+            # Terraform stores a refreshed state, so status/output read a current state.
+            observed = run.observed
+            refreshed = StateJournal(current.storage, state, desired.project.name,
+                                     job_watermark=next_job_watermark(observed))
+            state = refreshed.update(lambda resources: refresh_records(resources, observed))
+        if not the_plan.has_changes:
+            if wait is not None and state is not None:
+                wait_unlocked(_wait_phase(current, hooks.reporter),
+                              StateJournal(current.storage, state, desired.project.name), wait)
+            return ApplyRun(the_plan, None, approved=False)
+    # A first apply (no state yet) records its refresh's watermark with its first write.
+    journal = StateJournal(current.storage, state, desired.project.name, job_watermark=first_watermark)
+    result = _execute(current, the_plan, journal, hooks, None, parallelism)
+    if wait is not None and not result.failed:
+        result = _finish_after_wait(current, desired, hooks, parallelism, the_plan, journal, wait,
+                                    result)
+    return ApplyRun(the_plan, result, approved=True)
+
+
+def _check_saved_plan(current: Session, desired: Desired, the_plan: Plan) -> StateSnapshot | None:
+    """A saved plan runs only if it still fits the state, the newest the backend has held, and
+    the inputs; and, unless it only refreshes, if the account (read again: three requests)
+    holds none of what it would create. Returns the state it applies to."""
+    from ftops.apply.replay import creates_already_done
+    from ftops.plan.planfile import check_creates_not_done, check_plan_fresh
+    from ftops.provider import refresh
+
+    state = current.storage.read()
+    lineage = the_plan.base.state_lineage
+    highest = current.storage.highest_serial(lineage) if lineage is not None else None
+    check_plan_fresh(the_plan, state, desired.inputs_digest(),
+                     provider_kind(desired.project, current.settings), highest)
+    if state is not None:
+        current.storage.check_not_rolled_back(state)
+    if not the_plan.refresh_only:
+        observed = refresh(current.provider, current.project.name)
+        check_creates_not_done(creates_already_done(the_plan, observed))
+    return state
 
 
 def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: ApplyHooks,
@@ -332,10 +398,10 @@ def _gate(current: Session, reporter: Reporter) -> Callable[[str, str, str | Non
     if not any(spec.gate is not None for spec in current.project.models.values()):
         return None
     from ftops.gate.promotion import promotion_gate
-    from ftops.state.lock import new_lock_info
+    from ftops.state.lock import holder_name
 
     provider_name = current.settings.provider or current.project.provider.type
-    who = new_lock_info("apply", "", "").who
+    who = holder_name()
     return promotion_gate(current.project, current.provider, provider_name,
                           accept_inconclusive=current.accept_inconclusive, who=who, say=reporter.line)
 

@@ -10,10 +10,13 @@ has not finished yet (wait, or leave it for a later run).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +26,7 @@ from ftops.apply.errors import CheckFailedError, GateRefusedError, JobFailedErro
 from ftops.apply.journal import StateJournal, now_iso
 from ftops.apply.progress import Reporter
 from ftops.apply.waiting import WaitOptions, wait_for_job
-from ftops.errors import OutcomeUnknownError, PlanError, ProviderError
+from ftops.errors import FtopsError, OutcomeUnknownError, PlanError, ProviderError
 from ftops.lifecycle.refusals import explain
 from ftops.plan import bookkeeping
 from ftops.plan.model import (
@@ -39,9 +42,10 @@ from ftops.plan.model import (
     UploadFile,
 )
 from ftops.plan.observed import ObservedFile, ObservedJob
-from ftops.plan.records import DatasetRecord, PendingKind
+from ftops.plan.records import DatasetRecord, PendingKind, PendingRecord
 from ftops.provider import Provider
 from ftops.resources import META_INPUTS, META_RESOURCE, Project, thaw
+from ftops.state.lock import format_time, holder_name, parse_time, pid_alive
 
 T = TypeVar("T")
 
@@ -66,6 +70,7 @@ class StepRunner:
     stop: threading.Event | None = None  # set on Ctrl-C: waits end early
     # models.<name>.gate: judges a promotion's candidate (raises to refuse it); see ftops.gate.promotion
     gate: Callable[[str, str, str | None], Mapping[str, Any] | None] | None = None
+    who: str = field(default_factory=holder_name)  # user@host, written in each intent
 
     def run(self, step: Step) -> StepOutcome:
         if isinstance(step, UploadFile):
@@ -98,29 +103,74 @@ class StepRunner:
         """Store the record change of a step whose outcome the plan already knows."""
         self.journal.update(lambda resources: bookkeeping.after_step(resources, step))
 
-    def _intend(self, address: str, kind: PendingKind, identity: str) -> None:
-        """The intent to create ``address``, stored before the request is sent."""
+    def _intend(self, address: str, kind: PendingKind, identity: str, *, settled: bool = False) -> None:
+        """The intent to create ``address``, stored before the request is sent (again before each
+        try, so its ``settled_by`` covers the latest); ``settled``: this run gave up the create,
+        and none of its requests for it is still on its way from here."""
         when = now_iso()
-        self.journal.update(lambda r: bookkeeping.note_pending(r, address, kind, identity, when))
+        until = time.time() + (0.0 if settled else request_bound())
+        in_flight = (format_time(until), self.who, os.getpid())
+        self.journal.update(lambda r: bookkeeping.note_pending(r, address, kind, identity, when, in_flight))
+
+    def _earlier_create(self, address: str, find: Callable[[], T | None]) -> T | None:
+        """What an earlier run's create of ``address`` left in the account, if it left an intent:
+        looked for once none of that run's requests can still land (issue 22: a run whose lock was
+        broken may still have creates on their way), so this run never creates it a second time."""
+        earlier = self.journal.records().pending.get(address)
+        if earlier is None:
+            return None
+        wait = seconds_until_settled(earlier)
+        if wait > 0:
+            self.reporter.line(
+                f"{address}: an earlier run ({earlier.writer}, pid {earlier.writer_pid}) was creating it "
+                f"and its request may still land; waiting {wait:.0f}s (until {earlier.settled_by}) "
+                "before looking for it"
+            )
+            if self.stop is not None:
+                self.stop.wait(wait)
+            else:
+                self.pause(wait)
+        return find()
+
+    def _recorded(self, address: str, made: str, record: Callable[[], object]) -> None:
+        """Store what a create made; if the state cannot take it, the error says what was made
+        (issue 22: an upload and a job went unreported when the backend failed)."""
+        try:
+            record()
+        except FtopsError as error:
+            raise type(error)(
+                f"{address}: {made}, but the state could not record it: {error.message}",
+                hint="The next apply finds it in the account by its identity and adopts it.",
+            ) from error
 
     def _seen(self, job: ObservedJob) -> None:
         """Record what the service just said about a job on the record that holds it."""
         self.journal.update(lambda resources: bookkeeping.after_job_seen(resources, job))
 
     def upload(self, step: UploadFile) -> None:
-        self._intend(step.address, "file", step.filename)
-        advance = self.reporter.transfer(step.address, step.size_bytes)
-        file = self._create_or_find(
-            step.address,
-            create=lambda: self.provider.upload(
-                Path(step.path), step.filename, step.size_bytes, progress=advance,
-                expected_sha256=step.raw_sha256,
-            ),
-            find=lambda: _find_file(self.provider.list_files(), step.filename, set(step.supersedes)),
-        )
-        self.reporter.transfer_done(step.address)
-        self.journal.update(lambda resources: bookkeeping.after_upload(resources, step, file.id))
-        self.reporter.line(f"{step.address}: uploaded as {file.id}")
+        def find() -> ObservedFile | None:
+            return find_file(self.provider.list_files(), step.filename, set(step.supersedes))
+
+        file = self._earlier_create(step.address, find)
+        if file is not None:
+            made = f"adopted {file.id}, uploaded by an earlier run"
+        else:
+            self._intend(step.address, "file", step.filename)
+            advance = self.reporter.transfer(step.address, step.size_bytes)
+            file = self._create_or_find(
+                step.address, "file", step.filename,
+                create=lambda: self.provider.upload(
+                    Path(step.path), step.filename, step.size_bytes, progress=advance,
+                    expected_sha256=step.raw_sha256,
+                ),
+                find=find,
+            )
+            self.reporter.transfer_done(step.address)
+            made = f"uploaded as {file.id}"
+        file_id = file.id
+        self._recorded(step.address, made, lambda: self.journal.update(
+            lambda resources: bookkeeping.after_upload(resources, step, file_id)))
+        self.reporter.line(f"{step.address}: {made}")
 
     def delete_file(self, step: DeleteFile) -> None:
         gone = self.provider.delete_file(step.file_id)
@@ -138,16 +188,25 @@ class StepRunner:
         known = set(step.supersedes)
         if old is not None:
             known.update((old.job_id, *old.previous_job_ids))
-        self._intend(step.address, "job", step.inputs_hash)
-        job = self._create_or_find(
-            step.address,
-            create=lambda: self.provider.create_job(body, what=f"create job {step.address}"),
-            find=lambda: _find_job(
-                self.provider.list_jobs(self.project.name), step.address, step.inputs_hash, known
-            ),
-        )
-        self.journal.update(lambda resources: bookkeeping.after_create_job(resources, step, job))
-        self.reporter.line(f"{step.address}: created job {job.id} ({job.status})")
+
+        def find() -> ObservedJob | None:
+            return find_job(self.provider.list_jobs(self.project.name), step.address, step.inputs_hash, known)
+
+        job = self._earlier_create(step.address, find)
+        if job is not None:
+            made = f"adopted job {job.id} ({job.status}), created by an earlier run"
+        else:
+            self._intend(step.address, "job", step.inputs_hash)
+            job = self._create_or_find(
+                step.address, "job", step.inputs_hash,
+                create=lambda: self.provider.create_job(body, what=f"create job {step.address}"),
+                find=find,
+            )
+            made = f"created job {job.id} ({job.status})"
+        created = job
+        self._recorded(step.address, made, lambda: self.journal.update(
+            lambda resources: bookkeeping.after_create_job(resources, step, created)))
+        self.reporter.line(f"{step.address}: {made}")
 
     def cancel_job(self, step: CancelJob) -> None:
         try:
@@ -230,11 +289,22 @@ class StepRunner:
 
     # ---- creates whose answer may be lost -------------------------------------------------------
 
-    def _create_or_find(self, address: str, create: Callable[[], T], find: Callable[[], T | None]) -> T:
+    def _create_or_find(
+        self, address: str, kind: PendingKind, identity: str,
+        create: Callable[[], T], find: Callable[[], T | None],
+    ) -> T:
         for attempt in range(1, CREATE_TRIES + 1):
+            if attempt > 1:
+                # Never a new try once this run's lock is lost; and the intent covers this try.
+                self._intend(address, kind, identity)
             try:
                 return create()
-            except OutcomeUnknownError as error:
+            except FtopsError as error:
+                if not isinstance(error, OutcomeUnknownError):
+                    self._give_up(address, kind, identity)
+                    raise
+                # Give the service a moment first: an object created just now may take a
+                # little while to appear in a listing, and missing it would mean a duplicate.
                 # Give the service a moment first: an object created just now may take a
                 # little while to appear in a listing, and missing it would mean a duplicate.
                 self.pause(self.provider.retry.backoff(attempt))
@@ -243,24 +313,53 @@ class StepRunner:
                     self.reporter.line(f"{address}: {error}; found it in the account, adopting it")
                     return found
                 if attempt == CREATE_TRIES:
+                    self._give_up(address, kind, identity)
                     raise
                 self.reporter.line(f"{address}: {error}; not in the account, trying again")
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _give_up(self, address: str, kind: PendingKind, identity: str) -> None:
+        """The create failed: none of this run's requests for it is on its way any more, so the
+        next run need not wait for them (it still looks before creating)."""
+        with contextlib.suppress(FtopsError):  # the failure itself is what the user must see
+            self._intend(address, kind, identity, settled=True)
+
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def request_bound() -> float:
+    """The longest one create request can be on its way: connecting, sending, and waiting for
+    the answer, each under the client's timeout. Past it, nothing the client sent can land,
+    unless the service finishes a request its client gave up on (docs/reliability.md)."""
+    from ftops.provider.client import DEFAULT_TIMEOUT
+
+    parts = (DEFAULT_TIMEOUT.connect, DEFAULT_TIMEOUT.write, DEFAULT_TIMEOUT.read)
+    return float(sum(part or 0.0 for part in parts))
+
+
+def seconds_until_settled(intent: PendingRecord) -> float:
+    """How long until no request of the run that wrote ``intent`` can still land: 0 when its
+    writer's process is gone on this host (its requests ended with it) or it wrote no bound."""
+    if intent.settled_by is None:
+        return 0.0
+    same_host = (intent.writer or "").rpartition("@")[2] == socket.gethostname()
+    if same_host and intent.writer_pid is not None and not pid_alive(intent.writer_pid):
+        return 0.0
+    until = parse_time(intent.settled_by)
+    return 0.0 if until is None else max(0.0, until - time.time())
 
 
 def _name(address: str) -> str:
     return address.split(".", 1)[1]
 
 
-def _find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) -> ObservedFile | None:
+def find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) -> ObservedFile | None:
     matches = [f for f in files if f.filename == filename and f.status != "error" and f.id not in known]
     return min(matches, key=lambda f: (f.created_at, f.id)) if matches else None
 
 
-def _find_job(
+def find_job(
     jobs: tuple[ObservedJob, ...], address: str, inputs_hash: str, known: set[str]
 ) -> ObservedJob | None:
     matches = [

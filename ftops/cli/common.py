@@ -91,6 +91,8 @@ def report_error(error: FtopsError) -> None:
             err_line("  " + diagnostic.render())
     if error.hint:
         err_line("  " + error.hint)
+    for later in error.followups:  # e.g. the lock could not be released afterwards
+        report_error(later)
 
 
 def report_bug(error: BaseException) -> None:

@@ -27,6 +27,7 @@ from ftops.cli.common import (
 
 if TYPE_CHECKING:
     from ftops.apply import ApplyResult, Reporter
+    from ftops.errors import FtopsError
     from ftops.plan.model import Plan
     from ftops.workflow import Settings
 
@@ -159,7 +160,7 @@ def _reporter() -> Reporter:
     return make_reporter(_interactive())
 
 
-def _report_result(result: ApplyResult, verb: str = "Apply") -> None:
+def _report_result(result: ApplyResult, verb: str = "Apply", release_error: FtopsError | None = None) -> None:
     from ftops.apply import Status
 
     done = len(result.of(Status.DONE))
@@ -181,8 +182,13 @@ def _report_result(result: ApplyResult, verb: str = "Apply") -> None:
               "`ftops apply`) to finish.")
     for outcome in failed[1:]:
         _echo(f"Error: {outcome.message}", err=True)
+    # What was done (above), then the error that stopped the run, then the lock (issue 22).
     if failed and failed[0].error is not None:
+        if release_error is not None:
+            failed[0].error.followed_by(release_error)
         raise failed[0].error
+    if release_error is not None:
+        raise release_error
 
 
 # ---- plan / apply / destroy --------------------------------------------------------------------
@@ -290,7 +296,9 @@ def apply(
         accept_inconclusive=frozenset(n.removeprefix("models.") for n in accept_inconclusive or ()),
     )
     if run.result is not None:
-        _report_result(run.result)
+        _report_result(run.result, release_error=run.release_error)
+    elif run.release_error is not None:
+        raise run.release_error
 
 
 def destroy(
@@ -316,7 +324,9 @@ def destroy(
         options=_plan_options(None, None, destroy=True), parallelism=parallelism,
     )
     if run.result is not None:
-        _report_result(run.result, "Destroy")
+        _report_result(run.result, "Destroy", run.release_error)
+    elif run.release_error is not None:
+        raise run.release_error
 
 
 # ---- status / wait / output / chat --------------------------------------------------------------

@@ -56,10 +56,14 @@ def _name(address: str) -> str:
 
 
 def note_pending(
-    resources: Resources, address: str, kind: PendingKind, identity: str, now_iso: str
+    resources: Resources, address: str, kind: PendingKind, identity: str, now_iso: str,
+    in_flight: tuple[str, str, int] | None = None,
 ) -> dict[str, Any]:
-    """The intent to create ``address``, written (and stored) BEFORE the request is sent."""
-    return with_record(resources, pending_key(address), PendingRecord(kind, address, identity, now_iso))
+    """The intent to create ``address``, written (and stored) BEFORE the request is sent;
+    ``in_flight``: (settled by, writer, writer pid), see ``PendingRecord``."""
+    settled_by, writer, pid = in_flight if in_flight is not None else (None, None, None)
+    record = PendingRecord(kind, address, identity, now_iso, settled_by, writer, pid)
+    return with_record(resources, pending_key(address), record)
 
 
 def after_upload(resources: Resources, step: UploadFile, file_id: str) -> dict[str, Any]:

@@ -134,9 +134,11 @@ def loads_plan(data: bytes | str, source: str) -> Plan:
 
 
 def check_plan_fresh(plan: Plan, current_state: StateSnapshot | None, current_inputs_digest: str,
-                     provider: str | None = None) -> None:
+                     provider: str | None = None, highest_serial: int | None = None) -> None:
     """Refuse a saved plan that no longer fits what it was made from; ``provider`` is the kind
-    of provider this apply talks to."""
+    of provider this apply talks to; ``highest_serial`` the highest serial the backend has held
+    for the plan's lineage: a plan made from an older one was overtaken, even if an older state
+    restored since has the plan's serial again."""
     base = plan.base
     if base.provider is not None and provider is not None and base.provider != provider:
         # Checked first: each provider keeps its own state, so the lineage differs too, but
@@ -146,6 +148,14 @@ def check_plan_fresh(plan: Plan, current_state: StateSnapshot | None, current_in
             f"saved plan was made for the {base.provider} provider, and this apply is for {provider}",
             hint=f"Apply it with --provider {base.provider}, or make the plan again for {provider}: "
                  f"ftops plan{again} --out FILE",
+        )
+    if base.state_serial is not None and highest_serial is not None and highest_serial > base.state_serial:
+        now = f", and holds serial {current_state.serial} now" if current_state is not None else ""
+        raise StalePlanError(
+            f"saved plan is stale: it was made from serial {base.state_serial} of the state, but the "
+            f"backend has held serial {highest_serial} since{now} (a state restored from an older copy "
+            "does not make an old plan new again)",
+            hint=_REMAKE,
         )
     if base.state_lineage is None:
         if current_state is not None:
@@ -173,4 +183,14 @@ def check_plan_fresh(plan: Plan, current_state: StateSnapshot | None, current_in
         raise StalePlanError(
             "saved plan is stale: the manifests or the datasets changed since it was made",
             hint=_REMAKE,
+        )
+
+
+def check_creates_not_done(done: tuple[str, ...]) -> None:
+    """Refuse a saved plan whose creates the account already holds (``done``: each such create,
+    described with the object found): applying it again would upload or train a second time."""
+    if done:
+        raise StalePlanError(
+            f"saved plan is stale: the account already holds what it would create: {', '.join(done)}",
+            hint=_REMAKE + " Its plan adopts those objects instead of creating them again.",
         )

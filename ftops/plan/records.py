@@ -217,14 +217,23 @@ class PendingRecord:
     address: str  # the resource being created, e.g. "jobs.chunsik"
     identity: str  # the upload filename, or the job inputs hash
     created_at: str  # ISO time, for people
+    # When no request the writing run sent for this create can still be on its way (ISO time;
+    # None in an intent of an older ftops), and who wrote it (user@host, pid): a later run
+    # waits until then before it looks for the object and, only if absent, creates it (issue 22).
+    settled_by: str | None = None
+    writer: str | None = None
+    writer_pid: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "address": self.address,
             "identity": self.identity,
             "created_at": self.created_at,
         }
+        if self.settled_by is not None:
+            data |= {"settled_by": self.settled_by, "writer": self.writer, "writer_pid": self.writer_pid}
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], address: str) -> PendingRecord:
@@ -237,7 +246,9 @@ class PendingRecord:
         else:
             raise _corrupt(address, f"kind must be 'file' or 'job', found {found!r}")
         return cls(
-            kind=kind, address=r.str_("address"), identity=r.str_("identity"), created_at=r.str_("created_at")
+            kind=kind, address=r.str_("address"), identity=r.str_("identity"),
+            created_at=r.str_("created_at"), settled_by=r.opt_str_("settled_by"),
+            writer=r.opt_str_("writer"), writer_pid=r.opt_int_("writer_pid"),
         )
 
 

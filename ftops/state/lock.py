@@ -138,13 +138,18 @@ def new_lock_info(operation: str, backend: str, path: str, lease: float) -> Lock
     return LockInfo(
         id=str(uuid.uuid4()),
         operation=operation,
-        who=f"{_user()}@{socket.gethostname()}",
+        who=holder_name(),
         pid=os.getpid(),
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         backend=backend,
         path=path,
         expires=format_time(time.time() + lease),
     )
+
+
+def holder_name() -> str:
+    """user@host, as locks and intents name the run that wrote them."""
+    return f"{_user()}@{socket.gethostname()}"
 
 
 def locked_error(holder: LockInfo, where: str, waited: float) -> StateLockedError:
