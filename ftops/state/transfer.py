@@ -53,8 +53,17 @@ def push(
             _refuse_older(pushed, stored, target=storage.describe(), what="push")
             if pushed.serial == stored.serial:
                 return stored  # the same state: nothing to do
-        if force and stored is not None:
-            pushed = replace(pushed, serial=max(pushed.serial, stored.serial + 1))
+        # Serials are never used twice: not even after a rollback (the store remembers the
+        # highest it held), so a forced push of an older version becomes the newest one.
+        highest = storage.highest_serial(pushed.lineage) or 0
+        if not force and pushed.serial < highest:
+            raise StateConflictError(
+                f"cannot push: serial {pushed.serial} was already used in {storage.describe()}, "
+                f"which has held serial {highest} (use --force to store it as serial {highest + 1})"
+            )
+        if force:
+            above = max(stored.serial if stored is not None else 0, highest)
+            pushed = replace(pushed, serial=max(pushed.serial, above + 1 if stored or highest else 0))
         return storage.replace_stored(pushed, current_text)
 
 
