@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import PostgresServer
 from tests_state_support import S3_BUCKET, BackendUnderTest
 
 
@@ -46,8 +47,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def pg_conninfo() -> Iterator[str]:
-    """A real PostgreSQL on loopback in a temporary data folder; ``FTOPS_PG_CONN`` points at it.
+def pg_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on loopback in a temporary data folder (``restart()`` for the tests of
+    a database restart).
 
     If no server can be started, the PostgreSQL tests skip with the reason on a
     developer's machine and fail in CI (``CI`` set), where the server is required.
@@ -60,12 +62,19 @@ def pg_conninfo() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI and could not be started: {error}")
         pytest.skip(f"PostgreSQL could not be started: {error}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_conninfo(pg_server: PostgresServer) -> Iterator[str]:
+    """``FTOPS_PG_CONN`` pointing at the session's PostgreSQL."""
+    server = pg_server
     with pytest.MonkeyPatch.context() as env:
         env.setenv("FTOPS_PG_CONN", server.conninfo)
-        try:
-            yield server.conninfo
-        finally:
-            server.stop()
+        yield server.conninfo
 
 
 def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:

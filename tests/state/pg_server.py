@@ -35,8 +35,32 @@ class PostgresServer:
         return f"host=127.0.0.1 port={self.port} user=ftops dbname=postgres connect_timeout=10"
 
     def stop(self) -> None:
-        _run(self, [str(self.bin_dir / "pg_ctl"), "-D", str(self.base / "data"), "-m", "immediate", "stop"])
+        self.kill()
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def kill(self) -> None:
+        """Stop at once, as a crash would (every session ends without a word)."""
+        _run(self, [str(self.bin_dir / "pg_ctl"), "-D", str(self.base / "data"), "-m", "immediate", "stop"])
+
+    def restart(self) -> None:
+        """``pg_ctl -m immediate stop; pg_ctl start`` on the same port (issue 22's restart)."""
+        self.kill()
+        started = self.start()
+        if started.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl start failed: {started.stderr.strip()[-500:]}")
+
+    def start(self) -> subprocess.CompletedProcess[str]:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        return _run(
+            self,
+            [
+                str(self.bin_dir / "pg_ctl"), "-D", str(self.base / "data"), "-l", str(self.base / "log"),
+                "-o", options, "-w", "-t", "60", "start",
+            ],
+        )
 
 
 def find_bin_dir() -> Path:
@@ -75,26 +99,7 @@ def start_postgres() -> PostgresServer:
     last_error = ""
     for _ in range(5):  # a port picked free may be taken before the server binds it
         server.port = _free_port()
-        options = (
-            f"-p {server.port} -c listen_addresses=127.0.0.1 -k {base} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        started = _run(
-            server,
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(base / "log"),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        )
+        started = server.start()
         if started.returncode == 0:
             return server
         log = (base / "log").read_text(errors="replace") if (base / "log").exists() else ""

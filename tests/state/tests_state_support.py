@@ -59,9 +59,11 @@ class BackendUnderTest:
             storage.close()
 
 
-def hold_lock(backend: BackendUnderTest, action: str) -> tuple[subprocess.Popen[str], str]:
+def hold_lock(
+    backend: BackendUnderTest, action: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     """Start a worker that takes the lock; return it and the lock id once it holds the lock."""
-    proc = backend.worker(action)
+    proc = backend.worker(action, env=env) if env is not None else backend.worker(action)
     assert proc.stdout is not None
     lock_id = proc.stdout.readline().strip()
     if not lock_id:
