@@ -50,9 +50,11 @@ class PostgresServer:
             raise PostgresUnavailable(f"pg_ctl start failed: {started.stderr.strip()[-500:]}")
 
     def start(self) -> subprocess.CompletedProcess[str]:
+        # fsync off: the tests need no durability against a power cut. Commits stay synchronous
+        # (cheap without fsync): a restart (``kill``) must not lose a committed lock row.
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            "-c fsync=off -c synchronous_commit=on -c full_page_writes=off"
         )
         return _run(
             self,
