@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -183,6 +184,50 @@ def test_a_saved_plan_whose_creates_the_account_holds_is_refused_even_with_the_r
     assert re.search(r"jobs\.a \(job ftjob-\S+", again.err)
     assert len(project.mutating()) == mutating
     assert len(project.our_jobs()) == DECLARED_JOBS
+
+
+# ---- a create an earlier run may still have on its way -----------------------------------------
+
+
+def test_an_upload_an_earlier_run_left_pending_is_awaited_found_and_adopted(
+    backend: BackendUnderTest, project: Project, tmp_path: Path
+) -> None:
+    """Run A (on another host, its lock broken) wrote its intent and sent an upload that lands
+    late. Run B neither uploads again at once nor misses it: it waits until A's requests can no
+    longer land, looks, and adopts A's file."""
+    from ftops.plan.model import UploadFile
+    from ftops.plan.planfile import load_plan
+    from ftops.plan.records import PendingRecord, pending_key
+    from ftops.state.lock import format_time
+
+    assert ftops(project, "apply", "--auto-approve", "--target", "datasets.valid").code == 0
+    plan_file = tmp_path / "train.plan"
+    assert ftops(project, "plan", "--target", "datasets.train", "--out", str(plan_file)).code == 0
+    upload = next(s for c in load_plan(plan_file).changes for s in c.steps if isinstance(s, UploadFile))
+    storage = backend.open()
+    state = storage.read()
+    assert state is not None
+    settled_by = format_time(time.time() + 4)
+    intent = PendingRecord("file", upload.address, upload.filename, "2026-11-24T20:00:00Z",
+                           settled_by, "ci@another-runner", 4242)
+    storage.write(state.with_resources({**state.resources, pending_key(upload.address): intent.to_json()}))
+
+    landed: list[str] = []
+    late = threading.Timer(2.0, lambda: landed.append(project.account().files.create(
+        file=(upload.filename, Path(upload.path).read_bytes()), purpose="fine-tune").id))
+    late.start()
+    try:
+        result = ftops(project, "apply", "--auto-approve", "--target", "datasets.train")
+    finally:
+        late.join()
+    assert result.code == 0, result.text
+    assert "was creating it and its request may still land; waiting" in result.out
+    assert f"adopted {landed[0]}, uploaded by an earlier run" in result.out
+    named = [f for f in project.our_files() if f.filename == upload.filename]
+    assert [f.id for f in named] == landed  # one upload of it, A's
+    stored = backend.open().read()
+    assert stored is not None and stored.resources[upload.address]["file_id"] == landed[0]
+    assert pending_key(upload.address) not in stored.resources
 
 
 # ---- the real error first ---------------------------------------------------------------------
