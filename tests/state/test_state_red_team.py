@@ -76,7 +76,7 @@ def test_red_team_rounds_never_upload_or_train_twice(
     monkeypatch.setenv("NO_COLOR", "1")
     concurrent, faulty = rounds()
     started = time.monotonic()
-    found, failed_runs, exits = 0, 0, Counter[int]()
+    found, failed_runs, exits, faults = 0, 0, Counter[int](), Counter[str]()
     for n in range(concurrent):
         project = backend_project(backend, tmp_path / f"concurrent-{n}", None)
         try:
@@ -104,12 +104,15 @@ def test_red_team_rounds_never_upload_or_train_twice(
                 failed_runs += 1
             else:
                 pytest.fail(f"round {n} did not converge in 6 applies: {err}")
+            faults.update(r.fault for r in project.emulator.requests() if r.fault in ("500", "drop-after"))
             found += duplicates(project)
         finally:
             project.emulator.stop()
     print(
         f"\nred team, {backend.type}: {concurrent} rounds of 2 concurrent applies, {faulty} rounds under "
-        f"faults ({failed_runs} runs failed cleanly and were rerun); exit codes {dict(exits)}; "
+        f"faults ({dict(faults)} injected; {failed_runs} runs failed cleanly and were rerun); "
+        f"exit codes {dict(exits)}; "
         f"{found} duplicates; {time.monotonic() - started:.0f} s"
     )
     assert found == 0
+    assert not faulty or faults["drop-after"] > 0, "the lost answers never fired"

@@ -32,8 +32,9 @@ DECLARED_FILES, DECLARED_JOBS = 3, 2  # in e2e.support.MANIFEST
 
 @pytest.fixture
 def emulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunningEmulator]:
-    faults = getattr(request, "param", None)
-    emu = start_background(EmulatorConfig(data_dir=tmp_path / "emulator", speed=SPEED, faults=faults))
+    param = getattr(request, "param", None)  # a fault spec, or EmulatorConfig settings
+    settings = param if isinstance(param, dict) else {"faults": param}
+    emu = start_background(EmulatorConfig(data_dir=tmp_path / "emulator", **{"speed": SPEED, **settings}))
     yield emu
     emu.stop()
 
@@ -316,6 +317,36 @@ def test_a_database_restart_during_slow_creates_trains_each_job_once(
     assert len(project.our_jobs()) == DECLARED_JOBS
     assert len(project.our_files()) == DECLARED_FILES
     assert backend.open().current_lock() is None
+
+
+@pytest.mark.parametrize("emulator", [{"speed": 40.0}], indirect=True)
+def test_a_database_restart_during_apply_wait_does_not_fail_the_run(
+    backend: BackendUnderTest, project: Project, pg_server: PostgresServer
+) -> None:
+    """Issue 22: ``apply --wait`` releases the lock while its jobs train; the database restarts
+    meanwhile; when the jobs end, the run reconnects, takes the lock back and promotes."""
+    if backend.type != "postgres":
+        pytest.skip("a database restart is a PostgreSQL scenario")
+    run = spawn(project, "apply", "--auto-approve", "--wait")
+    storage = backend.open()
+    deadline = time.monotonic() + 60
+    while not waiting_unlocked(storage):
+        assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+        time.sleep(0.05)
+    pg_server.restart()
+    assert run.poll() is None, "the jobs ended before the restart: nothing was tested"
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, out + err
+    state = backend.open().read()
+    assert state is not None and {"models.alpha", "models.beta"} <= set(state.resources)
+    assert backend.open().current_lock() is None
+
+
+def waiting_unlocked(storage: BaseStorage) -> bool:
+    """The apply created its jobs and released the lock to wait for them."""
+    state = storage.read()
+    jobs = state is not None and {"jobs.a", "jobs.b"} <= set(state.resources)
+    return jobs and storage.current_lock() is None
 
 
 def creating_a_job(storage: BaseStorage) -> bool:
