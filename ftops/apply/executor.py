@@ -183,7 +183,9 @@ def execute(
         except FtopsError as error:
             return Outcome(key, change.address, Status.FAILED, str(error), error)
         except OSError as error:  # e.g. a dataset file removed since the plan was made
-            failure = FtopsError(f"{change.address}: {error.strerror or error} ({error.filename or ''})")
+            # The file when the error names one (the state's own errors name theirs: ftops.state).
+            where = f" ({error.filename})" if error.filename else ""
+            failure = FtopsError(f"{change.address}: {error.strerror or error}{where}")
             return Outcome(key, change.address, Status.FAILED, str(failure), failure)
         return Outcome(key, change.address, Status.DONE)
 
