@@ -208,7 +208,7 @@ def test_an_upload_an_earlier_run_left_pending_is_awaited_found_and_adopted(
     storage = backend.open()
     state = storage.read()
     assert state is not None
-    settled_by = format_time(time.time() + 4)
+    settled_by = format_time(time.time() + 8)  # room for a slow machine to reach the upload
     intent = PendingRecord("file", upload.address, upload.filename, "2026-11-24T20:00:00Z",
                            settled_by, "ci@another-runner", 4242)
     storage.write(state.with_resources({**state.resources, pending_key(upload.address): intent.to_json()}))
@@ -293,7 +293,7 @@ def test_a_database_restart_during_slow_creates_trains_each_job_once(
     for A, and the account holds one job per resource; A releases its lock and exits 0."""
     if backend.type != "postgres":
         pytest.skip("a database restart is a PostgreSQL scenario")
-    env = {"FTOPS_LOCK_LEASE": "4"}
+    env = {"FTOPS_LOCK_LEASE": "10"}  # longer than a restart takes on a loaded machine
     first = spawn_with(project, env, "apply", "--auto-approve")
     storage = backend.open()
     deadline = time.monotonic() + 60
