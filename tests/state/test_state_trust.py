@@ -247,10 +247,10 @@ def test_a_backend_failing_mid_apply_shows_what_was_done_then_the_error_then_the
     real_write, real_unlink = local._atomic_write, os.unlink
     state_path = project.root / "state" / "ftops.state.json"
 
-    def full_disk_once_uploaded(path: Path, data: bytes) -> None:
+    def full_disk_once_uploaded(path: Path, data: bytes, *, durable: bool = True) -> None:
         if path == state_path and b'\n    "datasets.' in data:  # a dataset's record, not an intent
             raise OSError(28, "No space left on device")
-        real_write(path, data)
+        real_write(path, data, durable=durable)
 
     def read_only_lock(path: object, *args: object, **kwargs: object) -> None:
         if str(path).endswith(".lock"):
