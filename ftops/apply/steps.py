@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ftops.apply.checks import run_checks
 from ftops.apply.errors import CheckFailedError, GateRefusedError, JobFailedError, WaitStopped
@@ -40,8 +40,8 @@ from ftops.plan.model import (
 )
 from ftops.plan.observed import ObservedFile, ObservedJob
 from ftops.plan.records import DatasetRecord, PendingKind
-from ftops.provider import Provider
-from ftops.resources import META_INPUTS, META_RESOURCE, Project, thaw
+from ftops.provider import JobPhase, Provider
+from ftops.resources import Project
 
 T = TypeVar("T")
 
@@ -132,7 +132,12 @@ class StepRunner:
 
     def create_job(self, step: CreateJob) -> None:
         records = self.journal.records()
-        body = _fill_datasets(step.address, step.request, records.datasets)
+        spec = step.spec
+        training_file_id = _file_id(step.address, spec.training_dataset, records.datasets)
+        validation_file_id = (
+            None if spec.validation_dataset is None
+            else _file_id(step.address, spec.validation_dataset, records.datasets)
+        )
         name = _name(step.address)
         old = records.jobs.get(name)
         known = set(step.supersedes)
@@ -141,10 +146,8 @@ class StepRunner:
         self._intend(step.address, "job", step.inputs_hash)
         job = self._create_or_find(
             step.address,
-            create=lambda: self.provider.create_job(body, what=f"create job {step.address}"),
-            find=lambda: _find_job(
-                self.provider.list_jobs(self.project.name), step.address, step.inputs_hash, known
-            ),
+            create=lambda: self.provider.create_job(spec, training_file_id, validation_file_id),
+            find=lambda: next(iter(self.provider.find_job(spec.identity, frozenset(known))), None),
         )
         self.journal.update(lambda resources: bookkeeping.after_create_job(resources, step, job))
         self.reporter.line(f"{step.address}: created job {job.id} ({job.status})")
@@ -183,7 +186,7 @@ class StepRunner:
             self._seen(job)
         current = self.journal.records().models.get(_name(step.address))
         keeps = f"; {step.address} keeps {current.model_id}" if current else ""
-        if job.status != "succeeded" or not job.fine_tuned_model:
+        if job.phase is not JobPhase.SUCCEEDED or not job.fine_tuned_model:
             reason = f": {job.error.message}" if job.error else ""
             # A failure the service explains by a known code (e.g. invalid_training_file) gets one
             # line with its cause and remedy (issue 10); the service's own words become the hint.
@@ -237,7 +240,7 @@ class StepRunner:
             except OutcomeUnknownError as error:
                 # Give the service a moment first: an object created just now may take a
                 # little while to appear in a listing, and missing it would mean a duplicate.
-                self.pause(self.provider.retry.backoff(attempt))
+                self.pause(self.provider.lookup_delay(attempt))
                 found = find()
                 if found is not None:
                     self.reporter.line(f"{address}: {error}; found it in the account, adopting it")
@@ -260,31 +263,9 @@ def _find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) 
     return min(matches, key=lambda f: (f.created_at, f.id)) if matches else None
 
 
-def _find_job(
-    jobs: tuple[ObservedJob, ...], address: str, inputs_hash: str, known: set[str]
-) -> ObservedJob | None:
-    matches = [
-        j for j in jobs
-        if j.metadata.get(META_INPUTS) == inputs_hash
-        and j.metadata.get(META_RESOURCE) == address
-        and j.id not in known
-    ]
-    return min(matches, key=lambda j: (j.created_at, j.id)) if matches else None
-
-
-def _fill_datasets(address: str, request: Mapping[str, Any], datasets: Mapping[str, DatasetRecord]) -> Any:
-    """The request with each ``{"dataset": NAME}`` placeholder replaced by that upload's file id."""
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            if set(value) == {"dataset"} and isinstance(value["dataset"], str):
-                record = datasets.get(value["dataset"])
-                if record is None:
-                    raise PlanError(f"{address}: datasets.{value['dataset']} has no upload in the state")
-                return record.file_id
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [fill(v) for v in value]
-        return value
-
-    return fill(thaw(request))
+def _file_id(address: str, dataset: str, datasets: Mapping[str, DatasetRecord]) -> str:
+    """The file id of ``dataset``'s upload, as the state records it."""
+    record = datasets.get(dataset)
+    if record is None:
+        raise PlanError(f"{address}: datasets.{dataset} has no upload in the state")
+    return record.file_id

@@ -1,8 +1,10 @@
-"""The operations ftops needs from the fine-tuning API, each with its retry rule.
+"""OpenAI's fine-tuning API behind ``FineTuningProvider``, through the ``openai`` SDK.
 
-``Provider`` is the only object the rest of ftops calls; everything it returns is
-a frozen ftops value (``ObservedFile``, ``ObservedJob``...), never an SDK type.
-Listings page by hand so that each page is one retried request.
+Everything it returns is a frozen ftops value (``ObservedFile``, ``ObservedJob``...),
+never an SDK type; everything it is given is neutral (a ``JobSpec``, not a request
+body). Listings page by hand so that each page is one retried request, and each
+runs through a ``PageGuard`` so that a listing always ends. Azure OpenAI is the same
+API with other names (``ftops.provider.azure``).
 """
 
 from __future__ import annotations
@@ -12,23 +14,39 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import openai
 
-from ftops.errors import DatasetError, NotFoundError, ProviderError
+from ftops.errors import DatasetError, NotFoundError, ProviderError, UsageError
+from ftops.metrics.model import Checkpoint, JobMetrics, StepMetrics
+from ftops.metrics.resultfile import parse_result_file
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
-from ftops.provider import convert
-from ftops.provider.client import Connection
-from ftops.provider.convert import JobEvent
+from ftops.provider.base import ProgressCallback
+from ftops.provider.openai import convert, naming
+from ftops.provider.openai.client import Connection
+from ftops.provider.openai.uploads import PART_SIZE, upload_in_parts
+from ftops.provider.paging import PageGuard, PagingLimits
 from ftops.provider.retry import Kind, RetryPolicy, call
-from ftops.provider.uploads import PART_SIZE, upload_in_parts
-from ftops.resources import META_PROJECT, thaw
+from ftops.provider.types import (
+    Capabilities,
+    ChatReply,
+    HostingModel,
+    JobEvent,
+    JobIdentity,
+    JobIdentityStore,
+    JobSpec,
+    PriceModel,
+)
+from ftops.resources import MAX_USER_METADATA_PAIRS, META_PROJECT, Integration, Method, thaw
 
 FILES_PAGE_LIMIT: Final = 10_000  # the files endpoint's maximum page
 JOBS_PAGE_LIMIT: Final = 100
+CHECKPOINTS_PAGE_LIMIT: Final = 100
+RESULT_CHUNK_BYTES: Final = 64 * 1024
+FINE_TUNE_PURPOSE: Final = "fine-tune"
 # Files up to this size go to the plain files endpoint; larger ones use the uploads API.
 PLAIN_UPLOAD_LIMIT: Final = 512 * 1024 * 1024
 JSONL_MIME: Final = "application/jsonl"
@@ -36,22 +54,69 @@ _JOB_CREATE_FIELDS: Final = frozenset(
     {"model", "training_file", "validation_file", "hyperparameters", "integrations", "metadata",
      "method", "seed", "suffix"}
 )
+# A real service trains for minutes to hours: polling more often than this buys nothing.
+SERVICE_POLL_INTERVAL_S: Final = 15.0
 
-ProgressCallback = Callable[[int], None]  # bytes newly sent
+CAPABILITIES: Final = Capabilities(
+    name="openai",
+    identity_store=JobIdentityStore.SERVER_FILTERED_TAGS,
+    max_user_metadata_pairs=MAX_USER_METADATA_PAIRS,
+    hosting=frozenset({HostingModel.SERVERLESS}),
+    price_model=PriceModel.PER_TRAINING_TOKEN,
+    supports_file_deletion=True,
+    supports_model_deletion=True,
+    supports_job_events=True,
+    newest_first_job_listing=True,
+    max_poll_interval_s=SERVICE_POLL_INTERVAL_S,
+    secret_env_vars=("OPENAI_API_KEY",),
+    job_phases=naming.JOB_PHASES,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class ChatReply:
-    """One chat answer with what evaluations record of it (``Provider.complete``)."""
+def method_body(method: Method) -> dict[str, Any]:
+    """OpenAI's ``method`` object: ``{"type": t, t: {"hyperparameters": {...}, "grader": ...}}``.
 
-    text: str
-    finish_reason: str
-    prompt_tokens: int
-    completion_tokens: int
-    tool_calls: tuple[tuple[str, str], ...] = ()  # (function name, arguments as JSON text)
+    The same shape, today, as the frozen form the inputs hash is taken over
+    (``ftops.plan.identity.canonical_method``), but this one follows the API and may change."""
+    body: dict[str, Any] = {}
+    hp = {name: getattr(method.hyperparameters, name) for name in method.hyperparameters.__slots__}
+    given = {name: value for name, value in hp.items() if value is not None}
+    if given:
+        body["hyperparameters"] = given
+    if method.grader is not None:
+        body["grader"] = thaw(method.grader)
+    return {"type": method.type, method.type: body}
 
 
-class Provider:
+def integration_body(integration: Integration) -> dict[str, Any]:
+    return {"type": integration.type, integration.type: thaw(integration.settings)}
+
+
+def job_request(spec: JobSpec, training_file_id: str, validation_file_id: str | None) -> dict[str, Any]:
+    """The body of ``POST /fine_tuning/jobs``: the user's metadata plus ftops's identity tags."""
+    body: dict[str, Any] = {
+        "model": spec.model,
+        "training_file": training_file_id,
+        "method": method_body(spec.method),
+        "metadata": {**{str(k): str(v) for k, v in spec.user_metadata.items()},
+                     **convert.identity_tags(spec.identity)},
+    }
+    if validation_file_id is not None:
+        body["validation_file"] = validation_file_id
+    if spec.suffix is not None:
+        body["suffix"] = spec.suffix
+    if spec.seed is not None:
+        body["seed"] = spec.seed
+    if spec.integrations:
+        body["integrations"] = [integration_body(i) for i in spec.integrations]
+    return body
+
+
+class OpenAIProvider:
+    """OpenAI's fine-tuning API (or any OpenAI-compatible endpoint: a gateway, the emulator)."""
+
+    CAPABILITIES: ClassVar[Capabilities] = CAPABILITIES
+
     def __init__(
         self,
         connection: Connection,
@@ -59,23 +124,29 @@ class Provider:
         retry: RetryPolicy | None = None,
         plain_upload_limit: int = PLAIN_UPLOAD_LIMIT,
         part_size: int = PART_SIZE,
+        paging: PagingLimits | None = None,
     ) -> None:
         self._connection = connection
         self._client: openai.OpenAI = connection.client
         self.retry = retry or RetryPolicy()
         self.plain_upload_limit = plain_upload_limit
         self.part_size = part_size
+        self.paging = paging or PagingLimits()
+        self._capabilities = self.CAPABILITIES
+        if connection.max_poll_interval_s is not None:
+            self._capabilities = replace(
+                self.CAPABILITIES, max_poll_interval_s=connection.max_poll_interval_s
+            )
 
     # ---- bookkeeping -----------------------------------------------------------------
 
     @property
-    def description(self) -> str:
-        return self._connection.description
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
 
     @property
-    def poll_cap(self) -> float:
-        """The longest sensible wait between two polls of a job: the emulator trains in seconds."""
-        return 0.5 if self._connection.emulator is not None else 15.0
+    def description(self) -> str:
+        return self._connection.description
 
     @property
     def request_count(self) -> int:
@@ -88,11 +159,22 @@ class Provider:
     def close(self) -> None:
         self._connection.close()
 
-    def __enter__(self) -> Provider:
+    def __enter__(self) -> OpenAIProvider:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def lookup_delay(self, attempt: int) -> float:
+        return self.retry.backoff(attempt)
+
+    # ---- names ---------------------------------------------------------------------------
+
+    def base_model_of(self, model_id: str) -> str | None:
+        return naming.base_model_of(model_id)
+
+    def looks_like_job_id(self, text: str) -> bool:
+        return naming.looks_like_job_id(text)
 
     # ---- listings (reads) ------------------------------------------------------------
 
@@ -106,23 +188,28 @@ class Provider:
 
     def _page_batches(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[list[Any]]:
         """Each page's items; the next page is requested only when the caller asks for it."""
+        guard = PageGuard(what, self.paging)
         after: str | None = None
         while True:
             page = _json_body(call(self.retry, Kind.READ, what, functools.partial(fetch, after)), what)
             items = [_Json(item) for item in page.get("data") or [] if isinstance(item, dict)]
             yield items
-            if not page.get("has_more") or not items:
+            after = guard.next_cursor([str(item.get("id")) for item in items], bool(page.get("has_more")))
+            if after is None:
                 return
-            after = items[-1].id
 
-    def list_files(self, purpose: str = "fine-tune") -> tuple[ObservedFile, ...]:
+    def list_files(self) -> tuple[ObservedFile, ...]:
+        """Every file uploaded for fine-tuning (no other purpose)."""
+
         def fetch(after: str | None) -> Any:
-            kwargs: dict[str, Any] = {"purpose": purpose, "limit": FILES_PAGE_LIMIT}
+            kwargs: dict[str, Any] = {"purpose": FINE_TUNE_PURPOSE, "limit": FILES_PAGE_LIMIT}
             if after:
                 kwargs["after"] = after
             return self._client.files.with_raw_response.list(**kwargs)
 
-        return tuple(convert.observed_file(f) for f in self._pages("list files", fetch))
+        files = (convert.observed_file(f) for f in self._pages("list files", fetch))
+        # A service that ignored the purpose filter must not offer other files for training.
+        return tuple(f for f in files if f.purpose == FINE_TUNE_PURPOSE)
 
     def list_jobs(self, project: str, since: int | None = None) -> tuple[ObservedJob, ...]:
         """This project's jobs only, filtered by the service on ftops's metadata tag.
@@ -151,7 +238,17 @@ class Provider:
             if since is not None and newest_first and jobs and jobs[-1].created_at < since:
                 break
         # Belt and braces: a service that ignored the filter must not make us adopt others' jobs.
-        return tuple(j for j in jobs if j.metadata.get(META_PROJECT) == project)
+        return tuple(j for j in jobs if j.identity is not None and j.identity.project == project)
+
+    def find_job(
+        self, identity: JobIdentity, exclude: frozenset[str] = frozenset()
+    ) -> tuple[ObservedJob, ...]:
+        """Jobs tagged with exactly this identity, oldest first (the tags are exact, so any is it)."""
+        found = [
+            job for job in self.list_jobs(identity.project)
+            if job.identity == identity and job.id not in exclude
+        ]
+        return tuple(sorted(found, key=lambda j: (j.created_at, j.id)))
 
     def list_models(self) -> tuple[ObservedModel, ...]:
         response = call(self.retry, Kind.READ, "list models", self._client.models.with_raw_response.list)
@@ -172,6 +269,54 @@ class Provider:
             lambda: self._client.fine_tuning.jobs.list_events(job_id, limit=limit),
         )
         return tuple(convert.job_event(e) for e in page.data or [])
+
+    def job_results(self, job_id: str, address: str | None = None) -> JobMetrics:
+        """The job's result file (per-step rows, streamed and parsed as it arrives) and its
+        checkpoints; a job without a result file yet is a clear error."""
+        job = call(
+            self.retry, Kind.READ, f"retrieve job {job_id}",
+            lambda: self._client.fine_tuning.jobs.retrieve(job_id),
+        )
+        result_files = list(job.result_files or [])
+        if not result_files:
+            raise UsageError(
+                f"{job_id} is {job.status} and has no result file yet: the service writes it when the "
+                "job succeeds",
+                hint="Wait for it first: ftops wait",
+            )
+        return JobMetrics(
+            job_id=job_id, address=address, status=str(job.status), base_model=str(job.model),
+            fine_tuned_model=job.fine_tuned_model, steps=self._result_rows(result_files[0]),
+            checkpoints=self._checkpoints(job_id),
+        )
+
+    def _result_rows(self, file_id: str) -> tuple[StepMetrics, ...]:
+        """A retry starts the download (and the parse) over."""
+
+        def download() -> tuple[StepMetrics, ...]:
+            with self._client.files.with_streaming_response.content(file_id) as response:
+                return parse_result_file(response.iter_bytes(RESULT_CHUNK_BYTES))
+
+        return call(self.retry, Kind.READ, f"download result file {file_id}", download)
+
+    def _checkpoints(self, job_id: str) -> tuple[Checkpoint, ...]:
+        """Every checkpoint of the job, in step order (the API pages newest first)."""
+
+        def fetch(after: str | None) -> Any:
+            kwargs: dict[str, Any] = {"limit": CHECKPOINTS_PAGE_LIMIT}
+            if after:
+                kwargs["after"] = after
+            return self._client.fine_tuning.jobs.checkpoints.with_raw_response.list(job_id, **kwargs)
+
+        found = [
+            Checkpoint(
+                id=item.id, step=int(item.step_number), model=str(item.fine_tuned_model_checkpoint),
+                full_valid_loss=_optional_float(item.get("metrics"), "full_valid_loss"),
+                full_valid_accuracy=_optional_float(item.get("metrics"), "full_valid_mean_token_accuracy"),
+            )
+            for item in self._pages(f"list checkpoints of {job_id}", fetch)
+        ]
+        return tuple(sorted(found, key=lambda c: c.step))
 
     def chat(self, model: str, messages: Sequence[Mapping[str, Any]]) -> str:
         body = [thaw(m) for m in messages]
@@ -234,7 +379,9 @@ class Provider:
             # Opened per attempt: a retried 429 must send the whole file again from the start.
             # The SDK streams a file object in chunks (never the whole file in memory).
             with _ProgressFile(path, progress, reported) as stream:
-                created = self._client.files.create(file=(filename, stream, JSONL_MIME), purpose="fine-tune")
+                created = self._client.files.create(
+                    file=(filename, stream, JSONL_MIME), purpose=FINE_TUNE_PURPOSE
+                )
                 sent_digest.append(stream.digest())
                 return created
 
@@ -248,14 +395,15 @@ class Provider:
             )
         return created
 
-    def create_job(self, body: Mapping[str, Any], *, what: str = "create job") -> ObservedJob:
-        """Raises ``OutcomeUnknownError`` when the job may exist anyway: look for its inputs tag."""
-        request = thaw(body)
+    def create_job(self, spec: JobSpec, training_file_id: str, validation_file_id: str | None) -> ObservedJob:
+        """Raises ``OutcomeUnknownError`` when the job may exist anyway: ``find_job`` looks for it."""
+        request = job_request(spec, training_file_id, validation_file_id)
         # Fields this SDK version does not know go through extra_body rather than failing.
         kwargs = {k: v for k, v in request.items() if k in _JOB_CREATE_FIELDS}
         extra = {k: v for k, v in request.items() if k not in _JOB_CREATE_FIELDS}
         if extra:
             kwargs["extra_body"] = extra
+        what = f"create job {spec.identity.resource or spec.identity.project}"
         job = call(self.retry, Kind.CREATE, what, lambda: self._client.fine_tuning.jobs.create(**kwargs))
         return convert.observed_job(job)
 
@@ -268,25 +416,23 @@ class Provider:
 
     def delete_file(self, file_id: str) -> bool:
         """False when the file was already gone (a retried delete, or deleted by hand)."""
+        return self._delete(f"delete file {file_id}", lambda: self._client.files.delete(file_id))
+
+    def delete_model(self, model_id: str) -> bool:
+        """False when the model was already gone. A 403 says the Owner role is needed."""
+        return self._delete(f"delete model {model_id}", lambda: self._client.models.delete(model_id))
+
+    def _delete(self, what: str, operation: Callable[[], Any]) -> bool:
         try:
-            call(
-                self.retry, Kind.IDEMPOTENT, f"delete file {file_id}",
-                lambda: self._client.files.delete(file_id),
-            )
+            call(self.retry, Kind.IDEMPOTENT, what, operation)
         except NotFoundError:
             return False
         return True
 
-    def delete_model(self, model_id: str) -> bool:
-        """False when the model was already gone. A 403 says the Owner role is needed."""
-        try:
-            call(
-                self.retry, Kind.IDEMPOTENT, f"delete model {model_id}",
-                lambda: self._client.models.delete(model_id),
-            )
-        except NotFoundError:
-            return False
-        return True
+
+def _optional_float(metrics: Any, name: str) -> float | None:
+    value = metrics.get(name) if isinstance(metrics, Mapping) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 class _Json(dict[str, Any]):
