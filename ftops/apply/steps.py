@@ -259,7 +259,7 @@ def _name(address: str) -> str:
 
 
 def _find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) -> ObservedFile | None:
-    matches = [f for f in files if f.filename == filename and f.status != "error" and f.id not in known]
+    matches = [f for f in files if f.filename == filename and f.usable and f.id not in known]
     return min(matches, key=lambda f: (f.created_at, f.id)) if matches else None
 
 

@@ -14,9 +14,6 @@ from ftops.plan.records import StateRecords
 from ftops.provider.types import JobPhase
 from ftops.resources import freeze
 
-# Files that exist but can never be trained on or adopted.
-_UNUSABLE_FILE_STATUSES = frozenset({"error", "deleted"})
-
 
 def is_active(phase: JobPhase | None) -> bool:
     """Unfinished: may still spend money and can be cancelled (None: not created yet)."""
@@ -57,7 +54,7 @@ class Context:
         self.destroy = options.destroy
         by_name: dict[str, list[ObservedFile]] = {}
         for file in observed.files.values():
-            if file.status not in _UNUSABLE_FILE_STATUSES:
+            if file.usable:
                 by_name.setdefault(file.filename, []).append(file)
         # Oldest first: when a crash left two uploads of the same content, keep the first.
         self.files_by_name = {k: sorted(v, key=lambda f: (f.created_at, f.id)) for k, v in by_name.items()}

@@ -28,8 +28,11 @@ class ObservedFile:
     filename: str
     bytes: int
     purpose: str
-    status: str
+    status: str  # the service's own word, for display
     created_at: int
+    # Whether it can be trained on or adopted (the adapter's reading of ``status``; a file that
+    # failed the service's processing, or is being deleted, cannot).
+    usable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,12 @@
 """The planner tests phases, never a service's status words: a service that says ``completed``
-where OpenAI says ``succeeded`` promotes its model all the same, once its adapter says so."""
+where OpenAI says ``succeeded`` promotes its model all the same, once its adapter says so (and
+likewise for files: whether an upload can be trained on is the adapter's reading)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from plan_builders import World, change, desired
+from plan_builders import World, change, desired, step_kinds
 
 from ftops.plan.model import Action, PromoteModel
 from ftops.plan.options import PlanOptions
@@ -55,3 +56,12 @@ def test_statuses_kept_in_the_state_are_read_in_the_services_words() -> None:
     assert [d.message for d in unknown_word.drift if d.address == "jobs.tune"] == [
         f"job {record.job_id} is no longer listed in the account"
     ]
+
+
+def test_an_upload_the_adapter_calls_unusable_is_never_adopted_whatever_its_word() -> None:
+    world = World(desired())
+    file_id = world.upload("train", record=False)
+    world.files[file_id] = replace(world.files[file_id], status="upload_failed", usable=False)
+    plan = world.plan()
+    assert change(plan, "datasets.train").action is Action.CREATE
+    assert "UploadFile" in [kind for _, kind in step_kinds(plan)]

@@ -13,7 +13,7 @@ from ftops.datasets.models import base_model
 from ftops.provider import JobIdentity, JobPhase, effective_provider, naming_of, open_provider
 from ftops.provider.azure.adapter import AzureOpenAIProvider
 from ftops.provider.openai.adapter import OpenAIProvider
-from ftops.provider.openai.convert import observed_job
+from ftops.provider.openai.convert import observed_file, observed_job
 from ftops.provider.types import HostingModel, JobIdentityStore
 from ftops.resources import ProviderConfig
 from ftops.workflow import open_provider as open_for_project
@@ -50,6 +50,14 @@ def test_openai_identity_is_read_from_ftops_metadata_tags() -> None:
     assert tagged.identity == JobIdentity("p", "jobs.x", "ab" * 32)
     assert observed_job(job_json("running", {"team": "t"})).identity is None  # not ftops's
     assert observed_job(job_json("running")).identity is None
+
+
+@pytest.mark.parametrize(("status", "usable"), [("processed", True), ("uploaded", True), ("error", False),
+                                               ("deleted", False)])
+def test_openai_file_statuses_say_whether_a_file_can_be_trained_on(status: str, usable: bool) -> None:
+    file = observed_file(Obj({"id": "file-1", "filename": "f.jsonl", "bytes": 3, "purpose": "fine-tune",
+                              "status": status, "created_at": 1}))
+    assert file.usable is usable and file.status == status
 
 
 def test_model_ids_name_their_base_in_each_services_form() -> None:

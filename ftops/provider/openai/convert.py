@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from ftops.plan.observed import JobError, ObservedFile, ObservedJob, ObservedModel
 from ftops.provider.openai.naming import JOB_PHASES
@@ -38,14 +38,20 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+# File statuses of files that exist but can never be trained on or adopted.
+UNUSABLE_FILE_STATUSES: Final = frozenset({"error", "deleted"})
+
+
 def observed_file(obj: Any) -> ObservedFile:
+    status = str(_get(obj, "status", "") or "")
     return ObservedFile(
         id=obj.id,
         filename=obj.filename,
         bytes=int(_get(obj, "bytes", 0) or 0),
         purpose=str(obj.purpose),
-        status=str(_get(obj, "status", "") or ""),
+        status=status,
         created_at=int(_get(obj, "created_at", 0) or 0),
+        usable=status not in UNUSABLE_FILE_STATUSES,
     )
 
 
