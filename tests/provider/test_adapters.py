@@ -16,6 +16,7 @@ from ftops.provider.openai.adapter import OpenAIProvider
 from ftops.provider.openai.convert import observed_file, observed_job
 from ftops.provider.types import HostingModel, JobIdentityStore
 from ftops.resources import ProviderConfig
+from ftops.secrets import SECRET_ENV_VARS
 from ftops.workflow import open_provider as open_for_project
 
 
@@ -92,6 +93,11 @@ def test_the_registry_picks_the_adapter_by_type(monkeypatch: pytest.MonkeyPatch)
         open_provider(ProviderConfig(type="emulator"))
     with pytest.raises(errors.UsageError, match="unknown provider"):
         effective_provider(ProviderConfig(), "bedrock")
+
+
+@pytest.mark.parametrize("adapter", [OpenAIProvider, AzureOpenAIProvider])
+def test_every_variable_an_adapter_takes_a_key_from_is_redacted(adapter: type[OpenAIProvider]) -> None:
+    assert set(adapter.CAPABILITIES.secret_env_vars) <= set(SECRET_ENV_VARS)
 
 
 def test_the_composition_root_starts_the_emulator_and_polls_it_often(
