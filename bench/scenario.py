@@ -31,7 +31,7 @@ from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
 from ftops.emulator.lifecycle import make_plan
 from ftops.plan.desired import Desired
 from ftops.plan.identity import job_spec, upload_filename
-from ftops.provider.openai.adapter import job_request
+from ftops.provider.openai.encode import job_request
 from ftops.resources import Job, Project
 
 PROJECT = "bench"

@@ -22,7 +22,7 @@ from ftops.plan.model import (
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
 from ftops.plan.order import execution_order
 from ftops.plan.records import read_records
-from ftops.provider.openai.adapter import job_request
+from ftops.provider.openai.encode import job_request
 from ftops.resources import freeze
 
 

@@ -6,7 +6,7 @@ from plan_builders import PROJECT, World, actions, change, desired, job, model, 
 
 from ftops.plan.identity import job_inputs_hash
 from ftops.plan.model import Action, AdoptObject, CancelJob, CreateJob, ForgetResource
-from ftops.provider.openai.adapter import job_request
+from ftops.provider.openai.encode import job_request
 from ftops.provider.types import JobIdentity
 from ftops.resources import META_INPUTS, META_PROJECT, META_RESOURCE
 

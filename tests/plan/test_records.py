@@ -37,7 +37,7 @@ from ftops.plan.records import (
     read_records,
     record_json,
 )
-from ftops.provider.openai.adapter import job_request
+from ftops.provider.openai.encode import job_request
 from ftops.resources import RESERVED_METADATA_KEYS, thaw
 
 HASH = "sha256:" + "ab" * 32

@@ -10,9 +10,6 @@ API with other names (``ftops.provider.azure``).
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +24,9 @@ from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
 from ftops.provider.base import ProgressCallback
 from ftops.provider.openai import convert, naming
 from ftops.provider.openai.client import Connection
+from ftops.provider.openai.encode import job_request
 from ftops.provider.openai.uploads import PART_SIZE, upload_in_parts
+from ftops.provider.openai.wire import JsonObject, ProgressFile, json_body
 from ftops.provider.paging import PageGuard, PagingLimits
 from ftops.provider.retry import Kind, RetryPolicy, call
 from ftops.provider.types import (
@@ -40,7 +39,7 @@ from ftops.provider.types import (
     JobSpec,
     PriceModel,
 )
-from ftops.resources import MAX_USER_METADATA_PAIRS, META_PROJECT, Integration, Method, thaw
+from ftops.resources import MAX_USER_METADATA_PAIRS, META_PROJECT, thaw
 
 FILES_PAGE_LIMIT: Final = 10_000  # the files endpoint's maximum page
 JOBS_PAGE_LIMIT: Final = 100
@@ -54,7 +53,8 @@ _JOB_CREATE_FIELDS: Final = frozenset(
     {"model", "training_file", "validation_file", "hyperparameters", "integrations", "metadata",
      "method", "seed", "suffix"}
 )
-# A real service trains for minutes to hours: polling more often than this buys nothing.
+# The longest wait between two polls of a job (the interval grows up to it): a real service
+# trains for minutes to hours, and a job's end is then seen within 15 s.
 SERVICE_POLL_INTERVAL_S: Final = 15.0
 
 CAPABILITIES: Final = Capabilities(
@@ -71,45 +71,6 @@ CAPABILITIES: Final = Capabilities(
     secret_env_vars=("OPENAI_API_KEY",),
     job_phases=naming.JOB_PHASES,
 )
-
-
-def method_body(method: Method) -> dict[str, Any]:
-    """OpenAI's ``method`` object: ``{"type": t, t: {"hyperparameters": {...}, "grader": ...}}``.
-
-    The same shape, today, as the frozen form the inputs hash is taken over
-    (``ftops.plan.identity.canonical_method``), but this one follows the API and may change."""
-    body: dict[str, Any] = {}
-    hp = {name: getattr(method.hyperparameters, name) for name in method.hyperparameters.__slots__}
-    given = {name: value for name, value in hp.items() if value is not None}
-    if given:
-        body["hyperparameters"] = given
-    if method.grader is not None:
-        body["grader"] = thaw(method.grader)
-    return {"type": method.type, method.type: body}
-
-
-def integration_body(integration: Integration) -> dict[str, Any]:
-    return {"type": integration.type, integration.type: thaw(integration.settings)}
-
-
-def job_request(spec: JobSpec, training_file_id: str, validation_file_id: str | None) -> dict[str, Any]:
-    """The body of ``POST /fine_tuning/jobs``: the user's metadata plus ftops's identity tags."""
-    body: dict[str, Any] = {
-        "model": spec.model,
-        "training_file": training_file_id,
-        "method": method_body(spec.method),
-        "metadata": {**{str(k): str(v) for k, v in spec.user_metadata.items()},
-                     **convert.identity_tags(spec.identity)},
-    }
-    if validation_file_id is not None:
-        body["validation_file"] = validation_file_id
-    if spec.suffix is not None:
-        body["suffix"] = spec.suffix
-    if spec.seed is not None:
-        body["seed"] = spec.seed
-    if spec.integrations:
-        body["integrations"] = [integration_body(i) for i in spec.integrations]
-    return body
 
 
 class OpenAIProvider:
@@ -180,7 +141,7 @@ class OpenAIProvider:
 
     # Listings are read through the SDK's raw responses: building its typed model of every
     # object costs ~30 µs each (0.3 s per 10,000 files, seconds at 10,000 resources), and
-    # ``convert`` reads only a few fields, which ``_Json`` offers by attribute just the same.
+    # ``convert`` reads only a few fields, which ``JsonObject`` offers by attribute just the same.
 
     def _pages(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
         for items in self._page_batches(what, fetch):
@@ -191,8 +152,8 @@ class OpenAIProvider:
         guard = PageGuard(what, self.paging)
         after: str | None = None
         while True:
-            page = _json_body(call(self.retry, Kind.READ, what, functools.partial(fetch, after)), what)
-            items = [_Json(item) for item in page.get("data") or [] if isinstance(item, dict)]
+            page = json_body(call(self.retry, Kind.READ, what, functools.partial(fetch, after)), what)
+            items = [JsonObject(item) for item in page.get("data") or [] if isinstance(item, dict)]
             yield items
             after = guard.next_cursor([str(item.get("id")) for item in items], bool(page.get("has_more")))
             if after is None:
@@ -252,8 +213,9 @@ class OpenAIProvider:
 
     def list_models(self) -> tuple[ObservedModel, ...]:
         response = call(self.retry, Kind.READ, "list models", self._client.models.with_raw_response.list)
-        page = _json_body(response, "list models")
-        return tuple(convert.observed_model(_Json(m)) for m in page.get("data") or [] if isinstance(m, dict))
+        page = json_body(response, "list models")
+        models = (JsonObject(m) for m in page.get("data") or [] if isinstance(m, dict))
+        return tuple(convert.observed_model(m) for m in models)
 
     def retrieve_job(self, job_id: str) -> ObservedJob:
         job = call(
@@ -378,7 +340,7 @@ class OpenAIProvider:
         def send() -> Any:
             # Opened per attempt: a retried 429 must send the whole file again from the start.
             # The SDK streams a file object in chunks (never the whole file in memory).
-            with _ProgressFile(path, progress, reported) as stream:
+            with ProgressFile(path, progress, reported) as stream:
                 created = self._client.files.create(
                     file=(filename, stream, JSONL_MIME), purpose=FINE_TUNE_PURPOSE
                 )
@@ -433,63 +395,3 @@ class OpenAIProvider:
 def _optional_float(metrics: Any, name: str) -> float | None:
     value = metrics.get(name) if isinstance(metrics, Mapping) else None
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-class _Json(dict[str, Any]):
-    """A JSON object read by attribute, as the SDK's models are (a missing key is an
-    AttributeError, so ``getattr(obj, name, default)`` works); nested objects likewise."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            value = self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        return _Json(value) if isinstance(value, dict) else value
-
-    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
-        """A plain dict, as the SDK's ``model_dump`` gives (nulls left out when asked)."""
-        return {
-            key: _Json(value).model_dump(exclude_none=exclude_none) if isinstance(value, dict) else value
-            for key, value in self.items()
-            if not (exclude_none and value is None)
-        }
-
-
-def _json_body(response: Any, what: str) -> dict[str, Any]:
-    """The body of a raw SDK response as a JSON object, or one clear error."""
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ProviderError(f"{what}: the service's answer is not a JSON object")
-    return body
-
-
-class _ProgressFile(io.FileIO):
-    """A file that reports how far the upload has read it."""
-
-    def __init__(self, path: Path, progress: ProgressCallback | None, reported: list[int]) -> None:
-        super().__init__(path, "rb")
-        self._progress = progress
-        self._reported = reported
-        self._hash = hashlib.sha256()
-
-    def digest(self) -> str:
-        return "sha256:" + self._hash.hexdigest()
-
-    def seek(self, offset: int, whence: int = 0, /) -> int:
-        # The transport rewinds before it streams (and before a resend): hash from the start.
-        position = super().seek(offset, whence)
-        if position == 0:
-            self._hash = hashlib.sha256()
-        return position
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        chunk = super().read(size)
-        self._hash.update(chunk)
-        position = self.tell()
-        if self._progress is not None and position > self._reported[0]:
-            self._progress(position - self._reported[0])
-            self._reported[0] = position
-        return chunk
