@@ -62,6 +62,17 @@ class FineTuningProvider(Protocol):
 
     def retrieve_job(self, job_id: str) -> ObservedJob: ...
 
+    # ---- reads across the whole account (``init --from-account``; never a plan) ----
+
+    def list_all_jobs(self) -> tuple[ObservedJob, ...]:
+        """Every fine-tuning job of the account, whoever created it, newest first."""
+        ...
+
+    def download_file(self, file_id: str, destination: Path) -> int:
+        """Stream a file's content into ``destination`` (which must not exist: nothing is ever
+        overwritten); returns the bytes written. A refusal raises ``ProviderError``."""
+        ...
+
     def job_events(self, job_id: str, limit: int) -> tuple[JobEvent, ...]:
         """The most recent events, newest first."""
         ...

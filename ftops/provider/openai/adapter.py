@@ -10,6 +10,7 @@ API with other names (``ftops.provider.azure``).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -45,6 +46,7 @@ FILES_PAGE_LIMIT: Final = 10_000  # the files endpoint's maximum page
 JOBS_PAGE_LIMIT: Final = 100
 CHECKPOINTS_PAGE_LIMIT: Final = 100
 RESULT_CHUNK_BYTES: Final = 64 * 1024
+DOWNLOAD_CHUNK_BYTES: Final = 1024 * 1024
 FINE_TUNE_PURPOSE: Final = "fine-tune"
 # Files up to this size go to the plain files endpoint; larger ones use the uploads API.
 PLAIN_UPLOAD_LIMIT: Final = 512 * 1024 * 1024
@@ -216,6 +218,42 @@ class OpenAIProvider:
         page = json_body(response, "list models")
         models = (JsonObject(m) for m in page.get("data") or [] if isinstance(m, dict))
         return tuple(convert.observed_model(m) for m in models)
+
+    def list_all_jobs(self) -> tuple[ObservedJob, ...]:
+        """Every fine-tuning job of the account, newest first, whoever created it (no project
+        filter: what ``init --from-account`` needs to find fine-tunes made by hand)."""
+
+        def fetch(after: str | None) -> Any:
+            kwargs: dict[str, Any] = {"limit": JOBS_PAGE_LIMIT}
+            if after:
+                kwargs["after"] = after
+            return self._client.fine_tuning.jobs.with_raw_response.list(**kwargs)
+
+        return tuple(convert.observed_job(item) for item in self._pages("list all jobs", fetch))
+
+    def download_file(self, file_id: str, destination: Path) -> int:
+        """Stream a file's content (``GET /v1/files/{id}/content``) into ``destination``, which must
+        not exist: it is created exclusively, written whole, and removed again if the download
+        fails. Returns the bytes written. A refusal by the service raises ``ProviderError`` with
+        its HTTP status (OpenAI refuses to return fine-tune training files to most accounts)."""
+        partial = destination.with_name(destination.name + ".part")
+
+        def fetch() -> int:
+            with self._client.files.with_streaming_response.content(file_id) as response, \
+                    partial.open("wb") as out:
+                written = 0
+                for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
+                    out.write(chunk)
+                    written += len(chunk)
+                return written
+
+        try:
+            size = call(self.retry, Kind.READ, f"download file {file_id}", fetch)
+            # A hard link fails if the destination exists: nothing is ever overwritten, even by a race.
+            os.link(partial, destination)
+        finally:
+            partial.unlink(missing_ok=True)
+        return size
 
     def retrieve_job(self, job_id: str) -> ObservedJob:
         job = call(
