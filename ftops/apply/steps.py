@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ftops.apply.checks import run_checks
 from ftops.apply.errors import CheckFailedError, GateRefusedError, JobFailedError, WaitStopped

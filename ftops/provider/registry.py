@@ -44,6 +44,9 @@ class Naming:
     def looks_like_job_id(self, text: str) -> bool:
         return bool(self.module.looks_like_job_id(text))
 
+    def fine_tuned_example(self, base: str) -> str:
+        return str(self.module.fine_tuned_example(base))
+
     @property
     def job_id_example(self) -> str:
         return str(self.module.JOB_ID_EXAMPLE)

@@ -21,5 +21,10 @@ def base_model_of(model_id: str) -> str | None:
     return openai_naming.base_model_of(model_id)
 
 
+def fine_tuned_example(base: str) -> str:
+    """An id of the form a fine-tune of ``base`` gets (for estimates made before it exists)."""
+    return f"{base}.ft-candidate"
+
+
 def looks_like_job_id(text: str) -> bool:
     return openai_naming.looks_like_job_id(text)

@@ -35,5 +35,10 @@ def base_model_of(model_id: str) -> str | None:
     return base or None
 
 
+def fine_tuned_example(base: str) -> str:
+    """An id of the form a fine-tune of ``base`` gets (for estimates made before it exists)."""
+    return f"{FINE_TUNED_PREFIX}{base}:candidate"
+
+
 def looks_like_job_id(text: str) -> bool:
     return text.startswith(JOB_ID_PREFIX) and len(text) > len(JOB_ID_PREFIX)
