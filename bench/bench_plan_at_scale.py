@@ -73,7 +73,8 @@ def _cli_plan(manifests: Path) -> None:
 def run(quick: bool = False) -> Report:
     from ftops import workflow
     from ftops.plan.options import PlanOptions
-    from ftops.provider import open_provider, refresh
+    from ftops.provider import refresh
+    from ftops.workflow import open_provider
 
     scale = scenario.Scale(20, 20, 5, 400, 200, 40, 40) if quick else scenario.FULL
     repeat = 2 if quick else 5

@@ -33,6 +33,7 @@ from ftops.plan.options import PlanOptions
 from ftops.plan.planfile import load_plan, save_plan
 from ftops.plan.planner import make_plan
 from ftops.plan.records import DatasetRecord, JobRecord, ModelRecord, record_json
+from ftops.provider.types import JobIdentity
 from ftops.render import render_json, render_text
 from ftops.resources import (
     META_INPUTS,
@@ -103,7 +104,8 @@ def _converged(desired: Desired) -> tuple[StateSnapshot, Observed]:
         ft = f"ft:{BASE}:bench::{i}"
         meta = {META_PROJECT: project.name, META_RESOURCE: job.address, META_INPUTS: inputs_hash}
         jobs[f"ftjob-{i}"] = ObservedJob(
-            f"ftjob-{i}", "succeeded", BASE, f"file-{i}", None, ft, freeze(meta), i, i + 1
+            f"ftjob-{i}", "succeeded", BASE, f"file-{i}", None, ft, freeze(meta), i, i + 1,
+            identity=JobIdentity(project.name, job.address, inputs_hash),
         )
         models[ft] = ObservedModel(ft, "org", i)
         resources[f"jobs.{name}"] = record_json(
@@ -130,6 +132,7 @@ def _converged(desired: Desired) -> tuple[StateSnapshot, Observed]:
             None,
             freeze({META_PROJECT: "someone-else"}),
             i,
+            identity=JobIdentity("someone-else", None, ""),
         )
     state = StateSnapshot(
         lineage="6f1c2a4e-0b7d-4a53-9a57-1f9a3b7f5c11", serial=7, resources=resources, project=project.name

@@ -30,7 +30,8 @@ from bench.report import Report, median_time, ms
 def _plan_figures(resources: int, repeat: int) -> dict[str, float]:
     from ftops import workflow
     from ftops.plan.options import PlanOptions
-    from ftops.provider import open_provider, refresh
+    from ftops.provider import refresh
+    from ftops.workflow import open_provider
 
     scale = scenario.proportional(resources)
     with tempfile.TemporaryDirectory() as folder:

@@ -67,12 +67,13 @@ def start_emulator(data: Path) -> tuple[subprocess.Popen[str], str]:
 def _client(url: str, path: Path, mode: str, part_mb: int, digest: str) -> dict[str, float]:
     """Runs in a fresh process: one upload, timed, with this process's memory before and after."""
     os.environ["OPENAI_API_KEY"] = "bench-key"
-    from ftops.provider import Provider, connect
+    from ftops.provider.openai.adapter import OpenAIProvider
+    from ftops.provider.openai.client import connect
     from ftops.resources import ProviderConfig
 
     size = path.stat().st_size
-    connection = connect(ProviderConfig(type="openai", base_url=url), path.parent)
-    provider = Provider(connection, plain_upload_limit=min(512 * MB, size - 1), part_size=part_mb * MB)
+    connection = connect(ProviderConfig(type="openai", base_url=url))
+    provider = OpenAIProvider(connection, plain_upload_limit=min(512 * MB, size - 1), part_size=part_mb * MB)
     client = connection.client
     rss_before = peak_rss_mb()
     started = time.perf_counter()
@@ -106,7 +107,7 @@ def run(quick: bool = False) -> Report:
     size, part_mb = (48 * MB, 8) if quick else (1024 * MB, 64)
     report = Report("uploads", f"Uploads: a {size // MB:,} MB file in {part_mb} MB parts",
                     "python -m bench uploads" + (" --quick" if quick else ""))
-    from ftops.provider.uploads import PART_WORKERS
+    from ftops.provider.openai.uploads import PART_WORKERS
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.jsonl"

@@ -30,8 +30,9 @@ from pathlib import Path
 from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
 from ftops.emulator.lifecycle import make_plan
 from ftops.plan.desired import Desired
-from ftops.plan.identity import job_metadata, upload_filename
-from ftops.resources import Project
+from ftops.plan.identity import job_spec, upload_filename
+from ftops.provider.openai.encode import job_request
+from ftops.resources import Job, Project
 
 PROJECT = "bench"
 BASE_MODEL = "gpt-4o-mini-2024-07-18"
@@ -126,6 +127,12 @@ def _job_row(job_id: str, file_id: str, model: str, suffix: str, created: float,
             created + 600 if succeeded else None)
 
 
+def _tags(project: str, job: Job, inputs_hash: str) -> dict[str, str]:
+    """The metadata OpenAI keeps for a job ftops created (what the OpenAI adapter sends)."""
+    metadata: dict[str, str] = job_request(job_spec(project, job, inputs_hash), "file-x", None)["metadata"]
+    return metadata
+
+
 def seed(emulator: RunningEmulator, desired: Desired, scale: Scale) -> None:
     """Write the account described in the module docstring straight into the emulator's store."""
     project = desired.project
@@ -156,13 +163,13 @@ def seed(emulator: RunningEmulator, desired: Desired, scale: Scale) -> None:
         job = project.jobs[name]
         inputs_hash = desired.inputs_hash(job)
         model = f"ft:{BASE_MODEL}:{ORG}:{job.suffix}:cur{i:05d}"
-        add_job(f"ftjob-ours{i:07d}", job_metadata(project.name, job, inputs_hash),
+        add_job(f"ftjob-ours{i:07d}", _tags(project.name, job, inputs_hash),
                 file_of[job.training_file], model, job.suffix or "", first_job + (history + i) * hour)
         models.append((model, int(first_job) + (history + i) * hour + 600, ORG, f"ftjob-ours{i:07d}", 0))
     names = sorted(project.jobs)
     for i in range(scale.project_jobs - len(names)):  # history: earlier inputs of the same jobs
         job = project.jobs[names[i % len(names)]]
-        tags = job_metadata(project.name, job, f"{i:064x}")
+        tags = _tags(project.name, job, f"{i:064x}")
         add_job(f"ftjob-hist{i:07d}", tags, file_of[job.training_file], None, job.suffix or "",
                 first_job + i * hour)
     for i in range(scale.account_jobs - scale.project_jobs):
@@ -259,8 +266,9 @@ def converge_in_one_write(scenario: Scenario) -> None:
     from ftops.plan.options import PlanOptions
     from ftops.plan.planner import make_plan
     from ftops.plan.records import read_records
-    from ftops.provider import open_provider, refresh
+    from ftops.provider import refresh
     from ftops.state import new_snapshot, open_storage
+    from ftops.workflow import open_provider
 
     project = scenario.project
     with open_provider(project.provider, project.root) as provider:

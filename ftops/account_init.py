@@ -43,8 +43,7 @@ def init_from_account(directory: Path, project: str | None, provider_type: Provi
                       say: Callable[[str], None]) -> FromAccountReport:
     """Pin every fine-tuned model of the account that no ftops project manages, in a new
     project at ``directory``; ``say`` prints progress lines as they happen."""
-    from ftops.provider import open_provider
-    from ftops.provider.account import download_file, list_all_jobs
+    from ftops.workflow import open_provider
 
     name = project or project_name_for(directory)
     if not _PROJECT_NAME.fullmatch(name):
@@ -55,8 +54,8 @@ def init_from_account(directory: Path, project: str | None, provider_type: Provi
     had_manifests = has_manifests(directory / "manifests")
     with open_provider(ProviderConfig(type=provider_type), directory) as provider:
         directory.mkdir(parents=True, exist_ok=True)  # once the account is reachable
-        models = fine_tuned_models(provider.list_models(), list_all_jobs(provider),
-                                   provider.list_files("fine-tune"))
+        models = fine_tuned_models(provider.list_models(), provider.list_all_jobs(),
+                                   provider.list_files())
         mine = [m for m in models if m.managed_by is None]
         managed = [m for m in models if m.managed_by is not None]
         names = pin_names(mine)
@@ -79,7 +78,7 @@ def init_from_account(directory: Path, project: str | None, provider_type: Provi
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    size = download_file(provider, file.id, target)
+                    size = provider.download_file(file.id, target)
                 except ProviderError as error:
                     if error.status is None or not 400 <= error.status < 500:
                         raise

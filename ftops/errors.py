@@ -26,6 +26,7 @@ is a bug, and the CLI says so.
         ├── NotFoundError           404
         ├── RateLimitedError        429 that outlived our retries
         ├── ServiceError            5xx or connection trouble that outlived our retries
+        ├── PagingError             a listing that does not end (its cursor never advances)
         └── OutcomeUnknownError     a create whose result we never saw
 """
 
@@ -147,6 +148,10 @@ class RateLimitedError(ProviderError):
 
 
 class ServiceError(ProviderError):
+    pass
+
+
+class PagingError(ProviderError):
     pass
 
 

@@ -21,7 +21,7 @@ AUTO: Final = "auto"
 
 DatasetFormat = Literal["chat", "preference", "reinforcement"]
 MethodType = Literal["supervised", "dpo", "reinforcement"]
-ProviderType = Literal["openai", "azure", "emulator"]
+ProviderType = Literal["openai", "azure", "emulator"]  # see ftops.provider.registry
 
 # Which dataset format each fine-tuning method trains on.
 FORMAT_FOR_METHOD: Final[Mapping[str, str]] = MappingProxyType(
@@ -130,15 +130,6 @@ class Hyperparameters:
     eval_interval: IntParam = None
     eval_samples: IntParam = None
 
-    def to_api(self) -> dict[str, Any]:
-        """The hyperparameters object of the API, omitting what was not given."""
-        out: dict[str, Any] = {}
-        for name in self.__slots__:
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
-        return out
-
 
 @dataclass(frozen=True, slots=True)
 class Method:
@@ -146,23 +137,11 @@ class Method:
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
     grader: Mapping[str, Any] | None = None  # reinforcement only, frozen JSON
 
-    def to_api(self) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        hp = self.hyperparameters.to_api()
-        if hp:
-            body["hyperparameters"] = hp
-        if self.grader is not None:
-            body["grader"] = thaw(self.grader)
-        return {"type": self.type, self.type: body}
-
 
 @dataclass(frozen=True, slots=True)
 class Integration:
     type: str  # "wandb"
     settings: Mapping[str, Any] = field(default_factory=empty_mapping)  # frozen JSON
-
-    def to_api(self) -> dict[str, Any]:
-        return {"type": self.type, self.type: thaw(self.settings)}
 
 
 @dataclass(frozen=True, slots=True)

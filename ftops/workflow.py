@@ -13,7 +13,7 @@ only parses flags and renders. Order matters and is the same everywhere:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from ftops.plan.model import Plan
     from ftops.plan.observed import Observed, ObservedJob
     from ftops.plan.options import PlanOptions
-    from ftops.provider import Provider
-    from ftops.resources import BackendConfig, Project
+    from ftops.provider import JobPhase, Provider
+    from ftops.resources import BackendConfig, Project, ProviderConfig
     from ftops.state import StateSnapshot, StateStorage
 
 
@@ -84,8 +84,6 @@ class Session:
     def provider(self) -> Provider:
         """Opened on first use: commands that only read the state never need a key."""
         if self._provider is None:
-            from ftops.provider import open_provider
-
             self._provider = self._stack.enter_context(
                 open_provider(self.project.provider, self.project.root, self.settings.provider)
             )
@@ -122,6 +120,42 @@ def load_project(settings: Settings) -> Project:
 
 # Where the state lives when ``--provider emulator`` stands in for the manifests' real provider.
 EMULATOR_STATE_PATH = ".ftops/emulator/ftops.state.json"
+# Where the embedded emulator keeps its data, under the project root.
+EMULATOR_DATA_DIR = ".ftops/emulator"
+# The emulator accepts any bearer key; this one is used when OPENAI_API_KEY is unset.
+EMULATOR_PLACEHOLDER_KEY = "ftops-emulator-key"
+# The embedded emulator trains in seconds: poll it at least this often.
+EMULATOR_POLL_INTERVAL_S = 0.5
+
+
+@contextmanager
+def open_provider(
+    config: ProviderConfig, project_root: Path, override: str | None = None
+) -> Iterator[Provider]:
+    """The manifests' provider, or the one ``--provider`` names, open for the command's length.
+
+    This is where the embedded emulator starts (provider type ``emulator``): in-process, over
+    real HTTP, its data under the project's ``.ftops/emulator/``; the OpenAI adapter is handed
+    its address and a short poll interval. The provider package never starts a server."""
+    from ftops.provider import Endpoint, effective_provider
+    from ftops.provider import open_provider as open_adapter
+
+    resolved = effective_provider(config, override)
+    with ExitStack() as stack:
+        endpoint = None
+        if resolved.type == "emulator":
+            from ftops.emulator import EmulatorConfig, embedded_speed, start_background
+
+            data_dir = project_root / EMULATOR_DATA_DIR
+            data_dir.mkdir(parents=True, exist_ok=True)
+            running = start_background(EmulatorConfig(data_dir=data_dir, speed=embedded_speed()))
+            stack.callback(running.stop)  # after the provider's client is closed
+            endpoint = Endpoint(
+                base_url=running.base_url, label="emulator", placeholder_key=EMULATOR_PLACEHOLDER_KEY,
+                max_poll_interval_s=EMULATOR_POLL_INTERVAL_S,
+            )
+        provider = stack.enter_context(open_adapter(resolved, endpoint))
+        yield provider
 
 
 def backend_for(project: Project, settings: Settings) -> BackendConfig:
@@ -213,21 +247,26 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
     # found by tests/reliability/hostile).
     options = _with_catalogue(_with_job_cutoff(options, current), current)
     check_options(desired, state, options)
-    observed = refresh(current.provider, current.project.name, _job_listing_since(desired, state, options))
+    provider = current.provider
+    since = _job_listing_since(desired, state, options, provider.capabilities.job_phases)
+    observed = refresh(provider, current.project.name, since)
     plan = make_plan(desired, state, observed, options)
     plan = replace(plan, base=replace(plan.base, provider=provider_kind(current.project, current.settings)))
     return PlanRun(plan=plan, desired=desired, state=state, observed=observed,
                    requests=observed.request_count)
 
 
-def _job_listing_since(desired: Desired, state: StateSnapshot | None, options: PlanOptions) -> int | None:
-    """How far back this refresh reads the jobs listing (ftops.plan.listing)."""
+def _job_listing_since(desired: Desired, state: StateSnapshot | None, options: PlanOptions,
+                       job_phases: Mapping[str, JobPhase]) -> int | None:
+    """How far back this refresh reads the jobs listing (ftops.plan.listing); the provider
+    reads it all anyway where its listing is not newest first."""
     from ftops.plan.listing import job_listing_since
     from ftops.plan.records import read_records
 
     if state is None or state.project not in (None, desired.project.name):
         return None  # a watermark of another project's listing proves nothing about this one
-    return job_listing_since(desired, read_records(state), state.job_watermark, options)
+    records = read_records(state)
+    return job_listing_since(desired, records, state.job_watermark, options, job_phases=job_phases)
 
 
 def _with_job_cutoff(options: PlanOptions, current: Session) -> PlanOptions:
@@ -524,6 +563,13 @@ def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
         return rows, model_statuses(current.provider, records)
 
 
+def _job_phases(current: Session) -> Mapping[str, JobPhase]:
+    """The status words of the session's service, without opening it (no key needed)."""
+    from ftops.provider import effective_provider, naming_of
+
+    return naming_of(effective_provider(current.project.provider, current.settings.provider).type).job_phases
+
+
 def wait(settings: Settings, reporter: Reporter, options: WaitOptions,
          address: str | None = None) -> list[ObservedJob]:
     """Wait for the state's unfinished jobs (or the one at ``address``) with the state lock
@@ -534,7 +580,7 @@ def wait(settings: Settings, reporter: Reporter, options: WaitOptions,
     with session(settings, "wait") as current:
         journal = StateJournal(current.storage, current.read_state(), current.project.name)
         try:
-            jobs = jobs_to_wait_for(journal.records(), address)
+            jobs = jobs_to_wait_for(journal.records(), address, _job_phases(current))
             waited = wait_unlocked(_wait_phase(current, lambda: reporter), journal, options, jobs=jobs)
             return [waited.ended[a] for a in sorted(waited.ended)]
         finally:

@@ -24,7 +24,7 @@ from ftops.plan.records import (
     read_records,
 )
 from ftops.provider import Provider
-from ftops.resources import ADDRESS_KINDS, META_INPUTS, freeze, thaw
+from ftops.resources import ADDRESS_KINDS, freeze, thaw
 from ftops.state import StateSnapshot
 
 
@@ -101,8 +101,8 @@ def import_object(journal: StateJournal, provider: Provider, desired: Desired, a
         job = provider.retrieve_job(object_id)
         inputs_hash = desired.inputs_hash(project.jobs[name])
         note = ""
-        if job.metadata.get(META_INPUTS) not in (None, inputs_hash):
-            note = " (its ftops_inputs tag differs from the manifests: the next plan will replace it)"
+        if job.identity is not None and job.identity.inputs_hash not in ("", inputs_hash):
+            note = " (it was created with other inputs than the manifests': the next plan will replace it)"
         journal.put(address, job_record(job, inputs_hash, desired.inputs(project.jobs[name]), ()))
         return f"{address}: imported job {object_id} ({job.status}){note}"
     if name not in project.models:

@@ -1,20 +1,19 @@
 """How far a fine-tuning job has come: one frozen value built from the job and its newest events.
 
-The service reports progress in ``metrics`` events (``data``: ``step``,
-``total_steps``, ``train_loss``...) and an ETA in the job's ``estimated_finish``.
+The adapter reads progress from the service's events into ``JobEvent.step``,
+``total_steps`` and ``train_loss``, and an ETA into the job's ``estimated_finish``.
 Both the live bars and the plain log lines, and ``ftops status``, read this value.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ftops.plan.observed import ObservedJob
-from ftops.provider.convert import JobEvent
+from ftops.provider.types import JobEvent, JobPhase, phase_of
 
 # Events fetched per poll: the newest metrics event is usually first, but the service puts
 # checkpoint and status messages between them, so one is not always enough (still one request).
@@ -32,6 +31,11 @@ class JobProgress:
     fine_tuned_model: str | None = None
     message: str | None = None  # the newest event's words
     error: str | None = None
+    reported_phase: JobPhase | None = None  # the job's; left out, ``status`` read as a phase word
+
+    @property
+    def phase(self) -> JobPhase:
+        return self.reported_phase if self.reported_phase is not None else phase_of(self.status)
 
     @property
     def fraction(self) -> float | None:
@@ -46,12 +50,6 @@ class JobProgress:
         return f"{self.step}/{self.total_steps} steps"
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def progress_of(job: ObservedJob, events: Sequence[JobEvent] = (),
                 previous: JobProgress | None = None) -> JobProgress:
     """The job's progress from its newest events (newest first, as the service lists them).
@@ -60,16 +58,13 @@ def progress_of(job: ObservedJob, events: Sequence[JobEvent] = (),
     total = previous.total_steps if previous else None
     loss = previous.train_loss if previous else None
     for event in events:
-        if event.type != "metrics":
+        if event.step is None:
             continue
-        found_step, found_total = _number(event.data.get("step")), _number(event.data.get("total_steps"))
-        if found_step is None:
-            continue
-        step = int(found_step)
-        total = int(found_total) if found_total else total
-        loss = _number(event.data.get("train_loss"))
+        step = event.step
+        total = event.total_steps or total
+        loss = event.train_loss
         break
-    if job.status == "succeeded" and total:
+    if job.phase is JobPhase.SUCCEEDED and total:
         step = total  # the last metrics event may fall short of the last step
     message = events[0].message if events else (previous.message if previous else None)
     return JobProgress(
@@ -82,6 +77,7 @@ def progress_of(job: ObservedJob, events: Sequence[JobEvent] = (),
         fine_tuned_model=job.fine_tuned_model,
         message=message,
         error=job.error.message if job.error else None,
+        reported_phase=job.phase,
     )
 
 

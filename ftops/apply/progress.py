@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
 from ftops.apply.jobprogress import JobProgress, eta_text
+from ftops.provider.types import JobPhase
 from ftops.secrets import redact
 
 Advance = Callable[[int], None]
@@ -44,7 +45,7 @@ def job_line(address: str, progress: JobProgress, now: float | None = None) -> s
         fraction = progress.fraction or 0.0
         parts.append(f"{progress.steps_text} ({fraction:.0%})")
     parts.append(_loss_text(progress))
-    if progress.status == "succeeded":
+    if progress.phase is JobPhase.SUCCEEDED:
         if progress.trained_tokens:
             parts.append(f"{progress.trained_tokens:,} tokens trained")
         if progress.fine_tuned_model:
@@ -165,7 +166,7 @@ class RichReporter:
                 self._tasks["job:" + address] = task
                 return
         self._jobs.update(task, total=total, completed=progress.step or 0, **fields)
-        if progress.status in ("succeeded", "failed", "cancelled"):
+        if progress.phase.is_terminal:
             self._jobs.stop_task(task)
 
     def close(self) -> None:

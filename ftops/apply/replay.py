@@ -26,7 +26,7 @@ def creates_already_done(plan: Plan, observed: Observed) -> tuple[str, ...]:
                 if file is not None:
                     done.append(f"{step.address} (uploaded as {file.id})")
             elif isinstance(step, CreateJob):
-                job = find_job(jobs, step.address, step.inputs_hash, set(step.supersedes))
+                job = find_job(jobs, step.spec.identity, set(step.supersedes))
                 if job is not None:
                     done.append(f"{step.address} (job {job.id}, {job.status})")
     return tuple(done)

@@ -16,7 +16,8 @@ from typing import Any
 from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
 from ftops.lifecycle.model_ids import base_of
 from ftops.plan.records import StateRecords
-from ftops.provider import Provider
+from ftops.provider import JobPhase, Provider
+from ftops.provider.types import phase_of
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class JobStatus:
     total_steps: int | None = None
     train_loss: float | None = None
     estimated_finish: int | None = None  # unix seconds
+    # The adapter's reading of ``status``; left out, ``status`` read as a phase's own word.
+    reported_phase: JobPhase | None = None
+
+    @property
+    def phase(self) -> JobPhase:
+        return self.reported_phase if self.reported_phase is not None else phase_of(self.status)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -51,12 +58,13 @@ def job_statuses(provider: Provider, project: str, records: StateRecords) -> lis
         record = records.jobs[name]
         job = listed.get(record.job_id)
         status = job.status if job else record.status
+        phase = job.phase if job else provider.capabilities.phase_of(record.status)
         progress = None
         if job is not None and not job.is_terminal:
             progress = progress_of(job, provider.job_events(job.id, limit=EVENTS_PER_POLL))
         out.append(
             JobStatus(
-                address=f"jobs.{name}", job_id=record.job_id, status=status,
+                address=f"jobs.{name}", job_id=record.job_id, status=status, reported_phase=phase,
                 trained_tokens=job.trained_tokens if job else record.trained_tokens,
                 model=job.fine_tuned_model if job else record.fine_tuned_model,
                 last_event=progress.message if progress else None,

@@ -43,8 +43,8 @@ from ftops.plan.model import (
 )
 from ftops.plan.observed import ObservedFile, ObservedJob
 from ftops.plan.records import DatasetRecord, PendingKind, PendingRecord
-from ftops.provider import Provider
-from ftops.resources import META_INPUTS, META_RESOURCE, Project, thaw
+from ftops.provider import JobIdentity, JobPhase, Provider
+from ftops.resources import Project
 from ftops.state.lock import format_time, holder_name, parse_time, pid_alive
 
 T = TypeVar("T")
@@ -108,7 +108,7 @@ class StepRunner:
         try, so its ``settled_by`` covers the latest); ``settled``: this run gave up the create,
         and none of its requests for it is still on its way from here."""
         when = now_iso()
-        until = time.time() + (0.0 if settled else request_bound())
+        until = time.time() + (0.0 if settled else self.provider.capabilities.longest_request_s)
         in_flight = (format_time(until), self.who, os.getpid())
         self.journal.update(lambda r: bookkeeping.note_pending(r, address, kind, identity, when, in_flight))
 
@@ -182,7 +182,12 @@ class StepRunner:
 
     def create_job(self, step: CreateJob) -> None:
         records = self.journal.records()
-        body = _fill_datasets(step.address, step.request, records.datasets)
+        spec = step.spec
+        training_file_id = _file_id(step.address, spec.training_dataset, records.datasets)
+        validation_file_id = (
+            None if spec.validation_dataset is None
+            else _file_id(step.address, spec.validation_dataset, records.datasets)
+        )
         name = _name(step.address)
         old = records.jobs.get(name)
         known = set(step.supersedes)
@@ -190,7 +195,7 @@ class StepRunner:
             known.update((old.job_id, *old.previous_job_ids))
 
         def find() -> ObservedJob | None:
-            return find_job(self.provider.list_jobs(self.project.name), step.address, step.inputs_hash, known)
+            return next(iter(self.provider.find_job(spec.identity, frozenset(known))), None)
 
         job = self._earlier_create(step.address, find)
         if job is not None:
@@ -199,7 +204,7 @@ class StepRunner:
             self._intend(step.address, "job", step.inputs_hash)
             job = self._create_or_find(
                 step.address, "job", step.inputs_hash,
-                create=lambda: self.provider.create_job(body, what=f"create job {step.address}"),
+                create=lambda: self.provider.create_job(spec, training_file_id, validation_file_id),
                 find=find,
             )
             made = f"created job {job.id} ({job.status})"
@@ -242,7 +247,7 @@ class StepRunner:
             self._seen(job)
         current = self.journal.records().models.get(_name(step.address))
         keeps = f"; {step.address} keeps {current.model_id}" if current else ""
-        if job.status != "succeeded" or not job.fine_tuned_model:
+        if job.phase is not JobPhase.SUCCEEDED or not job.fine_tuned_model:
             reason = f": {job.error.message}" if job.error else ""
             # A failure the service explains by a known code (e.g. invalid_training_file) gets one
             # line with its cause and remedy (issue 10); the service's own words become the hint.
@@ -307,7 +312,7 @@ class StepRunner:
                 # little while to appear in a listing, and missing it would mean a duplicate.
                 # Give the service a moment first: an object created just now may take a
                 # little while to appear in a listing, and missing it would mean a duplicate.
-                self.pause(self.provider.retry.backoff(attempt))
+                self.pause(self.provider.lookup_delay(attempt))
                 found = find()
                 if found is not None:
                     self.reporter.line(f"{address}: {error}; found it in the account, adopting it")
@@ -328,16 +333,6 @@ class StepRunner:
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def request_bound() -> float:
-    """The longest one create request can be on its way: connecting, sending, and waiting for
-    the answer, each under the client's timeout. Past it, nothing the client sent can land,
-    unless the service finishes a request its client gave up on (docs/reliability.md)."""
-    from ftops.provider.client import DEFAULT_TIMEOUT
-
-    parts = (DEFAULT_TIMEOUT.connect, DEFAULT_TIMEOUT.write, DEFAULT_TIMEOUT.read)
-    return float(sum(part or 0.0 for part in parts))
-
-
 def seconds_until_settled(intent: PendingRecord) -> float:
     """How long until no request of the run that wrote ``intent`` can still land: 0 when its
     writer's process is gone on this host (its requests ended with it) or it wrote no bound."""
@@ -355,35 +350,20 @@ def _name(address: str) -> str:
 
 
 def find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) -> ObservedFile | None:
-    matches = [f for f in files if f.filename == filename and f.status != "error" and f.id not in known]
+    """The oldest usable upload named ``filename`` (none of ``known``): an upload's identity."""
+    matches = [f for f in files if f.filename == filename and f.usable and f.id not in known]
     return min(matches, key=lambda f: (f.created_at, f.id)) if matches else None
 
 
-def find_job(
-    jobs: tuple[ObservedJob, ...], address: str, inputs_hash: str, known: set[str]
-) -> ObservedJob | None:
-    matches = [
-        j for j in jobs
-        if j.metadata.get(META_INPUTS) == inputs_hash
-        and j.metadata.get(META_RESOURCE) == address
-        and j.id not in known
-    ]
+def find_job(jobs: tuple[ObservedJob, ...], identity: JobIdentity, known: set[str]) -> ObservedJob | None:
+    """The oldest listed job that carries ``identity`` as its adapter read it (none of ``known``)."""
+    matches = [j for j in jobs if j.identity == identity and j.id not in known]
     return min(matches, key=lambda j: (j.created_at, j.id)) if matches else None
 
 
-def _fill_datasets(address: str, request: Mapping[str, Any], datasets: Mapping[str, DatasetRecord]) -> Any:
-    """The request with each ``{"dataset": NAME}`` placeholder replaced by that upload's file id."""
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            if set(value) == {"dataset"} and isinstance(value["dataset"], str):
-                record = datasets.get(value["dataset"])
-                if record is None:
-                    raise PlanError(f"{address}: datasets.{value['dataset']} has no upload in the state")
-                return record.file_id
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [fill(v) for v in value]
-        return value
-
-    return fill(thaw(request))
+def _file_id(address: str, dataset: str, datasets: Mapping[str, DatasetRecord]) -> str:
+    """The file id of ``dataset``'s upload, as the state records it."""
+    record = datasets.get(dataset)
+    if record is None:
+        raise PlanError(f"{address}: datasets.{dataset} has no upload in the state")
+    return record.file_id

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from ftops.apply.errors import WaitInterrupted, WaitStopped
 from ftops.apply.executor import ApplyResult
@@ -25,9 +26,10 @@ from ftops.apply.waiting import WaitOptions, wait_for_job
 from ftops.errors import FtopsError, StateConflictError, StateLockedError, UsageError
 from ftops.plan.bookkeeping import after_job_seen
 from ftops.plan.model import Change, Plan, PromoteModel
-from ftops.plan.observed import TERMINAL_JOB_STATUSES, ObservedJob
+from ftops.plan.observed import ObservedJob
 from ftops.plan.records import StateRecords
-from ftops.provider import Provider
+from ftops.provider import JobPhase, Provider
+from ftops.provider.types import phase_of
 from ftops.state import StateSnapshot, StateStorage
 
 # How long apply --wait waits to take the lock back once its jobs ended (another run may hold it
@@ -39,9 +41,13 @@ RELOCK_TIMEOUT = 600.0
 MAX_WAIT_THREADS = 16
 
 
-def jobs_to_wait_for(records: StateRecords, address: str | None = None) -> dict[str, str]:
+def jobs_to_wait_for(
+    records: StateRecords, address: str | None = None,
+    job_phases: Mapping[str, JobPhase] = MappingProxyType({}),
+) -> dict[str, str]:
     """The state's jobs not recorded as finished (a finished job cannot change, so it is not
-    fetched again), or the one job at ``address``: address -> job id."""
+    fetched again), or the one job at ``address``: address -> job id. ``job_phases``: the
+    service's status words (``Capabilities.job_phases``), to read the recorded statuses."""
     if address is not None:
         kind, _, name = address.partition(".")
         if kind != "jobs" or name not in records.jobs:
@@ -50,7 +56,7 @@ def jobs_to_wait_for(records: StateRecords, address: str | None = None) -> dict[
     return {
         f"jobs.{name}": record.job_id
         for name, record in sorted(records.jobs.items())
-        if record.status not in TERMINAL_JOB_STATUSES
+        if not phase_of(record.status, job_phases).is_terminal
     }
 
 
@@ -76,7 +82,7 @@ def wait_for_all(
         except WaitStopped as stopped:
             reporter.line(str(stopped))
             return None
-        if address in must_succeed and job.status != "succeeded":
+        if address in must_succeed and job.phase is not JobPhase.SUCCEEDED:
             stop.set()
         return job
 
@@ -188,7 +194,8 @@ def wait_unlocked(phase: WaitPhase, journal: StateJournal, wait: WaitOptions, *,
     is written while a job trains: the wait is read-only), take the lock back, re-read the
     state (same lineage), and record how each job ended (the service's word, true whoever
     wrote meanwhile). See ``wait_for_all`` for ``must_succeed``."""
-    jobs = jobs_to_wait_for(journal.records()) if jobs is None else jobs
+    if jobs is None:
+        jobs = jobs_to_wait_for(journal.records(), job_phases=phase.provider.capabilities.job_phases)
     if not jobs:
         return Waited(journal, {}, complete=True, moved=False)
     before = journal.snapshot

@@ -52,7 +52,7 @@ def wait_for_job(
             options.sleep(interval)
         elif stop.wait(interval):
             raise WaitStopped(f"{address}: stopped waiting for job {job.id} ({job.status}); it keeps running")
-        interval = min(interval * 1.5, options.max_interval, provider.poll_cap)
+        interval = min(interval * 1.5, options.max_interval, provider.capabilities.max_poll_interval_s)
         job = provider.retrieve_job(job.id)
     # One more events request at the end: the last poll may predate the job's last metrics
     # event, and the final line would show an earlier step's loss.

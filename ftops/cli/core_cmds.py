@@ -380,11 +380,12 @@ def wait_cmd(
     """Wait for the state's unfinished jobs to end, with a live bar per job; exit 1 if one failed."""
     from ftops import workflow
     from ftops.errors import PlanError
+    from ftops.provider.types import JobPhase
 
     _set_no_color(no_color)
     jobs = workflow.wait(_settings(manifests, provider, lock_timeout), _reporter(),
                          _wait_options(wait_timeout), address)
-    bad = [j for j in jobs if j.status != "succeeded"]
+    bad = [j for j in jobs if j.phase is not JobPhase.SUCCEEDED]
     for job in jobs:
         _echo(f"{job.id}: {job.status}" + (f" ({job.fine_tuned_model})" if job.fine_tuned_model else ""))
     if bad:

@@ -146,7 +146,7 @@ def init(
 def _init_from_account(directory: Path, project: str | None, provider: str | None) -> None:
     from ftops.account_init import init_from_account
     from ftops.errors import UsageError
-    from ftops.provider.client import PROVIDER_TYPES
+    from ftops.provider.registry import PROVIDER_TYPES
 
     kind = provider or "openai"
     if kind not in PROVIDER_TYPES:

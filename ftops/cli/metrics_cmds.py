@@ -16,7 +16,9 @@ from ftops.cli.common import DEFAULT_MANIFESTS, JsonOption, ManifestsOption, Pro
 
 
 def metrics(
-    address: Annotated[str, typer.Argument(help="jobs.NAME, models.NAME, or a job id (ftjob-...).")],
+    address: Annotated[
+        str, typer.Argument(help="jobs.NAME, models.NAME, or a job id of the provider (ftjob-... on OpenAI).")
+    ],
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
     provider: ProviderOption = None,
     plot: Annotated[

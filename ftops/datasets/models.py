@@ -28,17 +28,19 @@ MAX_DEFAULT_EPOCHS: Final = 25
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     name: str  # as given
-    base: str  # the base model (``ft:BASE:org:suffix:id`` resolves to BASE)
+    base: str  # the base model (a fine-tuned id, in any known provider's form, resolves to it)
     family: str | None  # the matching entry of models.json, None when unknown
     encoding: str
     token_limit: int | None  # per training example; None when unknown
 
 
 def base_model(model: str) -> str:
-    """``ft:gpt-4o-mini-2024-07-18:org:suffix:id`` continues training ``gpt-4o-mini-2024-07-18``."""
-    if model.startswith("ft:"):
-        return model[3:].split(":", 1)[0]
-    return model
+    """The base model training continues from: ``ft:gpt-4o-mini-2024-07-18:org:suffix:id`` (or
+    Azure's ``gpt-4o-mini-2024-07-18.ft-<hex>``) continues ``gpt-4o-mini-2024-07-18``. Offline,
+    the provider is not opened, so every known provider's naming is asked."""
+    from ftops.provider.registry import base_model_of_any
+
+    return base_model_of_any(model) or model
 
 
 @cache

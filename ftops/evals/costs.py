@@ -50,7 +50,7 @@ def price_per_million(model: str) -> tuple[float, float] | None:
     family = max((name for name in _prices() if base.startswith(name)), key=len, default=None)
     if family is None:
         return None
-    entry = _prices()[family]["fine_tuned" if model.startswith("ft:") else "base"]
+    entry = _prices()[family]["fine_tuned" if base_model(model) != model else "base"]
     return float(entry[0]), float(entry[1])
 
 

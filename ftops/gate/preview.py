@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from ftops.provider.registry import naming_of
 from ftops.resources import Gate, Project, empty_mapping
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ def preview_gates(project: Project) -> Mapping[str, GatePreview]:
         job = project.jobs.get(spec.job) if spec.job is not None else None
         # Priced as a fine-tune of the job's base model (the candidate is not known before it
         # trains), or as the pinned model itself.
-        priced_as = f"ft:{job.model}:candidate" if job is not None else spec.model or "unknown"
+        priced_as = (naming_of(project.provider.type).fine_tuned_example(job.model) if job is not None
+                     else spec.model or "unknown")
         previews = []
         for eval_name, work in zip(spec.gate.evals, name_works(project, name, None), strict=True):
             cost = estimate(priced_as, ((case, work.samples) for case in work.cases), work.params)

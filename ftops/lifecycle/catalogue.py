@@ -38,8 +38,11 @@ class Catalogue:
 
     def offline_problem(self, model: str) -> str | None:
         """Why a job cannot train on ``model``, when this catalogue is sure of it; else None.
-        A fine-tuned model (``ft:...``) is never judged here: only the account knows it."""
-        if model.startswith("ft:") or model in self.fine_tunable:
+        A fine-tuned model (``ft:...``, or another provider's form) is never judged here: only
+        the account knows it."""
+        from ftops.provider.registry import base_model_of_any  # here: the provider imports lifecycle
+
+        if base_model_of_any(model) is not None or model in self.fine_tunable:
             return None
         if model in self.not_fine_tunable:
             closest = did_you_mean(model, self.fine_tunable, "the closest that can")

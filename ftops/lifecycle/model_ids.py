@@ -1,10 +1,11 @@
-"""What a model's id says about it: the base model of an OpenAI fine-tune."""
+"""What a model's id says about it: the base model of a fine-tune."""
 
 from __future__ import annotations
 
+from ftops.provider.registry import base_model_of_any
+
 
 def base_of(model_id: str) -> str:
-    """The base model in an OpenAI fine-tuned model's id (``ft:BASE:org:suffix:id``); a base
-    model (or an id of another form) is its own base."""
-    parts = model_id.split(":")
-    return parts[1] if parts[0] == "ft" and len(parts) > 1 and parts[1] else model_id
+    """The base model a fine-tuned model's id names (in any known provider's form, e.g. OpenAI's
+    ``ft:BASE:org:suffix:id``); a base model (or an id of another form) is its own base."""
+    return base_model_of_any(model_id) or model_id

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from ftops.lifecycle.model_ids import base_of
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
-from ftops.resources import META_PROJECT, empty_mapping
+from ftops.resources import empty_mapping
 
 NAME_LIMIT: Final = 64
 _NOT_NAME: Final = re.compile(r"[^A-Za-z0-9_-]+")
@@ -62,15 +62,16 @@ class Pin:
 def fine_tuned_models(
     models: Iterable[ObservedModel], jobs: Iterable[ObservedJob], files: Iterable[ObservedFile]
 ) -> tuple[AccountModel, ...]:
-    """Every fine-tuned model the listing holds (an ``ft:`` id, or the output of a job), oldest
-    first, with the job that made it when the account still lists it."""
+    """Every fine-tuned model the listing holds (an id naming its base, as OpenAI's ``ft:...``,
+    or the output of a job), oldest first, with the job that made it when the account still
+    lists it."""
     by_output = {job.fine_tuned_model: job for job in jobs if job.fine_tuned_model}
     names = {file.id: file.filename for file in files}
     listed = {model.id: model for model in models}
     out = []
     for model in sorted(listed.values(), key=lambda m: (m.created, m.id)):
         job = by_output.get(model.id)
-        if job is None and not model.id.startswith("ft:"):
+        if job is None and _fine_tune_base(model.id) is None:
             continue  # a base model
         base = job.model if job is not None else _fine_tune_base(model.id)
         shutdown = model.shutdown_date or (listed[base].shutdown_date if base in listed else None)
@@ -90,7 +91,7 @@ def fine_tuned_models(
             created_at=job.created_at if job is not None else model.created or None,
             finished_at=job.finished_at if job is not None else None,
             shutdown_date=shutdown,
-            managed_by=job.metadata.get(META_PROJECT) if job is not None else None,
+            managed_by=job.identity.project if job is not None and job.identity is not None else None,
         ))
     return tuple(out)
 

@@ -1,8 +1,9 @@
 """Find a job from an address or id, and read its curves through the project's provider.
 
 ``jobs.NAME`` (or ``models.NAME``: the job that made the model it points at now)
-is looked up in the state without a lock; an ``ftjob-...`` id is used as it is.
-Only reads are made: one job, its checkpoints, and the streamed result file.
+is looked up in the state without a lock; a text the provider recognises as one of
+its job ids (``ftjob-...`` on OpenAI) is used as it is. Only reads are made: one
+job, its checkpoints, and its results (``FineTuningProvider.job_results``).
 """
 
 from __future__ import annotations
@@ -10,25 +11,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ftops.errors import UsageError
-from ftops.metrics.fetch import list_checkpoints, read_result_file, retrieve_job
 from ftops.metrics.model import JobMetrics
 
 if TYPE_CHECKING:
     from ftops.workflow import Settings
-
-JOB_ID_PREFIX = "ftjob-"
 
 
 def resolve_job_id(settings: Settings, address: str) -> tuple[str, str | None]:
     """(job id, address) for ``jobs.NAME``, ``models.NAME`` or a job id."""
     from ftops import workflow
     from ftops.plan.records import read_records
+    from ftops.provider import effective_provider, naming_of
 
-    if address.startswith(JOB_ID_PREFIX):
+    project = workflow.load_project(settings)
+    naming = naming_of(effective_provider(project.provider, settings.provider).type)
+    if naming.looks_like_job_id(address):
         return address, None
     kind, _, name = address.partition(".")
     if kind not in ("jobs", "models") or not name:
-        raise UsageError(f"{address!r}: use jobs.NAME, models.NAME or a job id (ftjob-...)")
+        raise UsageError(f"{address!r}: use jobs.NAME, models.NAME or a job id ({naming.job_id_example})")
     records = read_records(workflow.read_state(settings))
     if kind == "models":
         if name not in records.models:
@@ -49,27 +50,8 @@ def resolve_job_id(settings: Settings, address: str) -> tuple[str, str | None]:
 def load_job_metrics(settings: Settings, address: str) -> JobMetrics:
     """The job's rows and checkpoints; a job without a result file yet is a clear error."""
     from ftops import workflow
-    from ftops.provider import connect, effective_provider
-    from ftops.provider.retry import RetryPolicy
 
     job_id, found_as = resolve_job_id(settings, address)
     project = workflow.load_project(settings)
-    connection = connect(effective_provider(project.provider, settings.provider), project.root)
-    policy = RetryPolicy()
-    try:
-        job = retrieve_job(connection.client, job_id, policy)
-        result_files = list(job.result_files or [])
-        if not result_files:
-            raise UsageError(
-                f"{job_id} is {job.status} and has no result file yet: the service writes it when the "
-                "job succeeds",
-                hint="Wait for it first: ftops wait",
-            )
-        steps = read_result_file(connection.client, result_files[0], policy)
-        checkpoints = list_checkpoints(connection.client, job_id, policy)
-    finally:
-        connection.close()
-    return JobMetrics(
-        job_id=job_id, address=found_as, status=job.status, base_model=job.model,
-        fine_tuned_model=job.fine_tuned_model, steps=steps, checkpoints=checkpoints,
-    )
+    with workflow.open_provider(project.provider, project.root, settings.provider) as provider:
+        return provider.job_results(job_id, found_as)

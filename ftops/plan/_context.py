@@ -8,26 +8,20 @@ from typing import Any
 
 from ftops.plan.desired import Desired
 from ftops.plan.model import Change, CostLine, Drift
-from ftops.plan.observed import (
-    ACTIVE_JOB_STATUSES,
-    TERMINAL_JOB_STATUSES,
-    Observed,
-    ObservedFile,
-    ObservedJob,
-)
+from ftops.plan.observed import Observed, ObservedFile, ObservedJob
 from ftops.plan.options import PlanOptions
 from ftops.plan.records import StateRecords
-from ftops.resources import META_PROJECT, META_RESOURCE, freeze
-
-FAILED_JOB_STATUSES = frozenset({"failed", "cancelled"})
-# Files that exist but can never be trained on or adopted.
-_UNUSABLE_FILE_STATUSES = frozenset({"error", "deleted"})
+from ftops.provider.types import JobPhase
+from ftops.resources import freeze
 
 
-def is_active(status: str | None) -> bool:
-    """Unfinished: may still spend money and can be cancelled. Unknown statuses count as active,
-    because wrongly thinking a job finished could delete a file it still reads."""
-    return status is not None and (status in ACTIVE_JOB_STATUSES or status not in TERMINAL_JOB_STATUSES)
+def is_active(phase: JobPhase | None) -> bool:
+    """Unfinished: may still spend money and can be cancelled (None: not created yet)."""
+    return phase is not None and phase.is_active
+
+
+def is_failure(phase: JobPhase | None) -> bool:
+    return phase is not None and phase.is_failure
 
 
 def frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -40,9 +34,10 @@ class JobView:
 
     address: str
     change_key: str | None  # the job's actionable change, which a promotion must wait for
-    status: str | None  # None: a job this plan creates
+    status: str | None  # the service's word, for messages; None: a job this plan creates
     fine_tuned_model: str | None
     error: str | None = None
+    phase: JobPhase | None = None  # what rules test; None: a job this plan creates
 
 
 class Context:
@@ -59,22 +54,24 @@ class Context:
         self.destroy = options.destroy
         by_name: dict[str, list[ObservedFile]] = {}
         for file in observed.files.values():
-            if file.purpose == "fine-tune" and file.status not in _UNUSABLE_FILE_STATUSES:
+            if file.usable:
                 by_name.setdefault(file.filename, []).append(file)
         # Oldest first: when a crash left two uploads of the same content, keep the first.
         self.files_by_name = {k: sorted(v, key=lambda f: (f.created_at, f.id)) for k, v in by_name.items()}
         self.project_jobs = sorted(
-            (j for j in observed.jobs.values() if j.metadata.get(META_PROJECT) == self.project.name),
+            (j for j in observed.jobs.values()
+             if j.identity is not None and j.identity.project == self.project.name),
             key=lambda j: (j.created_at, j.id),
         )
         # Indexes, so each rule's lookup is one dict access: a scan of every job per resource
         # made a plan quadratic (about 40 million comparisons at 10,000 resources).
         self._tagged: dict[str, list[ObservedJob]] = {}
         for job in self.project_jobs:
-            self._tagged.setdefault(job.metadata.get(META_RESOURCE, ""), []).append(job)
+            assert job.identity is not None  # project_jobs holds only jobs with an identity
+            self._tagged.setdefault(job.identity.resource or "", []).append(job)
         self._unfinished_by_file: dict[str, list[ObservedJob]] = {}
         for job in observed.jobs.values():
-            if is_active(job.status):
+            if job.is_active:
                 for file_id in dict.fromkeys((job.training_file, job.validation_file)):
                     if file_id is not None:
                         self._unfinished_by_file.setdefault(file_id, []).append(job)

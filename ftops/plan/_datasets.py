@@ -182,7 +182,7 @@ def _collect_orphans(ctx: Context, draft: Draft) -> None:
     pending = {a.split(".", 1)[1] for a in ctx.records.pending if a.startswith("datasets.")}
     names = frozenset(ctx.project.datasets) | frozenset(ctx.records.datasets) | frozenset(pending)
     for file in sorted(ctx.observed.files.values(), key=lambda f: (f.created_at, f.id)):
-        if file.purpose != "fine-tune" or file.id in draft.kept_files:
+        if file.id in draft.kept_files:
             continue
         dataset = parse_upload_filename(ctx.project.name, file.filename, names)
         if dataset is not None and not any(file.id == f for _, f, _ in draft.retire_files):

@@ -4,8 +4,8 @@ shown, not retried, unless replaced on purpose."""
 
 from __future__ import annotations
 
-from ftops.plan._context import FAILED_JOB_STATUSES, Context, Draft, JobView, frozen, is_active
-from ftops.plan.identity import job_request
+from ftops.plan._context import Context, Draft, JobView, frozen
+from ftops.plan.identity import job_spec
 from ftops.plan.model import (
     Action,
     AdoptObject,
@@ -17,9 +17,9 @@ from ftops.plan.model import (
     ForgetResource,
     Step,
 )
-from ftops.plan.observed import TERMINAL_JOB_STATUSES, ObservedJob
+from ftops.plan.observed import ObservedJob
 from ftops.plan.records import JobRecord, record_json
-from ftops.resources import META_INPUTS, META_RESOURCE
+from ftops.provider.types import JobPhase
 
 
 def error_text(job: ObservedJob) -> str | None:
@@ -31,7 +31,7 @@ def error_text(job: ObservedJob) -> str | None:
 def record_from_observed(job: ObservedJob, inputs: dict[str, object], previous: tuple[str, ...]) -> JobRecord:
     return JobRecord(
         job_id=job.id,
-        inputs_hash=job.metadata.get(META_INPUTS, ""),
+        inputs_hash=job.identity.inputs_hash if job.identity is not None else "",
         status=job.status,
         base_model=job.model,
         training_file_id=job.training_file,
@@ -48,7 +48,7 @@ def record_from_observed(job: ObservedJob, inputs: dict[str, object], previous: 
 
 def _preference(job: ObservedJob) -> tuple[int, int, str]:
     # Adopt a job that succeeded or still runs before one that failed; then the newest.
-    return (0 if job.status in FAILED_JOB_STATUSES else 1, job.created_at, job.id)
+    return (0 if job.phase.is_failure else 1, job.created_at, job.id)
 
 
 def plan_jobs(ctx: Context, draft: Draft) -> None:
@@ -69,7 +69,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
     rec = ctx.records.jobs.get(name)
     forced = address in ctx.options.replaces
     tagged = ctx.tagged_jobs(address)
-    same = [j for j in tagged if j.metadata.get(META_INPUTS) == inputs_hash]
+    same = [j for j in tagged if j.identity is not None and j.identity.inputs_hash == inputs_hash]
     depends = tuple(
         sorted(
             draft.actionable[f"datasets.{d}"]
@@ -83,17 +83,19 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
     if rec is not None and rec.inputs_hash == inputs_hash and not forced:
         observed = ctx.observed.jobs.get(rec.job_id)
         status = observed.status if observed is not None else rec.status
+        phase = observed.phase if observed is not None else ctx.observed.phase_of(rec.status)
+        recorded_phase = ctx.observed.phase_of(rec.status)
         error = error_text(observed) if observed is not None else rec.error
         model = observed.fine_tuned_model if observed is not None else rec.fine_tuned_model
-        if observed is None and rec.status not in TERMINAL_JOB_STATUSES:
+        if observed is None and not recorded_phase.is_terminal:
             draft.drift.append(Drift(address, f"job {rec.job_id} is no longer listed in the account"))
-        if observed is not None and status == "cancelled" and rec.status != "cancelled":
+        if observed is not None and phase is JobPhase.CANCELLED and recorded_phase is not JobPhase.CANCELLED:
             draft.drift.append(Drift(address, f"job {rec.job_id} was cancelled outside ftops"))
-        draft.jobs[name] = JobView(address, None, status, model, error)
-        if status in FAILED_JOB_STATUSES:
+        draft.jobs[name] = JobView(address, None, status, model, error, phase)
+        if phase.is_failure:
             reason = f"{status}: {error or 'no error given'}; not retried (use --replace {address})"
             draft.warn(f"{address}: job {rec.job_id} {reason}")
-        elif is_active(status):
+        elif phase.is_active:
             reason = f"in progress ({status})"
             draft.in_progress[address] = status
         else:
@@ -106,7 +108,9 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
 
     # A job with these inputs whose model ftops has since deleted (a rollback to earlier inputs
     # after pruning) cannot serve: adopting it would leave its model names stuck.
-    spent = [j for j in same if j.status == "succeeded" and j.fine_tuned_model not in ctx.observed.models]
+    spent = [
+        j for j in same if j.phase is JobPhase.SUCCEEDED and j.fine_tuned_model not in ctx.observed.models
+    ]
     usable = [j for j in same if j not in spent]
     adopted = None if forced or not usable else max(usable, key=_preference)
     steps: list[Step] = []
@@ -122,18 +126,20 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
         )
         if rec is not None:
             reason = f"inputs changed; {reason}"
-        view = JobView(address, address, adopted.status, adopted.fine_tuned_model, error_text(adopted))
-        if is_active(adopted.status):
+        view = JobView(
+            address, address, adopted.status, adopted.fine_tuned_model, error_text(adopted), adopted.phase
+        )
+        if adopted.is_active:
             draft.in_progress[address] = adopted.status
-        elif adopted.status in FAILED_JOB_STATUSES:
+        elif adopted.phase.is_failure:
             draft.warn(
                 f"{address}: adopted job {adopted.id} {adopted.status}: {error_text(adopted)}; "
                 f"not retried (use --replace {address})"
             )
     else:
-        request = job_request(ctx.project.name, job, inputs_hash)
+        spec = job_spec(ctx.project.name, job, inputs_hash)
         supersedes = tuple(j.id for j in same)
-        steps.append(CreateJob(address, inputs_hash, frozen(request) or {}, supersedes, frozen(inputs) or {}))
+        steps.append(CreateJob(address, inputs_hash, spec, supersedes, frozen(inputs) or {}))
         action = Action.CREATE if rec is None else Action.REPLACE
         if forced:
             reason = f"--replace: train {address} again"
@@ -151,7 +157,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
         view = JobView(address, address, None, None)
     if rec is not None and (adopted is None or adopted.id != rec.job_id):
         old = ctx.observed.jobs.get(rec.job_id)
-        if old is not None and is_active(old.status):
+        if old is not None and old.is_active:
             steps.append(CancelJob(address, rec.job_id))
             draft.cancels[rec.job_id] = address
             reason += f"; cancel {rec.job_id} ({old.status})"
@@ -165,7 +171,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
 
 def _leftover_cancels(tagged: list[ObservedJob], keep: set[str]) -> list[ObservedJob]:
     """Unfinished jobs of this address that no record keeps: left by a crash or superseded."""
-    return [j for j in tagged if j.id not in keep and is_active(j.status)]
+    return [j for j in tagged if j.id not in keep and j.is_active]
 
 
 def _add_leftover_change(draft: Draft, address: str, leftovers: list[ObservedJob]) -> None:
@@ -190,7 +196,7 @@ def _plan_removed(ctx: Context, draft: Draft, name: str, rec: JobRecord) -> None
     observed = ctx.observed.jobs.get(rec.job_id)
     steps: list[Step] = []
     status = observed.status if observed is not None else rec.status
-    if observed is not None and is_active(observed.status):
+    if observed is not None and observed.is_active:
         steps.append(CancelJob(address, rec.job_id))
         draft.cancels[rec.job_id] = address
         reason = f"{why}: cancel {rec.job_id} ({status}), then forget it"
@@ -210,8 +216,8 @@ def _cancel_orphans(ctx: Context, draft: Draft) -> None:
     if not ctx.destroy:
         known |= {f"jobs.{n}" for n in ctx.project.jobs}
     for job in ctx.project_jobs:
-        address = job.metadata.get(META_RESOURCE, "")
-        if address in known or not is_active(job.status) or job.id in draft.cancels:
+        address = (job.identity.resource if job.identity is not None else None) or ""
+        if address in known or not job.is_active or job.id in draft.cancels:
             continue
         if not address.startswith("jobs."):
             address = f"jobs.{job.id}"

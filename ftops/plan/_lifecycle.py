@@ -9,6 +9,7 @@ from ftops.errors import PlanError
 from ftops.lifecycle.model_ids import base_of
 from ftops.plan._context import Context, Draft
 from ftops.plan.model import ModelLifecycle
+from ftops.provider.registry import base_model_of_any
 
 
 def model_lifecycle(ctx: Context) -> tuple[ModelLifecycle, ...]:
@@ -69,9 +70,10 @@ def check_shutdowns(
     for name in ctx.desired_jobs():
         job = ctx.project.jobs[name]
         listed = ctx.observed.models.get(job.model)
-        if (listed is None or not listed.shutdown_date) and job.model.startswith("ft:"):
+        base = base_model_of_any(job.model)
+        if (listed is None or not listed.shutdown_date) and base is not None:
             # Continuing from a fine-tuned model trains on its base: the base's date decides.
-            listed = ctx.observed.models.get(job.model.split(":")[1])
+            listed = ctx.observed.models.get(base)
         when = _parse_date(listed.shutdown_date) if listed and listed.shutdown_date else None
         if when is None:
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ftops.errors import PlanError, ProtectedResourceError
-from ftops.plan._context import FAILED_JOB_STATUSES, Context, Draft, JobView, frozen
+from ftops.plan._context import Context, Draft, JobView, frozen, is_failure
 from ftops.plan.model import (
     Action,
     Change,
@@ -20,7 +20,7 @@ from ftops.plan.model import (
     UpdateRecord,
 )
 from ftops.plan.records import ModelRecord, record_json
-from ftops.resources import META_RESOURCE
+from ftops.provider.types import JobPhase
 
 PENDING_MODEL = "(known after the job succeeds)"
 
@@ -84,7 +84,7 @@ def _job_outputs(draft: Draft) -> set[str]:
     return {
         view.fine_tuned_model
         for view in draft.jobs.values()
-        if view.status == "succeeded" and view.fine_tuned_model is not None
+        if view.phase is JobPhase.SUCCEEDED and view.fine_tuned_model is not None
     }
 
 
@@ -123,7 +123,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
         draft.add(Change(address, Action.NOOP, reason, before, before))
         return _Holding(name, old_current, old_previous, model.protect, model.keep_previous, None)
 
-    succeeded = view.status == "succeeded" and view.fine_tuned_model is not None
+    succeeded = view.phase is JobPhase.SUCCEEDED and view.fine_tuned_model is not None
     target = view.fine_tuned_model if succeeded else None
     keeps = f"; {address} keeps {old_current} until then" if old_current else ""
     n = len(model.checks)
@@ -147,7 +147,7 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> _Holding:
             )
             return _Holding(name, old_current, old_previous, model.protect, model.keep_previous, None)
         return stay(f"points at {target}")
-    if view.status in FAILED_JOB_STATUSES:
+    if is_failure(view.phase):
         draft.warn(
             f"{address}: {job_address} {view.status}, so there is no new model to promote"
             + (f"; {address} keeps {old_current}" if old_current else "")
@@ -294,7 +294,8 @@ def _plan_pruning(
     made_by: dict[str, str] = {}  # model id -> the address of the job that made it
     for job in ctx.project_jobs:
         if job.fine_tuned_model:
-            made_by.setdefault(job.fine_tuned_model, job.metadata.get(META_RESOURCE, "jobs.?"))
+            resource = job.identity.resource if job.identity is not None else None
+            made_by.setdefault(job.fine_tuned_model, resource or "jobs.?")
     for name, rec in ctx.records.jobs.items():
         if rec.fine_tuned_model:
             made_by.setdefault(rec.fine_tuned_model, f"jobs.{name}")

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable
 
 from ftops.diagnostics import Diagnostic
 from ftops.lifecycle.catalogue import Catalogue, did_you_mean
+from ftops.provider.registry import base_model_of_any
 from ftops.resources import Job
 
 
@@ -34,16 +35,21 @@ def base_model_problems(
 
 
 def _problem(model: str, listed: Collection[str], catalogue: Catalogue | None) -> str | None:
-    fine_tuned = model.startswith("ft:")
+    fine_tuned = _is_fine_tune(model)
     tunable = [name for name in listed if catalogue is None or name in catalogue.fine_tunable
-               or name.startswith("ft:")]
+               or _is_fine_tune(name)]
     if model in listed:
         if catalogue is None or model not in catalogue.not_fine_tunable:
             return None
         return f"{model!r} cannot be fine-tuned" + did_you_mean(model, tunable, "the closest that can")
     if fine_tuned:  # continuing from a fine-tuned model: one of this account's, by its exact id
-        same_kind = [name for name in listed if name.startswith("ft:")]
+        same_kind = [name for name in listed if _is_fine_tune(name)]
         return ("no fine-tuned model of the account is named " + repr(model)
                 + " (deleted, or another organization's?)" + did_you_mean(model, same_kind))
-    candidates = [name for name in tunable if not name.startswith("ft:")]
+    candidates = [name for name in tunable if not _is_fine_tune(name)]
     return f"the account lists no model {model!r}" + did_you_mean(model, candidates)
+
+
+def _is_fine_tune(model: str) -> bool:
+    """A fine-tuned model's id, in any known provider's form (OpenAI's ``ft:...``, Azure's ...)."""
+    return base_model_of_any(model) is not None

@@ -68,6 +68,11 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
     if tp is _STEP_UNION:
         return _decode_step(value, path)
     origin = typing.get_origin(tp)
+    if origin is typing.Literal:  # e.g. a job spec's method type
+        allowed = typing.get_args(tp)
+        if value not in allowed or isinstance(value, bool) != any(isinstance(a, bool) for a in allowed):
+            _fail(path, f"{value!r} is not one of {', '.join(repr(a) for a in allowed)}")
+        return value
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(tp)
         if value is None and type(None) in options:

@@ -4,7 +4,15 @@ A crash between a create and the state write, a response lost in transit, or a l
 file must never lead to a second upload or a second (paid) job. So every object ftops
 creates carries its identity: an upload is named from its project, dataset and content
 hash; a job is tagged with its project, its address and the hash of all its inputs. The
-planner adopts an object with the right identity instead of creating it again.
+planner adopts an object with the right identity instead of creating it again. Where and
+how a job carries its identity is the adapter's business (``JobSpec.identity``; on OpenAI,
+metadata tags); here it is only computed.
+
+The inputs hash is over one canonical JSON form of a job's inputs, frozen as it was first
+written: every job already created carries its hash, and a hash that moved would plan each
+of them again as a paid replacement. ``canonical_method`` and ``canonical_integration`` are
+that form (it happens to be the shape of OpenAI's API, where it came from); they must not
+change, and tests/plan/test_inputs_hash_pinned.py holds them to known hashes.
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ftops.resources import META_INPUTS, META_PROJECT, META_RESOURCE, Job, thaw
+from ftops.provider.types import JobIdentity, JobSpec
+from ftops.resources import Integration, Job, Method, thaw
 
 HASH12: Final = 12
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -55,6 +64,27 @@ def parse_upload_filename(project: str, filename: str, dataset_names: frozenset[
     return dataset
 
 
+def canonical_method(method: Method) -> dict[str, Any]:
+    """``{"type": t, t: {"hyperparameters": {given ones}, "grader": ...}}``; frozen (see above)."""
+    body: dict[str, Any] = {}
+    hyperparameters = method.hyperparameters
+    given = {
+        name: getattr(hyperparameters, name)
+        for name in hyperparameters.__slots__
+        if getattr(hyperparameters, name) is not None
+    }
+    if given:
+        body["hyperparameters"] = given
+    if method.grader is not None:
+        body["grader"] = thaw(method.grader)
+    return {"type": method.type, method.type: body}
+
+
+def canonical_integration(integration: Integration) -> dict[str, Any]:
+    """``{"type": t, t: {settings}}``; frozen (see above)."""
+    return {"type": integration.type, integration.type: thaw(integration.settings)}
+
+
 def job_inputs(job: Job, content_hashes: Mapping[str, str]) -> dict[str, Any]:
     """Every input of a job that the service fixes at creation, as plain JSON.
 
@@ -69,16 +99,16 @@ def job_inputs(job: Job, content_hashes: Mapping[str, str]) -> dict[str, Any]:
             if job.validation_file is None
             else {"dataset": job.validation_file, "content_hash": validation}
         ),
-        "method": job.method.to_api(),
+        "method": canonical_method(job.method),
         "suffix": job.suffix,
         "seed": job.seed,
         "metadata": thaw(job.metadata),
-        "integrations": [integration.to_api() for integration in job.integrations],
+        "integrations": [canonical_integration(integration) for integration in job.integrations],
     }
 
 
 def job_inputs_hash(job: Job, content_hashes: Mapping[str, str]) -> str:
-    """sha256 (hex) of the canonical JSON of every input; written as the ``ftops_inputs`` tag.
+    """sha256 (hex) of the canonical JSON of every input; stored with the job as its identity.
 
     Datasets count by content only: renaming a dataset in the manifests (same bytes) must not
     pay for a new job, while ``job_inputs`` keeps the names for people reading a diff."""
@@ -89,34 +119,16 @@ def job_inputs_hash(job: Job, content_hashes: Mapping[str, str]) -> str:
     return sha256_hex(canonical_json(inputs))
 
 
-def job_metadata(project: str, job: Job, inputs_hash: str) -> dict[str, str]:
-    """The user's metadata plus ftops's three tags (the loader refuses reserved keys in manifests)."""
-    tags = {META_PROJECT: project, META_RESOURCE: job.address, META_INPUTS: inputs_hash}
-    return {**{str(k): str(v) for k, v in job.metadata.items()}, **tags}
-
-
-def job_request(project: str, job: Job, inputs_hash: str) -> dict[str, Any]:
-    """The body of ``POST /fine_tuning/jobs``, datasets left as ``{"dataset": NAME}`` placeholders
-    that the executor replaces with the file ids of the uploads."""
-    body: dict[str, Any] = {
-        "model": job.model,
-        "training_file": {"dataset": job.training_file},
-        "method": job.method.to_api(),
-        "metadata": job_metadata(project, job, inputs_hash),
-    }
-    if job.validation_file is not None:
-        body["validation_file"] = {"dataset": job.validation_file}
-    if job.suffix is not None:
-        body["suffix"] = job.suffix
-    if job.seed is not None:
-        body["seed"] = job.seed
-    if job.integrations:
-        body["integrations"] = [integration.to_api() for integration in job.integrations]
-    return body
-
-
-def is_tagged_for(metadata: Mapping[str, str], project: str, address: str | None = None) -> bool:
-    """Whether a job's metadata says it belongs to ``project`` (and to ``address``, if given)."""
-    if metadata.get(META_PROJECT) != project:
-        return False
-    return address is None or metadata.get(META_RESOURCE) == address
+def job_spec(project: str, job: Job, inputs_hash: str) -> JobSpec:
+    """What to create for ``job``, in neutral terms: the adapter encodes it for its service."""
+    return JobSpec(
+        identity=JobIdentity(project=project, resource=job.address, inputs_hash=inputs_hash),
+        model=job.model,
+        training_dataset=job.training_file,
+        validation_dataset=job.validation_file,
+        method=job.method,
+        suffix=job.suffix,
+        seed=job.seed,
+        user_metadata=job.metadata,
+        integrations=job.integrations,
+    )

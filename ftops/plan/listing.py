@@ -23,12 +23,15 @@ then sets one. Pure functions: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 from ftops.plan.desired import Desired
-from ftops.plan.observed import TERMINAL_JOB_STATUSES, Observed
+from ftops.plan.observed import Observed
 from ftops.plan.options import PlanOptions
 from ftops.plan.records import StateRecords
+from ftops.provider.types import JobPhase, phase_of
 
 # Jobs are stamped by the service's clocks; one created on another machine a little before a
 # refresh could carry an earlier time than the newest job that refresh listed. The watermark
@@ -56,14 +59,17 @@ def needs_full_job_listing(desired: Desired, records: StateRecords, options: Pla
 
 
 def job_listing_since(
-    desired: Desired, records: StateRecords, watermark: int | None, options: PlanOptions
+    desired: Desired, records: StateRecords, watermark: int | None, options: PlanOptions,
+    *, job_phases: Mapping[str, JobPhase] = MappingProxyType({}),
 ) -> int | None:
-    """The creation time down to which the jobs listing must be read; None: read all of it."""
+    """The creation time down to which the jobs listing must be read; None: read all of it.
+    ``job_phases``: the service's status words (``Capabilities.job_phases``), to read the
+    statuses the records keep. Only for a service whose listing is newest first."""
     if watermark is None or needs_full_job_listing(desired, records, options) is not None:
         return None
     since = watermark
     for record in records.jobs.values():
-        if record.status in TERMINAL_JOB_STATUSES:
+        if phase_of(record.status, job_phases).is_terminal:
             continue
         if record.created_at is None:
             return None  # an unfinished job whose age is unknown: only the whole listing finds it
@@ -79,7 +85,7 @@ def next_job_watermark(observed: Observed) -> int | None:
     if not jobs:
         return observed.jobs_since
     newest = max(job.created_at for job in jobs) - WATERMARK_MARGIN_SECONDS
-    unfinished = [job.created_at for job in jobs if job.status not in TERMINAL_JOB_STATUSES]
+    unfinished = [job.created_at for job in jobs if not job.is_terminal]
     # Jobs older than the listing's start (``jobs_since``) were not read this time: the watermark
     # it started from says they had finished, and a finished job stays finished.
     return max(min([newest, *unfinished]), 0)

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+from ftops.provider.types import JobSpec
 from ftops.resources import Check, empty_mapping
 
-PLAN_FORMAT_VERSION: Final = 1
+# 2: ``CreateJob`` carries a neutral ``spec`` instead of an OpenAI request body.
+PLAN_FORMAT_VERSION: Final = 2
 
 
 class Action(StrEnum):
@@ -66,12 +68,12 @@ class DeleteFile:
 
 @dataclass(frozen=True, slots=True)
 class CreateJob:
-    """Create a fine-tuning job. ``request`` is the API body with dataset names left as
-    ``{"dataset": NAME}`` placeholders the executor fills with file ids at run time."""
+    """Create a fine-tuning job. ``spec`` names its datasets; the executor passes the file ids
+    of their uploads to the provider, which encodes the request for its service."""
 
     address: str
-    inputs_hash: str  # also written as the job's ftops_inputs metadata tag
-    request: Mapping[str, Any]  # frozen JSON
+    inputs_hash: str  # also ``spec.identity.inputs_hash``: what adoption matches on
+    spec: JobSpec
     # Jobs already in the account with the same tags (a forced --replace): a lookup after a
     # lost response must not adopt one of them as the result of this create.
     supersedes: tuple[str, ...] = ()

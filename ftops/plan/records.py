@@ -25,8 +25,7 @@ from ftops.errors import StateCorruptError
 # Re-exported: the identity helpers are part of the records seam.
 from ftops.plan.identity import (
     job_inputs_hash,
-    job_metadata,
-    job_request,
+    job_spec,
     upload_filename,
 )
 from ftops.resources import empty_mapping, freeze, thaw
@@ -42,8 +41,7 @@ __all__ = [
     "PendingRecord",
     "StateRecords",
     "job_inputs_hash",
-    "job_metadata",
-    "job_request",
+    "job_spec",
     "pending_key",
     "read_records",
     "upload_filename",

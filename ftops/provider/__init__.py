@@ -1,36 +1,57 @@
-"""The provider: the only package that imports ``openai``.
+"""The provider package: the only code that talks to a fine-tuning service, and the only
+package that imports a service's SDK (``openai``).
 
-It builds the SDK client (OpenAI, Azure OpenAI, or the embedded emulator), runs
-each operation with the right retry rule, maps SDK errors to ``ftops.errors``
-and returns frozen ftops values. ``open_provider`` is the entry point.
+``base.FineTuningProvider`` is the interface the planner and the executor use;
+``types`` holds the neutral values that cross it; one adapter per service lives in
+its own package (``openai/``, ``azure/``), chosen by ``registry.open_provider``
+from ``provider.type``. The provider never starts the emulator: the composition root
+(``ftops.workflow``) does, and hands the adapter its address as an ``Endpoint``.
+
+Importing this package imports no SDK; opening a provider does.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ftops.provider.api import Provider
-from ftops.provider.client import Connection, RequestCounter, connect, effective_provider
-from ftops.provider.convert import JobEvent
+from ftops.provider.base import FineTuningProvider
 from ftops.provider.refresh import refresh
-from ftops.provider.retry import RetryPolicy
-from ftops.resources import ProviderConfig
+from ftops.provider.registry import (
+    PROVIDER_TYPES,
+    base_model_of_any,
+    effective_provider,
+    naming_of,
+    open_provider,
+)
+from ftops.provider.types import (
+    Capabilities,
+    Endpoint,
+    HostingModel,
+    JobEvent,
+    JobIdentity,
+    JobIdentityStore,
+    JobPhase,
+    JobSpec,
+    PriceModel,
+)
 
-
-def open_provider(config: ProviderConfig, project_root: Path, override: str | None = None) -> Provider:
-    """A ready ``Provider`` for the manifests' provider, or the one ``--provider`` names.
-    Close it (or use it as a context manager): it may own an embedded emulator."""
-    return Provider(connect(effective_provider(config, override), project_root))
-
+# The name the rest of ftops has always called it by.
+Provider = FineTuningProvider
 
 __all__ = [
-    "Connection",
+    "PROVIDER_TYPES",
+    "Capabilities",
+    "Endpoint",
+    "FineTuningProvider",
+    "HostingModel",
     "JobEvent",
+    "JobIdentity",
+    "JobIdentityStore",
+    "JobPhase",
+    "JobSpec",
+    "PriceModel",
     "Provider",
-    "RequestCounter",
-    "RetryPolicy",
-    "connect",
+    "base_model_of_any",
     "effective_provider",
+    "naming_of",
     "open_provider",
     "refresh",
 ]

@@ -1,23 +1,26 @@
 """Refresh: what the account holds, in three listings whatever the number of resources.
 
-Files (``purpose=fine-tune``, 10,000 a page), this project's tagged jobs (filtered
-by the service on the ``ftops_project`` metadata tag; with a watermark from the state,
-only the recent pages: ``ftops.plan.listing``), and models (one list). No
-request per resource: a job in a terminal state never changes, and a running one
-is in the job listing with its current status anyway.
+Training files, this project's jobs (on OpenAI, filtered by the service on the
+``ftops_project`` metadata tag; with a watermark from the state, only the recent
+pages: ``ftops.plan.listing``), and models. No request per resource: a job in a
+terminal state never changes, and a running one is in the job listing with its
+current status anyway.
 """
 
 from __future__ import annotations
 
 from ftops.plan.observed import Observed
-from ftops.provider.api import Provider
+from ftops.provider.base import FineTuningProvider
 
 
-def refresh(provider: Provider, project: str, jobs_since: int | None = None) -> Observed:
+def refresh(provider: FineTuningProvider, project: str, jobs_since: int | None = None) -> Observed:
     """``jobs_since``: read the jobs listing only down to that creation time (see
-    ``ftops.plan.listing``); None reads all of this project's jobs."""
+    ``ftops.plan.listing``); None reads all of this project's jobs. Ignored where the service's
+    listing is not newest first."""
+    if not provider.capabilities.newest_first_job_listing:
+        jobs_since = None
     before = provider.request_count
-    files = provider.list_files("fine-tune")
+    files = provider.list_files()
     jobs = provider.list_jobs(project, since=jobs_since)
     models = provider.list_models()
     return Observed(
@@ -26,4 +29,5 @@ def refresh(provider: Provider, project: str, jobs_since: int | None = None) -> 
         models={m.id: m for m in models},
         request_count=provider.request_count - before,
         jobs_since=jobs_since,
+        job_phases=provider.capabilities.job_phases,
     )

@@ -10,13 +10,16 @@ succeeded is how a fine-tuning job gets trained (and billed) twice. Here:
   request was refused), or a connection that was never established. Anything else
   whose outcome we did not see (a timeout, a dropped connection, a 5xx) raises
   ``OutcomeUnknownError`` so the caller looks for the object before trying again;
-- a cancel or delete is idempotent, so it is retried like a read.
+- a cancel or delete is idempotent, so it is retried like a read;
+- a host name that does not resolve is not retried at all: no wait makes a misspelt
+  ``base_url`` resolve, and six tries took about 13 s before the one line (issue 17).
 """
 
 from __future__ import annotations
 
 import email.utils
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -27,8 +30,9 @@ from typing import TypeVar
 import httpx2
 import openai
 
-from ftops.errors import OutcomeUnknownError, ProviderError
+from ftops.errors import OutcomeUnknownError, ProviderError, ServiceError
 from ftops.provider.errors import error_code, translate
+from ftops.secrets import redact
 
 T = TypeVar("T")
 
@@ -94,6 +98,28 @@ def _never_sent(error: openai.APIConnectionError) -> bool:
     return isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout)
 
 
+def _unresolved_host(error: BaseException) -> socket.gaierror | None:
+    """The name-resolution failure behind a connection error, if that is what it was."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, socket.gaierror):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _host_error(what: str, error: openai.APIConnectionError, failure: socket.gaierror) -> ServiceError:
+    request = getattr(error, "request", None)
+    host = request.url.host if request is not None else "the API host"
+    reason = failure.strerror or str(failure)
+    return ServiceError(
+        f"{what}: cannot resolve the host name {host} ({redact(reason)})",
+        hint="Check the provider's base_url or endpoint in the manifests, and the network or DNS.",
+    )
+
+
 # 429s that waiting seconds cannot cure: the daily job quota frees up over hours (issue 10).
 NOT_RETRIED_CODES = frozenset({"daily_rate_limit_exceeded"})
 
@@ -126,6 +152,9 @@ def call(policy: RetryPolicy, kind: Kind, what: str, operation: Callable[[], T])
                 raise translate(error, what) from error
             policy.wait(delay if delay is not None else policy.backoff(attempt))
         except openai.APIConnectionError as error:
+            unresolved = _unresolved_host(error)
+            if unresolved is not None:  # nothing was sent: safe for a create too, and final
+                raise _host_error(what, error, unresolved) from error
             if kind is Kind.CREATE and not _never_sent(error):
                 timeout = isinstance(error, openai.APITimeoutError)
                 raise OutcomeUnknownError(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ftops.apply.jobprogress import eta_text
+from ftops.provider.types import JobPhase
 
 if TYPE_CHECKING:
     from ftops.apply.status import JobStatus, ModelStatus
@@ -20,10 +21,11 @@ if TYPE_CHECKING:
 JOB_COLUMNS = ("job", "id", "status", "progress", "trained tokens", "model", "last event")
 MODEL_COLUMNS = ("model name", "model id", "base model", "shutdown date")
 _SHORT = frozenset({"job", "status", "trained tokens"})
+_PHASE_STYLES = {JobPhase.SUCCEEDED: "green", JobPhase.FAILED: "red", JobPhase.CANCELLED: "yellow"}
 
 
 def progress_text(job: JobStatus, now: float | None = None) -> str:
-    if job.status == "succeeded":
+    if job.phase is JobPhase.SUCCEEDED:
         return "done"
     parts = []
     if job.step is not None and job.total_steps:
@@ -87,7 +89,7 @@ def status_tables(jobs: Sequence[JobStatus], models: Sequence[ModelStatus],
                    for name in JOB_COLUMNS]
         table = Table(*columns, title="Jobs", title_justify="left")
         for job in jobs:
-            style = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}.get(job.status, "cyan")
+            style = _PHASE_STYLES.get(job.phase, "cyan")
             cells = [Text(cell) for cell in job_cells(job, now)]
             cells[2].stylize(style)
             table.add_row(*cells)

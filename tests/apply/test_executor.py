@@ -21,8 +21,8 @@ from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
 from ftops.errors import OutcomeUnknownError
 from ftops.plan.model import Action, Change, CreateJob, DeleteModel, Plan, PlanBase, PromoteModel, UploadFile
 from ftops.plan.records import read_records
-from ftops.provider import Provider, open_provider
-from ftops.resources import BackendConfig, Check, Project, ProviderConfig, freeze
+from ftops.provider import JobIdentity, JobSpec, Provider, open_provider
+from ftops.resources import BackendConfig, Check, Hyperparameters, Method, Project, ProviderConfig
 from ftops.state import open_storage
 
 PROJECT = "unit"
@@ -44,7 +44,7 @@ class Harness:
         self.root = root
         self.emu = emu
         self.project = Project(name=PROJECT, root=root, manifests_dir=root, manifest_files=())
-        self.provider: Provider = open_provider(ProviderConfig(type="openai", base_url=emu.base_url), root)
+        self.provider: Provider = open_provider(ProviderConfig(type="openai", base_url=emu.base_url))
         self.storage = open_storage(BackendConfig(path="state.json"), root)
         self.journal = StateJournal(self.storage, None, PROJECT)
         self.lines: list[str] = []
@@ -77,14 +77,14 @@ class Harness:
 
 
 def create_job(name: str, training: str, inputs_hash: str = "h" * 64) -> CreateJob:
-    request = {
-        "model": "gpt-4o-mini-2024-07-18",
-        "training_file": {"dataset": training},
-        "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 1}}},
-        "suffix": name,
-        "metadata": {"ftops_project": PROJECT, "ftops_resource": f"jobs.{name}", "ftops_inputs": inputs_hash},
-    }
-    return CreateJob(f"jobs.{name}", inputs_hash, freeze(request))
+    spec = JobSpec(
+        identity=JobIdentity(PROJECT, f"jobs.{name}", inputs_hash),
+        model="gpt-4o-mini-2024-07-18",
+        training_dataset=training,
+        method=Method(hyperparameters=Hyperparameters(n_epochs=1)),
+        suffix=name,
+    )
+    return CreateJob(f"jobs.{name}", inputs_hash, spec)
 
 
 def change(step: object, *deps: str, action: Action = Action.CREATE) -> Change:

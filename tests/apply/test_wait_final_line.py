@@ -29,8 +29,9 @@ def test_the_succeeded_line_shows_the_last_loss(harness_factory: Callable[..., H
 
     ended = wait_for_job(h.provider, "jobs.j", job, h.reporter(), WaitOptions(sleep=until_the_job_ends))
     assert ended.status == "succeeded"
-    newest = next(e for e in h.provider.job_events(job.id, limit=10) if e.type == "metrics")
-    last_loss = newest.data["train_loss"]
+    newest = next(e for e in h.provider.job_events(job.id, limit=10) if e.step is not None)  # a metrics event
+    last_loss = newest.train_loss
+    assert last_loss is not None
     final = [line for line in h.lines if line.startswith("jobs.j: succeeded")]
     assert len(final) == 1
     assert f"loss {last_loss:.4f}" in final[0], (final, h.lines)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ftops.provider.convert import observed_model
+from ftops.provider.openai.convert import observed_model
 
 
 class Obj(dict[str, Any]):

@@ -8,6 +8,7 @@ from pathlib import Path
 from ftops.manifest import load_project
 from ftops.manifest.from_account import Pin, fine_tuned_models, pin_names, render_manifest
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
+from ftops.provider.types import JobIdentity
 from ftops.resources import freeze
 
 BASE = "gpt-4o-mini-2024-07-18"
@@ -16,7 +17,9 @@ BASE = "gpt-4o-mini-2024-07-18"
 def job(job_id: str, output: str, project: str | None = None) -> ObservedJob:
     return ObservedJob(job_id, "succeeded", BASE, "file-1", None, output,
                        freeze({"ftops_project": project} if project else {}), 100, 200, 5000,
-                       hyperparameters=freeze({"n_epochs": 3}))
+                       hyperparameters=freeze({"n_epochs": 3}),
+                       # as the adapter reads the ftops_project tag
+                       identity=JobIdentity(project, None, "") if project else None)
 
 
 def test_fine_tunes_are_found_with_their_jobs_and_base_models_are_left_out() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from ftops.errors import ManifestError
 from ftops.manifest import find_project_root, load_project, validate_manifests
+from ftops.plan.identity import canonical_method
 from ftops.resources import (
     AUTO,
     ActiveModel,
@@ -168,7 +169,7 @@ def test_the_typed_model_is_immutable(shop: Path) -> None:
         project.name = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         project.jobs["base"].metadata["team"] = "x"  # type: ignore[index]
-    assert project.jobs["base"].method.to_api() == {
+    assert canonical_method(project.jobs["base"].method) == {
         "type": "supervised",
         "supervised": {"hyperparameters": {"n_epochs": 3, "learning_rate_multiplier": 2.0}}}
 

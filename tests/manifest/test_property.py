@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ftops.errors import ManifestError
 from ftops.manifest import load_project
+from ftops.plan.identity import canonical_method
 from ftops.secrets import redact
 
 from .helpers import write_project
@@ -113,6 +114,6 @@ def test_valid_jobs_round_trip_to_the_typed_model(tmp_path: Path, job_name: str,
     hp = loaded.method.hyperparameters
     assert (hp.n_epochs, hp.batch_size) == (n_epochs, batch_size)
     assert hp.learning_rate_multiplier == (lrm if lrm == "auto" else float(lrm))
-    assert loaded.method.to_api()["supervised"]["hyperparameters"] == {
+    assert canonical_method(loaded.method)["supervised"]["hyperparameters"] == {
         "n_epochs": n_epochs, "batch_size": batch_size,
         "learning_rate_multiplier": lrm if lrm == "auto" else float(lrm)}

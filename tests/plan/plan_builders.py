@@ -17,6 +17,7 @@ from ftops.plan.observed import JobError, Observed, ObservedFile, ObservedJob, O
 from ftops.plan.options import PlanOptions
 from ftops.plan.planner import make_plan
 from ftops.plan.records import DatasetRecord, JobRecord, ModelRecord, PendingRecord, pending_key, record_json
+from ftops.provider.types import JobIdentity
 from ftops.resources import (
     META_INPUTS,
     META_PROJECT,
@@ -190,6 +191,7 @@ class World:
             fine_tuned_model=ft,
             metadata=freeze(meta),
             created_at=self.clock,
+            identity=JobIdentity(PROJECT, spec.address, inputs_hash),
             finished_at=self.clock + 5 if status in ("succeeded", "failed", "cancelled") else None,
             error=JobError("invalid_file", "Line 3 is not valid") if error else None,
         )

@@ -22,6 +22,7 @@ from ftops.plan.model import (
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
 from ftops.plan.order import execution_order
 from ftops.plan.records import read_records
+from ftops.provider.openai.encode import job_request
 from ftops.resources import freeze
 
 
@@ -64,20 +65,24 @@ def simulate_apply(
                     res, step.address, "job", step.inputs_hash, "2026-11-24T20:00:00Z"
                 )
                 records = read_records(res)
-                training = records.datasets[step.request["training_file"]["dataset"]].file_id
-                validation_ref = step.request.get("validation_file")
-                validation = records.datasets[validation_ref["dataset"]].file_id if validation_ref else None
+                spec = step.spec
+                training = records.datasets[spec.training_dataset].file_id
+                validation_name = spec.validation_dataset
+                validation = records.datasets[validation_name].file_id if validation_name else None
+                # The request the OpenAI adapter sends; the service keeps its metadata.
+                request = job_request(spec, training, validation)
                 job_id = world._next("ftjob")
-                ft = f"ft:{step.request['model']}:acme::{job_id}" if jobs_end_as == "succeeded" else None
+                ft = f"ft:{spec.model}:acme::{job_id}" if jobs_end_as == "succeeded" else None
                 world.jobs[job_id] = ObservedJob(
                     id=job_id,
                     status=jobs_end_as,
-                    model=step.request["model"],
+                    model=spec.model,
                     training_file=training,
                     validation_file=validation,
                     fine_tuned_model=ft,
-                    metadata=freeze(dict(step.request["metadata"])),
+                    metadata=freeze(dict(request["metadata"])),
                     created_at=world.clock,
+                    identity=spec.identity,
                 )
                 if ft is not None:
                     world.models[ft] = ObservedModel(ft, "acme-org", world.clock)

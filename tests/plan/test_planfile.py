@@ -67,7 +67,7 @@ def test_edited_plan_with_a_recomputed_looking_checksum_still_fails() -> None:
         ("", "not valid JSON"),
         ("[1, 2]", "not an ftops plan file"),
         ('{"kind": "ftops-plan", "format_version": 9}', "format_version 9 is not supported"),
-        ('{"kind": "ftops-plan", "format_version": 1, "extra": 1}', "unknown field"),
+        ('{"kind": "ftops-plan", "format_version": 2, "extra": 1}', "unknown field"),
         ('{"kind": "ftops-plan", "format_version": 1, "x": NaN}', "not valid JSON"),
         ("[" * 100_000, "not valid JSON"),
     ],

@@ -6,6 +6,8 @@ from plan_builders import PROJECT, World, actions, change, desired, job, model, 
 
 from ftops.plan.identity import job_inputs_hash
 from ftops.plan.model import Action, AdoptObject, CancelJob, CreateJob, ForgetResource
+from ftops.provider.openai.encode import job_request
+from ftops.provider.types import JobIdentity
 from ftops.resources import META_INPUTS, META_PROJECT, META_RESOURCE
 
 
@@ -13,8 +15,11 @@ def test_create_job_request_has_dataset_placeholders_and_identity_tags() -> None
     plan = World(desired()).plan()
     create = change(plan, "jobs.tune").steps[0]
     assert isinstance(create, CreateJob)
-    request = create.request
-    assert request["training_file"] == {"dataset": "train"}
+    assert create.spec.training_dataset == "train"
+    assert create.spec.identity == JobIdentity(PROJECT, "jobs.tune", create.inputs_hash)
+    # What the OpenAI adapter sends for it, once the dataset's upload has a file id.
+    request = job_request(create.spec, "file-1", None)
+    assert request["training_file"] == "file-1"
     assert request["model"] == "gpt-4o-mini-2024-07-18"
     assert request["method"] == {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3}}}
     assert request["metadata"] == {

@@ -15,7 +15,7 @@ from ftops.errors import StateCorruptError
 from ftops.plan import bookkeeping
 from ftops.plan.identity import (
     job_inputs_hash,
-    job_metadata,
+    job_spec,
     parse_upload_filename,
     upload_filename,
 )
@@ -37,6 +37,7 @@ from ftops.plan.records import (
     read_records,
     record_json,
 )
+from ftops.provider.openai.encode import job_request
 from ftops.resources import RESERVED_METADATA_KEYS, thaw
 
 HASH = "sha256:" + "ab" * 32
@@ -146,7 +147,8 @@ def test_inputs_hash_covers_every_input_and_metadata_carries_the_tags() -> None:
     hashes_seen = {job_inputs_hash(v, hashes) for v in variants}
     assert base not in hashes_seen and len(hashes_seen) == len(variants)
     assert job_inputs_hash(job("tune"), {**hashes, "train": "sha256:" + "00" * 32}) != base
-    meta = job_metadata(PROJECT, job("tune", metadata={"team": "a"}), base)
+    spec = job_spec(PROJECT, job("tune", metadata={"team": "a"}), base)
+    meta = job_request(spec, "file-1", None)["metadata"]
     assert set(meta) == RESERVED_METADATA_KEYS | {"team"}
 
 
@@ -164,7 +166,7 @@ def test_bookkeeping_records_each_outcome() -> None:
     res = bookkeeping.after_step(res, DeleteFile("datasets.train", old.datasets["train"].file_id))
     assert read_records(res).datasets["train"].retired_file_ids == ()
 
-    create = CreateJob("jobs.tune", "ff" * 32, {"model": "m"}, (), {"model": "m"})
+    create = CreateJob("jobs.tune", "ff" * 32, job_spec(PROJECT, job("tune"), "ff" * 32), (), {"model": "m"})
     res = bookkeeping.note_pending(res, "jobs.tune", "job", "ff" * 32, "now")
     created = ObservedJob("ftjob-new", "queued", "m", "file-new", None, None, {}, 100)
     res = bookkeeping.after_create_job(res, create, created)
@@ -238,7 +240,8 @@ def test_forget_vanished_drops_records_of_objects_deleted_outside_ftops() -> Non
 def test_after_job_seen_records_several_jobs_in_one_pass_and_ignores_unknown_ones() -> None:
     world = World(desired()).converge()
     res: dict[str, Any] = dict(world.resources)
-    create = CreateJob("jobs.other", "ee" * 32, {"model": "m"}, (), {"model": "m"})
+    spec = job_spec(PROJECT, job("other"), "ee" * 32)
+    create = CreateJob("jobs.other", "ee" * 32, spec, (), {"model": "m"})
     started = ObservedJob("ftjob-o", "running", "m", "f", None, None, {}, 1)
     res = bookkeeping.after_create_job(res, create, started)
     tune = read_records(res).jobs["tune"]

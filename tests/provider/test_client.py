@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from ftops import errors
-from ftops.provider import effective_provider, open_provider
-from ftops.provider.client import EMULATOR_PLACEHOLDER_KEY, connect
+from ftops.provider import effective_provider
+from ftops.provider.azure.client import connect as connect_azure
+from ftops.provider.openai.client import connect
 from ftops.resources import ProviderConfig
+from ftops.workflow import EMULATOR_PLACEHOLDER_KEY, open_provider
 
 KEY_VARS = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_OPENAI_ENDPOINT",
             "OPENAI_API_VERSION", "OPENAI_BASE_URL")
@@ -24,7 +26,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_openai_without_a_key_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(errors.AuthenticationError) as caught:
-        connect(ProviderConfig(type="openai"), tmp_path)
+        connect(ProviderConfig(type="openai"))
     assert "OPENAI_API_KEY is not set" in str(caught.value)
 
 
@@ -33,7 +35,7 @@ def test_openai_client_takes_the_manifests_settings(tmp_path: Path, monkeypatch:
     config = ProviderConfig(
         type="openai", base_url="http://127.0.0.1:9/v1", organization="org-1", project="p-1"
     )
-    connection = connect(config, tmp_path)
+    connection = connect(config)
     try:
         assert str(connection.client.base_url).startswith("http://127.0.0.1:9/v1")
         assert connection.client.organization == "org-1" and connection.client.project == "p-1"
@@ -45,14 +47,14 @@ def test_openai_client_takes_the_manifests_settings(tmp_path: Path, monkeypatch:
 
 def test_azure_needs_an_endpoint_and_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(errors.UsageError, match="endpoint"):
-        connect(ProviderConfig(type="azure"), tmp_path)
+        connect_azure(ProviderConfig(type="azure"))
     config = ProviderConfig(
         type="azure", endpoint="https://example.invalid", api_version="2025-04-01-preview"
     )
     with pytest.raises(errors.AuthenticationError, match="AZURE_OPENAI_API_KEY"):
-        connect(config, tmp_path)
+        connect_azure(config)
     monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", "entra-token-value")
-    connection = connect(config, tmp_path)
+    connection = connect_azure(config)
     try:
         assert connection.description == "azure https://example.invalid"
         assert "example.invalid" in str(connection.client.base_url)

@@ -19,8 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ftops import errors
-from ftops.provider import Provider, RequestCounter
-from ftops.provider.client import Connection
+from ftops.provider import JobIdentity, JobSpec
+from ftops.provider.openai.adapter import OpenAIProvider as Provider
+from ftops.provider.openai.client import Connection, RequestCounter
 from ftops.provider.retry import RetryPolicy, retry_after_seconds
 
 FAKE_KEY = "sk-test-SECRETSECRETSECRET0123456789"
@@ -80,6 +81,11 @@ def make_provider(script: Script, **kwargs: Any) -> tuple[Provider, RetryPolicy]
     slept: list[float] = []
     policy = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02, sleep=slept.append)
     return Provider(Connection(client, "stub", counter), retry=policy, **kwargs), policy
+
+
+def spec(model: str) -> JobSpec:
+    """A job of ``jobs.x`` (its address names the request in messages)."""
+    return JobSpec(JobIdentity("p", "jobs.x", "h" * 64), model, "train")
 
 
 # ---- reads ----------------------------------------------------------------------------------
@@ -151,7 +157,7 @@ def test_listing_pages_by_cursor_and_filters_jobs_by_project_tag() -> None:
 def test_create_is_retried_on_429_only() -> None:
     script = Script(_error(429, "busy", {"retry-after-ms": "1500"}), httpx2.Response(200, json=_job()))
     provider, policy = make_provider(script)
-    job = provider.create_job({"model": "gpt-4o-mini-2024-07-18", "training_file": "file-1"})
+    job = provider.create_job(spec("gpt-4o-mini-2024-07-18"), "file-1", None)
     assert job.id == "ftjob-1"
     assert policy.waits == [1.5]
     assert len(script.requests) == 2
@@ -167,7 +173,7 @@ def test_create_with_unknown_outcome_is_never_repeated(answer: httpx2.Response |
     script = Script(answer, httpx2.Response(200, json=_job()))
     provider, _ = make_provider(script)
     with pytest.raises(errors.OutcomeUnknownError) as caught:
-        provider.create_job({"model": "m", "training_file": "file-1"}, what="create job jobs.x")
+        provider.create_job(spec("m"), "file-1", None)
     assert "jobs.x" in str(caught.value)
     assert len(script.requests) == 1
 
@@ -175,7 +181,7 @@ def test_create_with_unknown_outcome_is_never_repeated(answer: httpx2.Response |
 def test_create_is_retried_when_the_connection_was_never_made() -> None:
     script = Script(httpx2.ConnectError("refused"), httpx2.Response(200, json=_job()))
     provider, _ = make_provider(script)
-    assert provider.create_job({"model": "m", "training_file": "file-1"}).id == "ftjob-1"
+    assert provider.create_job(spec("m"), "file-1", None).id == "ftjob-1"
     assert len(script.requests) == 2
 
 
@@ -264,7 +270,7 @@ def test_404_on_delete_means_already_gone() -> None:
 def test_400_keeps_the_service_message_and_param() -> None:
     provider, _ = make_provider(Script(_error(400, "invalid model", param="model")))
     with pytest.raises(errors.ProviderError) as caught:
-        provider.create_job({"model": "nope", "training_file": "file-1"}, what="create job jobs.x")
+        provider.create_job(spec("nope"), "file-1", None)
     assert type(caught.value) is errors.ProviderError
     assert str(caught.value) == "create job jobs.x: invalid model (param: model) (HTTP 400)"
 

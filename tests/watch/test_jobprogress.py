@@ -9,8 +9,26 @@ from hypothesis import strategies as st
 
 from ftops.apply.jobprogress import JobProgress, duration_text, eta_text, progress_of
 from ftops.plan.observed import JobError, ObservedJob
-from ftops.provider.convert import JobEvent
+from ftops.provider.openai.convert import job_event
+from ftops.provider.types import JobEvent
 from ftops.resources import freeze
+
+
+class Obj(dict[str, Any]):
+    """A JSON object read by attribute, as the OpenAI adapter reads the service's events."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def service_event(event_id: str, created_at: int, message: str, kind: str = "message",
+                  data: Any = None) -> JobEvent:
+    """An event as OpenAI sends it, read by the adapter into a neutral ``JobEvent``."""
+    return job_event(Obj({"id": event_id, "object": "fine_tuning.job.event", "created_at": created_at,
+                          "level": "info", "message": message, "type": kind, "data": data}))
 
 
 def job(status: str = "running", **extra: Any) -> ObservedJob:
@@ -20,12 +38,12 @@ def job(status: str = "running", **extra: Any) -> ObservedJob:
 
 
 def metrics(step: int, total: int, loss: float) -> JobEvent:
-    return JobEvent(id=f"e{step}", created_at=step, level="info", message=f"Step {step}/{total}",
-                    type="metrics", data=freeze({"step": step, "total_steps": total, "train_loss": loss}))
+    return service_event(f"e{step}", step, f"Step {step}/{total}", "metrics",
+                         {"step": step, "total_steps": total, "train_loss": loss})
 
 
 def message(text: str) -> JobEvent:
-    return JobEvent(id=text, created_at=0, level="info", message=text)
+    return service_event(text, 0, text)
 
 
 def test_the_newest_metrics_event_gives_step_total_and_loss() -> None:
@@ -81,8 +99,7 @@ json_values = st.recursive(
 def test_whatever_the_events_hold_progress_is_well_formed(events: list[tuple[str, dict[str, Any]]],
                                                           status: str) -> None:
     """Event data comes from the service: odd values are ignored, never raised on."""
-    parsed = tuple(JobEvent(id=str(i), created_at=i, level="info", message="m", type=kind, data=freeze(data))
-                   for i, (kind, data) in enumerate(events))
+    parsed = tuple(service_event(str(i), i, "m", kind, data) for i, (kind, data) in enumerate(events))
     progress = progress_of(job(status), parsed)
     assert isinstance(progress, JobProgress)
     assert progress.step is None or isinstance(progress.step, int)

@@ -1,38 +1,57 @@
-"""SDK response objects → ftops's frozen observed values (nothing SDK-typed leaves the provider)."""
+"""SDK response objects → ftops's frozen observed values (nothing SDK-typed leaves the provider).
+
+Here OpenAI's words become ftops's: a status its ``JobPhase``, the ``ftops_*`` metadata
+tags a ``JobIdentity``, a ``metrics`` event a ``JobEvent`` with its step and loss.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from ftops.plan.observed import JobError, ObservedFile, ObservedJob, ObservedModel
-from ftops.resources import empty_mapping, freeze
+from ftops.provider.openai.naming import JOB_PHASES
+from ftops.provider.types import JobEvent, JobIdentity, phase_of
+from ftops.resources import META_INPUTS, META_PROJECT, META_RESOURCE, freeze
 
 
-@dataclass(frozen=True, slots=True)
-class JobEvent:
-    id: str
-    created_at: int
-    level: str
-    message: str
-    type: str = "message"  # "metrics" events carry step, total_steps and losses in ``data``
-    data: Mapping[str, Any] = field(default_factory=empty_mapping)
+def identity_of(metadata: Mapping[str, str]) -> JobIdentity | None:
+    """The identity ftops wrote in a job's metadata; None for a job without ftops's tags."""
+    project = metadata.get(META_PROJECT)
+    if not project:
+        return None
+    return JobIdentity(project, metadata.get(META_RESOURCE) or None, metadata.get(META_INPUTS, ""))
+
+
+def identity_tags(identity: JobIdentity) -> dict[str, str]:
+    """``identity`` as the metadata tags ``identity_of`` reads back."""
+    tags = {META_PROJECT: identity.project}
+    if identity.resource is not None:
+        tags[META_RESOURCE] = identity.resource
+    tags[META_INPUTS] = identity.inputs_hash
+    return tags
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+# File statuses of files that exist but can never be trained on or adopted.
+UNUSABLE_FILE_STATUSES: Final = frozenset({"error", "deleted"})
+
+
 def observed_file(obj: Any) -> ObservedFile:
+    status = str(_get(obj, "status", "") or "")
     return ObservedFile(
         id=obj.id,
         filename=obj.filename,
         bytes=int(_get(obj, "bytes", 0) or 0),
         purpose=str(obj.purpose),
-        status=str(_get(obj, "status", "") or ""),
+        status=status,
         created_at=int(_get(obj, "created_at", 0) or 0),
+        usable=status not in UNUSABLE_FILE_STATUSES,
     )
 
 
@@ -51,21 +70,24 @@ def observed_job(obj: Any) -> ObservedJob:
         job_error = JobError(
             code=_get(error, "code"), message=str(_get(error, "message") or ""), param=_get(error, "param")
         )
-    metadata = _get(obj, "metadata") or {}
+    metadata = {str(k): str(v) for k, v in dict(_get(obj, "metadata") or {}).items()}
+    status = str(obj.status)
     return ObservedJob(
         id=obj.id,
-        status=str(obj.status),
+        status=status,
         model=str(obj.model),
         training_file=str(obj.training_file),
         validation_file=_get(obj, "validation_file"),
         fine_tuned_model=_get(obj, "fine_tuned_model"),
-        metadata=freeze({str(k): str(v) for k, v in dict(metadata).items()}),
+        metadata=freeze(metadata),
         created_at=int(_get(obj, "created_at", 0) or 0),
         finished_at=_get(obj, "finished_at"),
         trained_tokens=_get(obj, "trained_tokens"),
         estimated_finish=_get(obj, "estimated_finish"),
         error=job_error,
         hyperparameters=freeze(_hyperparameters(obj)),
+        reported_phase=phase_of(status, JOB_PHASES),
+        identity=identity_of(metadata),
     )
 
 
@@ -91,13 +113,30 @@ def _azure_retirement(obj: Any) -> str | None:
         return None
 
 
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def job_event(obj: Any) -> JobEvent:
+    """An event; a ``metrics`` one carries ``data.step``, ``total_steps`` and ``train_loss``
+    (odd values from the service are left out, never raised on)."""
     data = _get(obj, "data")
+    step = total = loss = None
+    if _get(obj, "type", None) == "metrics" and isinstance(data, Mapping):
+        found_step = _number(data.get("step"))
+        if found_step is not None:
+            step = int(found_step)
+            found_total = _number(data.get("total_steps"))
+            total = int(found_total) if found_total else None
+            loss = _number(data.get("train_loss"))
     return JobEvent(
         id=obj.id,
         created_at=int(_get(obj, "created_at", 0) or 0),
         level=str(_get(obj, "level", "info")),
         message=str(_get(obj, "message", "")),
-        type=str(_get(obj, "type", None) or "message"),
-        data=freeze(data) if isinstance(data, dict) else empty_mapping(),
+        step=step,
+        total_steps=total,
+        train_loss=loss,
     )
