@@ -32,19 +32,31 @@ class CheckFailure:
         )
 
 
+def unmet_text_rule(contains: Sequence[str], not_contains: Sequence[str], matches: str | None,
+                    equals: str | None, text: str) -> tuple[str, str] | None:
+    """The first text expectation ``text`` does not meet, as (kind, operand), or None: the rules a
+    check and an eval case share (``ftops.evals.graders`` words them its own way)."""
+    for needle in contains:
+        if needle not in text:
+            return "contains", needle
+    for needle in not_contains:
+        if needle in text:
+            return "not_contains", needle
+    if matches is not None and re.search(matches, text) is None:
+        return "matches", matches
+    if equals is not None and text.strip() != equals.strip():
+        return "equals", equals
+    return None
+
+
 def failed_expectation(check: Check, reply: str) -> str | None:
     """The first expectation of ``check`` that ``reply`` does not meet, or None."""
-    for needle in check.contains:
-        if needle not in reply:
-            return f"contain {needle!r}"
-    for needle in check.not_contains:
-        if needle in reply:
-            return f"not contain {needle!r}"
-    if check.matches is not None and re.search(check.matches, reply) is None:
-        return f"match /{check.matches}/"
-    if check.equals is not None and reply.strip() != check.equals.strip():
-        return f"equal {check.equals!r}"
-    return None
+    unmet = unmet_text_rule(check.contains, check.not_contains, check.matches, check.equals, reply)
+    if unmet is None:
+        return None
+    kind, operand = unmet
+    return {"contains": f"contain {operand!r}", "not_contains": f"not contain {operand!r}",
+            "matches": f"match /{operand}/", "equals": f"equal {operand!r}"}[kind]
 
 
 def run_checks(checks: Sequence[Check], ask: Ask) -> CheckFailure | None:

@@ -17,6 +17,7 @@ from typing import Any, Final
 from jsonschema import Draft202012Validator
 from rapidfuzz import fuzz
 
+from ftops.apply.checks import unmet_text_rule
 from ftops.evals.cases import EvalCase, Expectations, SimilarExpectation, ToolCallExpectation
 from ftops.evals.sampling import Answer
 from ftops.resources import thaw
@@ -49,16 +50,11 @@ def grade(case: EvalCase, answer: Answer, recorded: str | Sequence[str] | None =
 
 def _first_failure(expect: Expectations, answer: Answer, recorded: str | Sequence[str] | None) -> str | None:
     text = answer.text
-    for needle in expect.contains:
-        if needle not in text:
-            return f"does not contain {needle!r}"
-    for needle in expect.not_contains:
-        if needle in text:
-            return f"contains {needle!r}"
-    if expect.matches is not None and re.search(expect.matches, text) is None:
-        return f"does not match /{expect.matches}/"
-    if expect.equals is not None and text.strip() != expect.equals.strip():
-        return f"is not {_short(expect.equals)!r}"
+    unmet = unmet_text_rule(expect.contains, expect.not_contains, expect.matches, expect.equals, text)
+    if unmet is not None:
+        kind, operand = unmet
+        return {"contains": f"does not contain {operand!r}", "not_contains": f"contains {operand!r}",
+                "matches": f"does not match /{operand}/", "equals": f"is not {_short(operand)!r}"}[kind]
     if expect.json_schema is not None:
         problem = _json_problem(text, thaw(expect.json_schema))
         if problem:
