@@ -3,12 +3,10 @@ that stands in for a service no one here wrote."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from gitops.support import Result, run_ftops
 
 FAKE_KEY = "sk-test-provider-0123456789abcdefghij"
 
@@ -33,13 +32,6 @@ EXAMPLE = {"messages": [{"role": "user", "content": "Who is Chunsik?"},
                         {"role": "assistant", "content": "Ryan's cat."}]}
 
 
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
 def make_project(root: Path, base_url: str) -> Path:
     for folder in ("manifests", "datasets", "state"):
         (root / folder).mkdir(parents=True, exist_ok=True)
@@ -48,21 +40,11 @@ def make_project(root: Path, base_url: str) -> Path:
     return root
 
 
-def run_cli(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Outcome:
-    from ftops.cli import main
-
-    monkeypatch.chdir(root)
+def run_cli(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """``ftops ARGS`` in this process from ``root``, with a key and no colour."""
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setattr(sys, "argv", ["ftops", *args])
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main()
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    return Outcome(code, out.getvalue(), err.getvalue())
+    return run_ftops(root, *args, monkeypatch=monkeypatch)
 
 
 @dataclass
