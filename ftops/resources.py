@@ -21,7 +21,7 @@ AUTO: Final = "auto"
 
 DatasetFormat = Literal["chat", "preference", "reinforcement"]
 MethodType = Literal["supervised", "dpo", "reinforcement"]
-ProviderType = Literal["openai", "azure", "emulator"]  # see ftops.provider.registry
+ProviderType = Literal["openai", "azure", "together", "emulator"]  # see ftops.provider.registry
 
 # Which dataset format each fine-tuning method trains on.
 FORMAT_FOR_METHOD: Final[Mapping[str, str]] = MappingProxyType(

@@ -32,6 +32,7 @@ _SECRET_HOMES: Final = {
     ("provider", "openai"): "OPENAI_API_KEY",
     ("provider", "emulator"): "OPENAI_API_KEY",
     ("provider", "azure"): "AZURE_OPENAI_API_KEY (or AZURE_OPENAI_AD_TOKEN for an Entra ID token)",
+    ("provider", "together"): "TOGETHER_API_KEY",
     ("backend", "s3"): "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile)",
     ("backend", "postgres"): "PGPASSWORD or FTOPS_PG_CONN",
 }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 from ftops.errors import UsageError
 from ftops.provider.azure import naming as azure_naming
 from ftops.provider.openai import naming as openai_naming
+from ftops.provider.together import naming as together_naming
 from ftops.provider.types import Endpoint, JobPhase
 from ftops.resources import ProviderConfig
 
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
     from ftops.provider.base import FineTuningProvider
 
 EMULATOR: Final = "emulator"
-PROVIDER_TYPES: Final = ("openai", "azure", EMULATOR)
+PROVIDER_TYPES: Final = ("openai", "azure", "together", EMULATOR)
 # The service each type speaks: the emulator speaks OpenAI's API.
 _SERVICE_OF: Final[Mapping[str, str]] = MappingProxyType(
-    {"openai": "openai", "azure": "azure", EMULATOR: "openai"}
+    {"openai": "openai", "azure": "azure", "together": "together", EMULATOR: "openai"}
 )
-_NAMING: Final[Mapping[str, ModuleType]] = MappingProxyType({"openai": openai_naming, "azure": azure_naming})
+_NAMING: Final[Mapping[str, ModuleType]] = MappingProxyType(
+    {"openai": openai_naming, "azure": azure_naming, "together": together_naming}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,8 @@ def open_provider(config: ProviderConfig, endpoint: Endpoint | None = None) -> F
             "the emulator provider needs a running emulator: open it through ftops.workflow "
             "(the CLI does), or serve one and set provider.base_url"
         )
+    if service == "together":  # the adapter is being built on its own branch (issue 15)
+        raise UsageError("provider type 'together' has no adapter in this build yet")
     if service == "azure":
         from ftops.provider.azure import client as azure_client
         from ftops.provider.azure.adapter import AzureOpenAIProvider

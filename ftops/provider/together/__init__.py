@@ -1,0 +1,1 @@
+"""Together AI: its adapter, and its names as pure data (``naming``, no SDK)."""
