@@ -21,6 +21,8 @@ AUTO: Final = "auto"
 
 DatasetFormat = Literal["chat", "preference", "reinforcement"]
 MethodType = Literal["supervised", "dpo", "reinforcement"]
+# What a job trains: LoRA adapters (Together's default) or every weight. Together only.
+TrainingKind = Literal["lora", "full"]
 ProviderType = Literal["openai", "azure", "together", "emulator"]  # see ftops.provider.registry
 
 # Which dataset format each fine-tuning method trains on.
@@ -129,6 +131,14 @@ class Hyperparameters:
     compute_multiplier: FloatParam = None
     eval_interval: IntParam = None
     eval_samples: IntParam = None
+    # Together only (which provider takes which field is checked by the manifest validator)
+    learning_rate: FloatParam = None  # absolute, unlike OpenAI's multiplier
+    n_checkpoints: IntParam = None
+    n_evals: IntParam = None  # evaluations on the validation file during training
+    warmup_ratio: FloatParam = None
+    lora_rank: IntParam = None
+    lora_alpha: IntParam = None
+    lora_dropout: FloatParam = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +146,7 @@ class Method:
     type: MethodType = "supervised"
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
     grader: Mapping[str, Any] | None = None  # reinforcement only, frozen JSON
+    training: TrainingKind | None = None  # Together only; None: the service's default (LoRA)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,8 @@ def canonical_method(method: Method) -> dict[str, Any]:
         body["hyperparameters"] = given
     if method.grader is not None:
         body["grader"] = thaw(method.grader)
+    if method.training is not None:  # only when given, so that every earlier hash stands
+        body["training"] = method.training
     return {"type": method.type, method.type: body}
 
 
