@@ -12,7 +12,8 @@ uploads (parts of at most 64 MB, 8 GB in all, complete, cancel),
 fine_tuning/jobs (create, list with ``metadata[k]=v``, retrieve, cancel, pause,
 resume, events, checkpoints), models (list, retrieve, delete with the Owner
 role) and chat/completions (plain or streamed). Every request needs a bearer key
-(any value); keys configured as non-owner get 403 on model deletes. The same API
+(any value); keys configured as non-owner get 403 on model deletes, and
+revoked keys (``RunningEmulator.set_revoked_keys``) get 401 on every API served. The same API
 is served in Azure OpenAI's form too, under ``/openai`` with ``api-version`` and
 an ``api-key`` header (``azure``: what Azure checks, and deployments for chat).
 Together AI's API is served beside it under ``/together`` (``together``), for the

@@ -73,4 +73,5 @@ def build_app(rt: Runtime) -> Any:
     app.state.runtime = rt
     ensure_together_tables(rt.store)
     # Outermost: Azure-form requests become /v1 ones before faults and the request log see them.
-    return AzureGateway(FaultAndLogMiddleware(app, rt.faults, rt.log, rt.hold), rt.azure_api_keys)
+    return AzureGateway(FaultAndLogMiddleware(app, rt.faults, rt.log, rt.hold), rt.azure_api_keys,
+                        rt.revoked_keys)

@@ -64,11 +64,13 @@ class AzureGateway:
 
     ``api_keys``: the keys the emulated Azure resource accepts; empty accepts any key (as the
     OpenAI routes accept any bearer key). Entra ID tokens are accepted as they come: the
-    emulator cannot verify one."""
+    emulator cannot verify one. ``revoked_keys``: the runtime's live set of keys refused everywhere."""
 
-    def __init__(self, app: Any, api_keys: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: Any, api_keys: frozenset[str] = frozenset(),
+                 revoked_keys: set[str] | None = None) -> None:
         self.app = app
         self.api_keys = api_keys
+        self.revoked_keys: set[str] = revoked_keys if revoked_keys is not None else set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -108,7 +110,8 @@ class AzureGateway:
         headers = _headers(scope)
         key = headers.get(b"api-key", b"").strip()
         if key:
-            if self.api_keys and key.decode("latin-1") not in self.api_keys:
+            text = key.decode("latin-1")
+            if (self.api_keys and text not in self.api_keys) or text in self.revoked_keys:
                 return None
             return key
         scheme, _, token = headers.get(b"authorization", b"").partition(b" ")

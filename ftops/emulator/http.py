@@ -27,7 +27,22 @@ def api_key(request: Request) -> str:
             "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
             code="missing_api_key" if not header else "invalid_api_key",
         )
-    return key.strip()
+    key = key.strip()
+    if key in runtime(request).revoked_keys:
+        raise ApiError(
+            401,
+            f"Incorrect API key provided: {masked_key(key)}. You can find your API key in your "
+            "account's API keys page.",
+            code="invalid_api_key",
+        )
+    return key
+
+
+def masked_key(key: str) -> str:
+    """A key as the service quotes a wrong one: its first and last few characters only."""
+    if len(key) < 12:
+        return "*" * len(key)
+    return key[:3] + "*" * (len(key) - 7) + key[-4:]
 
 
 MAX_JSON_BYTES = 4 * 1024 * 1024  # JSON bodies here are small; a huge one is refused, not buffered

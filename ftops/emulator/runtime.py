@@ -23,6 +23,8 @@ class Runtime:
     faults: FaultInjector
     log: RequestLog
     non_owner_keys: set[str] = field(default_factory=set)
+    # Keys the service no longer accepts (revoked or mistyped): every request with one gets 401.
+    revoked_keys: set[str] = field(default_factory=set)
     refusals: tuple[Refusal, ...] = ()  # job creations the service would refuse (tests)
     clock: Callable[[], float] = time.time
     hold: MutationHold = field(default_factory=MutationHold)  # crash tests' kill point

@@ -128,6 +128,11 @@ class RunningEmulator:
         self.runtime.non_owner_keys.clear()
         self.runtime.non_owner_keys.update(keys)
 
+    def set_revoked_keys(self, keys: frozenset[str] | set[str]) -> None:
+        """Requests with one of these keys get 401, on every API the emulator serves."""
+        self.runtime.revoked_keys.clear()
+        self.runtime.revoked_keys.update(keys)
+
     def stop(self) -> None:
         if self._thread.is_alive():
             self._server.should_exit = True

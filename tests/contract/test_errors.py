@@ -163,3 +163,18 @@ def test_oversized_json_bodies_are_refused(emulator: RunningEmulator) -> None:
 
     streamed = httpx2.post(emulator.base_url + "/chat/completions", content=chunks(), headers=AUTH)
     assert streamed.status_code == 400
+
+
+def test_a_revoked_key_is_401_quoting_only_its_ends(emulator: RunningEmulator, client: OpenAI) -> None:
+    revoked = "sk-test-revoked-0123456789abcdef"
+    emulator.set_revoked_keys({revoked})
+    answer = httpx2.get(emulator.base_url + "/models", headers={"Authorization": f"Bearer {revoked}"})
+    assert answer.status_code == 401
+    error = _error(answer)
+    assert error["code"] == "invalid_api_key"
+    assert "sk-" in error["message"] and "cdef" in error["message"] and revoked not in error["message"]
+    # As Azure answers a key it does not know, in its own shape.
+    azure = httpx2.get(emulator.root_url + "/openai/models", params={"api-version": "2025-04-01-preview"},
+                       headers={"api-key": revoked})
+    assert azure.status_code == 401 and azure.json()["error"]["code"] == "401"
+    client.models.list()  # other keys still work

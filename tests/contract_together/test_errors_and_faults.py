@@ -155,3 +155,11 @@ def test_together_and_openai_objects_are_apart(
     assert openai_files["data"] == []
     openai_jobs = httpx.get(emulator.base_url + "/fine_tuning/jobs", headers=KEY).json()
     assert openai_jobs["data"] == []
+
+
+def test_a_revoked_key_is_401(emulator: RunningEmulator, http: httpx.Client) -> None:
+    emulator.set_revoked_keys({"revoked-together-key"})
+    answer = http.get("/fine-tunes", headers={"Authorization": "Bearer revoked-together-key"})
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "invalid_api_key"
+    assert http.get("/fine-tunes", headers=KEY).status_code == 200

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 
 from ftops.emulator.apierrors import ApiError, invalid
-from ftops.emulator.http import json_object
+from ftops.emulator.http import json_object, runtime
 
 # The SDK adds /v1 itself: Together(base_url=ROOT + "/together") sends ROOT/together/v1/...
 PREFIX = "/together/v1"
@@ -16,9 +16,9 @@ STORAGE_PREFIX = "/together/storage"
 
 
 def together_key(request: Request) -> str:
-    """The bearer key (any value), or 401 as Together answers a request without one."""
+    """The bearer key (any value not revoked), or 401 as Together answers a request without one."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    if scheme.lower() != "bearer" or not key.strip() or key.strip() in runtime(request).revoked_keys:
         raise ApiError(
             401,
             "Invalid API key provided. Pass your Together API key as 'Authorization: Bearer KEY'.",
