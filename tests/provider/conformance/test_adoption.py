@@ -1,0 +1,55 @@
+"""Adoption after a lost state: the account alone says which jobs are the project's. ``list_jobs``
+returns each with the identity ftops gave it (project, resource where the service keeps it,
+inputs hash) and none of another project's, even one whose name starts the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftops.provider.base import FineTuningProvider
+from ftops.provider.types import JobIdentity, JobIdentityStore
+
+from .subjects import Subject
+from .support import INPUTS_HASH, job_spec, upload, write_dataset
+
+OTHER_HASH = "d00d" * 16
+
+
+def _same_identity(provider: FineTuningProvider, seen: JobIdentity | None, made: JobIdentity) -> bool:
+    """Where the identity is derived from names the service keeps, the address may be lost."""
+    if seen is None:
+        return False
+    if provider.capabilities.identity_store is JobIdentityStore.DERIVED and seen.resource is None:
+        return (seen.project, seen.inputs_hash) == (made.project, made.inputs_hash)
+    return seen == made
+
+
+def test_list_jobs_returns_the_projects_jobs_with_their_identity_and_no_others(
+    subject: Subject, provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    neighbour = project + "-x"  # a project whose name starts with this one's
+    specs = [job_spec(project, subject.base_model, "jobs.a"),
+             job_spec(project, subject.base_model, "jobs.b", OTHER_HASH),
+             job_spec(neighbour, subject.base_model, "jobs.a")]
+    made = {}
+    for spec in specs:
+        file = upload(provider, spec.identity.project, "train",
+                      write_dataset(tmp_path / f"{spec.identity.project}.jsonl", spec.identity.project))
+        made[provider.create_job(spec, file.id, None).id] = spec.identity
+
+    listed = provider.list_jobs(project)
+    assert sorted(job.id for job in listed) == sorted(i for i, who in made.items() if who.project == project)
+    for job in listed:
+        assert _same_identity(provider, job.identity, made[job.id]), job.identity
+    assert [job.id for job in provider.list_jobs(neighbour)] == [
+        i for i, who in made.items() if who.project == neighbour
+    ]
+    # The look a lost create makes finds its own job only, not its sibling's (other inputs).
+    mine = provider.find_job(specs[0].identity)
+    assert [made[job.id] for job in mine] == [specs[0].identity]
+    assert all(job.identity is not None and job.identity.inputs_hash == INPUTS_HASH for job in mine)
+
+
+def test_a_project_with_no_jobs_lists_none(provider: FineTuningProvider, project: str) -> None:
+    assert provider.list_jobs(project) == ()
+    assert provider.find_job(JobIdentity(project, "jobs.a", INPUTS_HASH)) == ()

@@ -1,0 +1,69 @@
+"""Uploads: once by content. The same bytes under the same name are found again the way the
+executor looks for them, a lost answer leaves one file that is found, and bytes that changed
+since the plan are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ftops import errors
+from ftops.apply.steps import find_file
+from ftops.emulator import RunningEmulator
+from ftops.provider.base import FineTuningProvider
+
+from .subjects import Subject
+from .support import sha256_of, upload, upload_name, write_dataset
+
+
+def test_an_upload_is_found_again_by_its_name_as_the_executor_looks(
+    provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    data = write_dataset(tmp_path / "train.jsonl", "uploads")
+    made = upload(provider, project, "train", data)
+    assert made.filename == upload_name(project, "train", data) and made.usable
+    assert made.bytes == data.stat().st_size
+    found = find_file(provider.list_files(), made.filename, set())
+    assert found is not None and found.id == made.id
+    # The executor's look before an upload: this one exists, so nothing is sent again.
+    assert find_file(provider.list_files(), made.filename, {made.id}) is None
+
+
+def test_a_lost_answer_to_an_upload_leaves_one_file_that_is_found(
+    subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    data = write_dataset(tmp_path / "train.jsonl", "lost uploads")
+    emulator.set_faults(f"[POST {subject.file_upload_path}] seq:drop-after")
+    with pytest.raises(errors.OutcomeUnknownError) as caught:
+        upload(provider, project, "train", data)
+    assert "\n" not in str(caught.value)
+    assert [r.fault for r in emulator.requests() if r.path == subject.file_upload_path] == ["drop-after"]
+    name = upload_name(project, "train", data)
+    same_name = [f for f in provider.list_files() if f.filename == name]
+    assert len(same_name) == 1
+    assert find_file(provider.list_files(), name, set()) == same_name[0]
+
+
+def test_bytes_changed_since_the_plan_are_refused_and_not_left_usable(
+    provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    data = write_dataset(tmp_path / "train.jsonl", "planned")
+    planned = sha256_of(data)
+    name = upload_name(project, "train", data)
+    write_dataset(data, "edited after the plan")
+    with pytest.raises(errors.DatasetError) as caught:
+        provider.upload(data, name, data.stat().st_size, expected_sha256=planned)
+    assert "changed" in str(caught.value) and "\n" not in str(caught.value)
+    assert find_file(provider.list_files(), name, set()) is None
+
+
+def test_deleting_a_file_twice_says_it_was_already_gone(
+    provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    if not provider.capabilities.supports_file_deletion:
+        pytest.skip("the service cannot delete files")  # no adapter yet; kept for the next one
+    made = upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "deleted"))
+    assert provider.delete_file(made.id) is True
+    assert provider.delete_file(made.id) is False
+    assert find_file(provider.list_files(), made.filename, set()) is None
