@@ -37,6 +37,7 @@ from ftops.provider.types import (
     JobEvent,
     JobIdentity,
     JobIdentityStore,
+    JobPhase,
     JobSpec,
     PriceModel,
 )
@@ -55,6 +56,8 @@ _JOB_CREATE_FIELDS: Final = frozenset(
     {"model", "training_file", "validation_file", "hyperparameters", "integrations", "metadata",
      "method", "seed", "suffix"}
 )
+# How the service refuses to cancel a job that has already finished (cancelled included).
+_REFUSED_AS_FINISHED: Final = frozenset({400, 409})
 # The longest wait between two polls of a job (the interval grows up to it): a real service
 # trains for minutes to hours, and a job's end is then seen within 15 s.
 SERVICE_POLL_INTERVAL_S: Final = 15.0
@@ -410,10 +413,20 @@ class OpenAIProvider:
         return convert.observed_job(job)
 
     def cancel_job(self, job_id: str) -> ObservedJob:
-        job = call(
-            self.retry, Kind.IDEMPOTENT, f"cancel job {job_id}",
-            lambda: self._client.fine_tuning.jobs.cancel(job_id),
-        )
+        """Idempotent: a job already cancelled (by an earlier try whose answer was lost, or by
+        hand) is returned as it is; the service itself answers 400 to a second cancel."""
+        try:
+            job = call(
+                self.retry, Kind.IDEMPOTENT, f"cancel job {job_id}",
+                lambda: self._client.fine_tuning.jobs.cancel(job_id),
+            )
+        except ProviderError as error:
+            if error.status not in _REFUSED_AS_FINISHED:
+                raise
+            seen = self.retrieve_job(job_id)
+            if seen.phase is not JobPhase.CANCELLED:
+                raise
+            return seen
         return convert.observed_job(job)
 
     def delete_file(self, file_id: str) -> bool:
