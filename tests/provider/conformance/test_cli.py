@@ -1,0 +1,102 @@
+"""Through the CLI, per provider: a tiny project plans, applies with ``--wait`` and converges to
+``No changes.``, also when the answer to its upload or its job create is lost on the way (the
+executor looks, finds and adopts: one upload, one job); a refused key is one line, exit 1."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gitops.support import Result, run_ftops
+
+from ftops.emulator import RunningEmulator
+
+from .conftest import KEY
+from .subjects import Subject
+from .support import write_dataset
+
+Run = Callable[..., Result]
+
+MANIFEST = """\
+project: {project}
+{provider}backend: {{type: local, path: state/ftops.state.json}}
+datasets:
+  train: {{file: ../datasets/train.jsonl}}
+jobs:
+  tune:
+    model: {model}
+    training_file: train
+    suffix: conf
+    method: {{type: supervised, hyperparameters: {{n_epochs: 1}}}}
+models:
+  assistant:
+    job: tune
+    checks:
+      - messages: [{{role: user, content: Who is Chunsik?}}]
+        contains: Ryan
+"""
+
+
+@pytest.fixture
+def ftops(subject: Subject, emulator: RunningEmulator, project: str, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Run:
+    root = tmp_path / "project"
+    for folder in ("manifests", "datasets", "state"):
+        (root / folder).mkdir(parents=True)
+    (root / "manifests" / "main.yaml").write_text(MANIFEST.format(
+        project=project, provider=subject.manifest_provider(emulator), model=subject.base_model))
+    write_dataset(root / "datasets" / "train.jsonl", "the command line")
+    for name in subject.capabilities.secret_env_vars:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(subject.key_env, KEY)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("CI", raising=False)
+
+    def run(*args: str) -> Result:
+        result = run_ftops(root, *args, monkeypatch=monkeypatch)
+        assert KEY not in result.out + result.err
+        return result
+
+    return run
+
+
+def _sent(subject: Subject, emulator: RunningEmulator, path: str) -> list[str | None]:
+    return [r.fault for r in emulator.requests() if r.method == "POST" and r.path == path]
+
+
+@pytest.mark.parametrize("lost", [None, "upload", "job-create"])
+def test_plan_apply_wait_converges_with_one_upload_and_one_job(
+    lost: str | None, subject: Subject, emulator: RunningEmulator, ftops: Run,
+) -> None:
+    run = ftops
+    before = subject.count_jobs(emulator)
+    planned = run("plan")
+    assert planned.code == 0, planned.err
+    assert "jobs.tune" in planned.out and "datasets.train" in planned.out
+    if lost is not None:
+        path = subject.file_upload_path if lost == "upload" else subject.job_create_path
+        emulator.set_faults(f"[POST {path}] seq:drop-after")
+    applied = run("apply", "--auto-approve", "--wait")
+    assert applied.code == 0, applied.out + applied.err
+    emulator.set_faults(None)
+    if lost is not None:
+        assert "found it in the account, adopting it" in applied.out + applied.err
+    # Each create was sent once: a lost answer was found, never sent again.
+    for kind, path in (("upload", subject.file_upload_path), ("job-create", subject.job_create_path)):
+        assert _sent(subject, emulator, path) == ["drop-after" if lost == kind else None], kind
+    assert subject.count_jobs(emulator) == before + 1
+
+    emulator.clear_requests()
+    again = run("plan")
+    assert again.code == 0 and "No changes." in again.out, again.out
+    assert [r for r in emulator.requests() if r.mutating] == []
+
+
+def test_a_refused_key_is_one_line_and_exit_1(emulator: RunningEmulator, ftops: Run) -> None:
+    emulator.set_revoked_keys({KEY})
+    refused = ftops("plan")
+    assert refused.code == 1
+    errors = [line for line in refused.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "401" in errors[0], refused.err
+    assert "Traceback" not in refused.err
