@@ -136,8 +136,11 @@ def open_provider(
 
     This is where the embedded emulator starts (provider type ``emulator``): in-process, over
     real HTTP, its data under the project's ``.ftops/emulator/``; the OpenAI adapter is handed
-    its address and a short poll interval. The provider package never starts a server."""
-    from ftops.provider import Endpoint, effective_provider
+    its address and a short poll interval. The provider package never starts a server.
+
+    The emulator speaks the manifests' provider: for ``type: together`` it is reached through
+    the Together adapter at its ``/together`` prefix, for the others through the OpenAI adapter."""
+    from ftops.provider import Endpoint, effective_provider, emulated_provider
     from ftops.provider import open_provider as open_adapter
 
     resolved = effective_provider(config, override)
@@ -150,8 +153,9 @@ def open_provider(
             data_dir.mkdir(parents=True, exist_ok=True)
             running = start_background(EmulatorConfig(data_dir=data_dir, speed=embedded_speed()))
             stack.callback(running.stop)  # after the provider's client is closed
+            resolved, base_url = emulated_provider(config, running.base_url, running.together_base_url)
             endpoint = Endpoint(
-                base_url=running.base_url, label="emulator", placeholder_key=EMULATOR_PLACEHOLDER_KEY,
+                base_url=base_url, label="emulator", placeholder_key=EMULATOR_PLACEHOLDER_KEY,
                 max_poll_interval_s=EMULATOR_POLL_INTERVAL_S,
             )
         provider = stack.enter_context(open_adapter(resolved, endpoint))
@@ -280,6 +284,8 @@ def _with_job_cutoff(options: PlanOptions, current: Session) -> PlanOptions:
         return options
     declared = current.project.provider
     kind = current.settings.provider or declared.type
+    if kind == "emulator" and declared.type == "together":
+        kind = "together"  # the emulator speaks Together's API for it, with Together's dates
     cutoff = job_cutoff(kind, declared.base_url if kind == declared.type else None)
     return replace(options, job_cutoff=cutoff.date, job_cutoff_source=cutoff.source)
 

@@ -357,7 +357,9 @@ def find_file(files: tuple[ObservedFile, ...], filename: str, known: set[str]) -
 
 def find_job(jobs: tuple[ObservedJob, ...], identity: JobIdentity, known: set[str]) -> ObservedJob | None:
     """The oldest listed job that carries ``identity`` as its adapter read it (none of ``known``)."""
-    matches = [j for j in jobs if j.identity == identity and j.id not in known]
+    matches = [
+        j for j in jobs if j.identity is not None and j.identity.carries(identity) and j.id not in known
+    ]
     return min(matches, key=lambda j: (j.created_at, j.id)) if matches else None
 
 

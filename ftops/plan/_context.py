@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ftops.plan.desired import Desired
@@ -11,7 +11,7 @@ from ftops.plan.model import Change, CostLine, Drift
 from ftops.plan.observed import Observed, ObservedFile, ObservedJob
 from ftops.plan.options import PlanOptions
 from ftops.plan.records import StateRecords
-from ftops.provider.types import JobPhase
+from ftops.provider.types import JobIdentity, JobPhase, identity_digest
 from ftops.resources import freeze
 
 
@@ -40,6 +40,35 @@ class JobView:
     phase: JobPhase | None = None  # what rules test; None: a job this plan creates
 
 
+def _with_full_identities(
+    jobs: Iterable[ObservedJob], desired: Desired, records: StateRecords
+) -> list[ObservedJob]:
+    """The jobs, each read back with only a digest of its identity (a service without job
+    metadata: ``JobIdentity.digest``) given the full identity it carries when that is one the
+    manifests or the state know: the declared jobs with their inputs now, the recorded ones
+    with theirs. A job no known identity fits keeps its digest, and counts as the project's job
+    of no known resource (an orphan to cancel while it runs)."""
+    listed = list(jobs)
+    if not any(j.identity is not None and j.identity.digest is not None for j in listed):
+        return listed
+    project = desired.project.name
+    known = [
+        JobIdentity(project, job.address, desired.inputs_hash(job)) for job in desired.project.jobs.values()
+    ]
+    known += [JobIdentity(project, f"jobs.{name}", rec.inputs_hash) for name, rec in records.jobs.items()]
+    by_digest = {
+        identity_digest(i.project, i.resource, i.inputs_hash): i for i in known if i.resource is not None
+    }
+    resolved: list[ObservedJob] = []
+    for job in listed:
+        derived = job.identity
+        full = by_digest.get(derived.digest) if derived is not None and derived.digest is not None else None
+        if derived is not None and full is not None and derived.carries(full):
+            job = replace(job, identity=full)
+        resolved.append(job)
+    return resolved
+
+
 class Context:
     """The planner's inputs, with the indexes every rule needs built once."""
 
@@ -59,7 +88,7 @@ class Context:
         # Oldest first: when a crash left two uploads of the same content, keep the first.
         self.files_by_name = {k: sorted(v, key=lambda f: (f.created_at, f.id)) for k, v in by_name.items()}
         self.project_jobs = sorted(
-            (j for j in observed.jobs.values()
+            (j for j in _with_full_identities(observed.jobs.values(), desired, records)
              if j.identity is not None and j.identity.project == self.project.name),
             key=lambda j: (j.created_at, j.id),
         )

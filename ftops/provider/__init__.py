@@ -1,9 +1,9 @@
 """The provider package: the only code that talks to a fine-tuning service, and the only
-package that imports a service's SDK (``openai``).
+package that imports a service's SDK (``openai``, ``together``).
 
 ``base.FineTuningProvider`` is the interface the planner and the executor use;
 ``types`` holds the neutral values that cross it; one adapter per service lives in
-its own package (``openai/``, ``azure/``), chosen by ``registry.open_provider``
+its own package (``openai/``, ``azure/``, ``together/``), chosen by ``registry.open_provider``
 from ``provider.type``. The provider never starts the emulator: the composition root
 (``ftops.workflow``) does, and hands the adapter its address as an ``Endpoint``.
 
@@ -18,6 +18,7 @@ from ftops.provider.registry import (
     PROVIDER_TYPES,
     base_model_of_any,
     effective_provider,
+    emulated_provider,
     naming_of,
     open_provider,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Provider",
     "base_model_of_any",
     "effective_provider",
+    "emulated_provider",
     "naming_of",
     "open_provider",
     "refresh",

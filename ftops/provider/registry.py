@@ -2,7 +2,8 @@
 offline code needs without opening it (no SDK is imported until a provider is opened).
 
 ``emulator`` is not a service: it is a run mode that the composition root
-(``ftops.workflow``) turns into the OpenAI adapter pointed at an emulator it started.
+(``ftops.workflow``) turns into the adapter of the manifests' service pointed at an emulator it
+started (the OpenAI adapter, or the Together adapter for ``type: together``: ``emulated_provider``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ def effective_provider(config: ProviderConfig, override: str | None) -> Provider
     return ProviderConfig(type=override)  # type: ignore[arg-type]
 
 
+def emulated_provider(
+    config: ProviderConfig, openai_url: str, together_url: str
+) -> tuple[ProviderConfig, str]:
+    """The adapter type and base URL that reach an emulator standing in for ``config`` (the
+    manifests' provider): it serves Together's API under its own prefix, and OpenAI's for the rest."""
+    if config.type == "together":
+        return ProviderConfig(type="together"), together_url
+    return ProviderConfig(type=EMULATOR), openai_url
+
+
 def open_provider(config: ProviderConfig, endpoint: Endpoint | None = None) -> FineTuningProvider:
     """The adapter for ``config.type`` (already resolved with ``effective_provider``), talking to
     ``endpoint`` when given. Close it (or use it as a context manager)."""
@@ -100,8 +111,14 @@ def open_provider(config: ProviderConfig, endpoint: Endpoint | None = None) -> F
             "the emulator provider needs a running emulator: open it through ftops.workflow "
             "(the CLI does), or serve one and set provider.base_url"
         )
-    if service == "together":  # the adapter is being built on its own branch (issue 15)
-        raise UsageError("provider type 'together' has no adapter in this build yet")
+    if service == "together":
+        from ftops.extras import require
+
+        require("together", "together", "provider type 'together'")
+        from ftops.provider.together import client as together_client
+        from ftops.provider.together.adapter import TogetherProvider
+
+        return TogetherProvider(together_client.connect(config, endpoint))
     if service == "azure":
         from ftops.provider.azure import client as azure_client
         from ftops.provider.azure.adapter import AzureOpenAIProvider

@@ -22,10 +22,10 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx2
 import openai
@@ -68,7 +68,7 @@ class RetryPolicy:
         self.sleep(seconds)
 
 
-def retry_after_seconds(headers: httpx2.Headers | None) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     """The wait a response asks for: ``retry-after-ms``, ``retry-after`` seconds, or an HTTP date."""
     if headers is None:
         return None
@@ -92,10 +92,34 @@ def retry_after_seconds(headers: httpx2.Headers | None) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
-def _never_sent(error: openai.APIConnectionError) -> bool:
+@dataclass(frozen=True, slots=True)
+class SdkErrors:
+    """One SDK's exception classes and how to read them: the ``openai`` SDK's by default; the
+    ``together`` SDK (generated the same way, over ``httpx``) brings its own (``ftops.provider.together``)."""
+
+    status_error: type[Exception]  # has .status_code and .response
+    connection_error: type[Exception]
+    timeout_error: type[Exception]
+    base_error: type[Exception]  # anything else the SDK raises
+    never_connected: tuple[type[BaseException], ...]  # HTTP-client causes: the request was never sent
+    translate: Callable[[Any, str], ProviderError]
+    error_code: Callable[[Any], str | None]
+
+
+OPENAI_ERRORS = SdkErrors(
+    status_error=openai.APIStatusError,
+    connection_error=openai.APIConnectionError,
+    timeout_error=openai.APITimeoutError,
+    base_error=openai.OpenAIError,
+    never_connected=(httpx2.ConnectError, httpx2.ConnectTimeout),
+    translate=translate,
+    error_code=error_code,
+)
+
+
+def _never_sent(error: BaseException, sdk: SdkErrors) -> bool:
     """True when the connection was never established, so the service saw nothing."""
-    cause = error.__cause__
-    return isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout)
+    return isinstance(error.__cause__, sdk.never_connected)
 
 
 def _unresolved_host(error: BaseException) -> socket.gaierror | None:
@@ -110,7 +134,7 @@ def _unresolved_host(error: BaseException) -> socket.gaierror | None:
     return None
 
 
-def _host_error(what: str, error: openai.APIConnectionError, failure: socket.gaierror) -> ServiceError:
+def _host_error(what: str, error: BaseException, failure: socket.gaierror) -> ServiceError:
     request = getattr(error, "request", None)
     host = request.url.host if request is not None else "the API host"
     reason = failure.strerror or str(failure)
@@ -128,35 +152,37 @@ def _retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def call(policy: RetryPolicy, kind: Kind, what: str, operation: Callable[[], T]) -> T:
+def call(policy: RetryPolicy, kind: Kind, what: str, operation: Callable[[], T],
+         sdk: SdkErrors = OPENAI_ERRORS) -> T:
     """Run ``operation`` (one SDK call), retrying as ``kind`` allows; SDK errors become
     ``ftops.errors`` ones. ``what`` names the request for messages, e.g. "create job jobs.x"."""
+    translate = sdk.translate
     attempt = 0
     while True:
         attempt += 1
         try:
             return operation()
-        except openai.APIStatusError as error:
-            status = error.status_code
-            if not _retryable_status(status) or error_code(error) in NOT_RETRIED_CODES:
+        except sdk.status_error as error:
+            status: int = getattr(error, "status_code", 0)
+            if not _retryable_status(status) or sdk.error_code(error) in NOT_RETRIED_CODES:
                 raise translate(error, what) from error
             if kind is Kind.CREATE and status != 429:
                 raise OutcomeUnknownError(
                     f"{what}: the service answered {status}, so whether it was done is unknown",
                     status=status,
                 ) from error
-            delay = retry_after_seconds(error.response.headers)
+            delay = retry_after_seconds(error.response.headers)  # type: ignore[attr-defined]
             if delay is not None and delay > MAX_RETRY_AFTER_S:
                 raise translate(error, what) from error
             if attempt >= policy.attempts:
                 raise translate(error, what) from error
             policy.wait(delay if delay is not None else policy.backoff(attempt))
-        except openai.APIConnectionError as error:
+        except sdk.connection_error as error:
             unresolved = _unresolved_host(error)
             if unresolved is not None:  # nothing was sent: safe for a create too, and final
                 raise _host_error(what, error, unresolved) from error
-            if kind is Kind.CREATE and not _never_sent(error):
-                timeout = isinstance(error, openai.APITimeoutError)
+            if kind is Kind.CREATE and not _never_sent(error, sdk):
+                timeout = isinstance(error, sdk.timeout_error)
                 raise OutcomeUnknownError(
                     f"{what}: {'timed out' if timeout else 'the connection dropped'} "
                     "before an answer, so whether it was done is unknown"
@@ -164,8 +190,10 @@ def call(policy: RetryPolicy, kind: Kind, what: str, operation: Callable[[], T])
             if attempt >= policy.attempts:
                 raise translate(error, what) from error
             policy.wait(policy.backoff(attempt))
-        except openai.OpenAIError as error:
+        except sdk.base_error as error:
             raise translate(error, what) from error
 
 
-__all__ = ["Kind", "ProviderError", "RetryPolicy", "call", "retry_after_seconds"]
+__all__ = [
+    "OPENAI_ERRORS", "Kind", "ProviderError", "RetryPolicy", "SdkErrors", "call", "retry_after_seconds",
+]

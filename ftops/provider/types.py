@@ -8,6 +8,7 @@ imports nothing of ftops but the resource model, so ``ftops.plan`` can use it fr
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -109,15 +110,42 @@ def phase_of(status: str, vocabulary: Mapping[str, JobPhase] = MappingProxyType(
         return JobPhase.RUNNING
 
 
+# A job's identity in a few characters, for a service that has no room for the whole of it (no
+# job metadata: Together keeps it in the suffix, ``ftops.provider.together.identity``). 48 bits:
+# two jobs of one project would share a digest about once in 10^14 pairs.
+IDENTITY_DIGEST_LENGTH: Final = 12
+
+
+def identity_digest(project: str, resource: str, inputs_hash: str) -> str:
+    """The short, deterministic digest of a job's full identity (lowercase hex)."""
+    text = f"{project}\n{resource}\n{inputs_hash}"
+    return hashlib.sha256(text.encode()).hexdigest()[:IDENTITY_DIGEST_LENGTH]
+
+
 @dataclass(frozen=True, slots=True)
 class JobIdentity:
     """Whose a job is, as ftops stored it in the service at creation (the adapter reads it back).
 
-    ``resource`` is None where the service has no room to keep the address."""
+    ``resource`` is None where the service has no room to keep the address. Where it keeps only
+    a digest of the identity (``JobIdentityStore.DERIVED``), the adapter reads back ``project``
+    and ``digest`` (``resource`` None, ``inputs_hash`` empty): whoever knows a full identity
+    tells whether the job carries it (``carries``), as the planner does for the jobs it knows
+    (``ftops.plan._context``)."""
 
     project: str
     resource: str | None
     inputs_hash: str
+    digest: str | None = None
+
+    def carries(self, identity: JobIdentity) -> bool:
+        """Whether a job read back with this identity was created with ``identity`` (a full one)."""
+        if self.digest is None:
+            return self == identity
+        return (
+            self.project == identity.project
+            and identity.resource is not None
+            and self.digest == identity_digest(identity.project, identity.resource, identity.inputs_hash)
+        )
 
 
 @dataclass(frozen=True, slots=True)

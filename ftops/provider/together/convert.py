@@ -1,0 +1,147 @@
+"""Together's answers (raw JSON, or the SDK's objects) → ftops's frozen observed values.
+
+Here Together's words become ftops's: a status its ``JobPhase``, the suffix's token and the
+training file's name a ``JobIdentity``, ISO-8601 times unix seconds, an event a ``JobEvent``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from ftops.plan.observed import JobError, ObservedFile, ObservedJob, ObservedModel
+from ftops.provider.together import identity
+from ftops.provider.together.naming import JOB_PHASES
+from ftops.provider.types import JobEvent, JobIdentity, JobPhase, phase_of
+from ftops.resources import freeze
+
+# A file whose processing failed can never be trained on or adopted.
+UNUSABLE_PROCESSING: Final = frozenset({"FAILED", "INVALID_FORMAT"})
+# The job settings shown as its hyperparameters.
+_SETTINGS: Final = ("n_epochs", "batch_size", "learning_rate", "warmup_ratio", "n_checkpoints", "n_evals")
+_ERROR_EVENTS: Final = frozenset({"job_error", "JOB_ERROR", "JOB_USER_ERROR"})
+
+
+def field(obj: Any, *names: str) -> Any:
+    """The first of ``names`` that ``obj`` (a dict or an SDK object) has and is not None."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def unix_seconds(value: Any) -> int:
+    """Together's job times are ISO-8601 strings; its files' are integers."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int | float):
+        return int(value) if math.isfinite(value) else 0
+    if isinstance(value, str) and value:
+        try:
+            return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            return 0
+    return 0
+
+
+def observed_file(obj: Any) -> ObservedFile:
+    processing = str(field(obj, "processing_status") or "")
+    return ObservedFile(
+        id=str(field(obj, "id")),
+        filename=str(field(obj, "filename") or ""),
+        bytes=int(field(obj, "bytes") or 0),
+        purpose=str(field(obj, "purpose") or ""),
+        status=processing.lower() or "processed",
+        created_at=unix_seconds(field(obj, "created_at")),
+        usable=processing not in UNUSABLE_PROCESSING,
+    )
+
+
+def job_identity(
+    obj: Any, filename_of: Callable[[str], str | None], project: str | None
+) -> JobIdentity | None:
+    """The identity a job carries, when its suffix holds ftops's token and its training file is an
+    upload of ``project``; None otherwise (and when ``project`` is None)."""
+    digest = identity.digest_of(field(obj, "suffix"), output_model(obj))
+    filename = filename_of(str(field(obj, "training_file") or ""))
+    if digest is None or filename is None:
+        return None
+    owner = project if project is not None and identity.is_upload_of(project, filename) else None
+    if owner is None:
+        return None
+    return JobIdentity(owner, None, "", digest)
+
+
+def output_model(obj: Any) -> str | None:
+    found = field(obj, "model_output_name", "x_model_output_name", "output_name")
+    return str(found) if found else None
+
+
+def _error(obj: Any, status: str) -> JobError | None:
+    if phase_of(status, JOB_PHASES) is not JobPhase.FAILED:
+        return None
+    events = field(obj, "events") or []
+    messages = [str(field(e, "message") or "") for e in events if field(e, "type") in _ERROR_EVENTS]
+    return JobError(code=status, message=messages[-1] if messages else f"the job ended with status {status}")
+
+
+def observed_job(obj: Any, job_identity_: JobIdentity | None) -> ObservedJob:
+    status = str(field(obj, "status") or "")
+    phase = phase_of(status, JOB_PHASES)
+    validation = field(obj, "validation_file")
+    settings = {name: field(obj, name) for name in _SETTINGS if field(obj, name) is not None}
+    training_type = field(obj, "training_type")
+    if training_type is not None:
+        settings["training_type"] = str(field(training_type, "type") or "")
+    method = field(obj, "training_method")
+    if method is not None:
+        settings["training_method"] = str(field(method, "method") or "")
+    return ObservedJob(
+        id=str(field(obj, "id")),
+        status=status,
+        model=str(field(obj, "model") or ""),
+        training_file=str(field(obj, "training_file") or ""),
+        validation_file=str(validation) if validation else None,
+        # The service names the output model at creation; it exists only once the job completed.
+        fine_tuned_model=output_model(obj) if phase is JobPhase.SUCCEEDED else None,
+        metadata=freeze({}),
+        created_at=unix_seconds(field(obj, "created_at")),
+        finished_at=unix_seconds(field(obj, "updated_at")) if phase.is_terminal else None,
+        trained_tokens=field(obj, "token_count") if phase is JobPhase.SUCCEEDED else None,
+        error=_error(obj, status),
+        hyperparameters=freeze(settings),
+        reported_phase=phase,
+        identity=job_identity_,
+    )
+
+
+def observed_model(job: ObservedJob) -> ObservedModel:
+    """Together lists no fine-tuned models of its own (v1): a completed job's output is one."""
+    assert job.fine_tuned_model is not None
+    created = job.finished_at or job.created_at
+    return ObservedModel(id=job.fine_tuned_model, owned_by="account", created=created)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def job_event(obj: Any, index: int) -> JobEvent:
+    """An event; those that name a step report the progress (Together's events carry no loss)."""
+    step = _number(field(obj, "step"))
+    total = _number(field(obj, "total_steps"))
+    level = str(field(obj, "level") or "info").lower()
+    created = field(obj, "created_at")
+    return JobEvent(
+        id=f"{field(obj, 'type') or 'event'}-{index}",
+        created_at=unix_seconds(created),
+        level=level,
+        message=str(field(obj, "message") or ""),
+        step=int(step) if step else None,
+        total_steps=int(total) if step and total else None,
+    )

@@ -1,0 +1,63 @@
+"""Where a Together job keeps ftops's identity: Together jobs carry no user metadata.
+
+Two things the service keeps say whose a job is:
+
+- the **suffix** ends with ``ftops-<digest>``, the 12-hex digest of project, resource
+  address and inputs hash (``ftops.provider.types.identity_digest``); the service puts
+  the suffix in the output model's name, so it shows there too. Together takes at most
+  40 characters of ``[A-Za-z0-9._-]``: a suffix of the manifest's is kept in front, cut
+  to fit and with other characters made ``-``;
+- the **training file's name**, ``ftops-<project>--<dataset>--<hash12>.jsonl`` (the name
+  ftops gives each upload), says the project (``is_upload_of``).
+
+A job with both is read back as ``JobIdentity(project, None, "", digest)``: whoever knows a
+full identity (the planner, ``find_job``) tells whether the job carries it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ftops.provider.types import IDENTITY_DIGEST_LENGTH, JobIdentity, identity_digest
+
+MAX_SUFFIX: Final = 40  # the SDK's docstring, and what the service refuses beyond
+MARK: Final = "ftops-"
+_TOKEN: Final = re.compile(rf"(?:^|-){MARK}([0-9a-f]{{{IDENTITY_DIGEST_LENGTH}}})$")
+_IN_MODEL_NAME: Final = re.compile(rf"-{MARK}([0-9a-f]{{{IDENTITY_DIGEST_LENGTH}}})-")
+_NOT_ALLOWED: Final = re.compile(r"[^A-Za-z0-9._-]+")
+UPLOAD_PREFIX: Final = "ftops-"
+UPLOAD_SEPARATOR: Final = "--"
+_HASH12: Final = re.compile(r"[0-9a-f]{12}")
+
+
+def suffix_for(identity: JobIdentity, user_suffix: str | None) -> str:
+    """The suffix to create a job with: the manifest's suffix (cut to fit) and the identity token."""
+    if identity.resource is None:
+        raise ValueError("a job is created with its full identity")
+    token = MARK + identity_digest(identity.project, identity.resource, identity.inputs_hash)
+    if not user_suffix:
+        return token
+    room = MAX_SUFFIX - len(token) - 1
+    kept = _NOT_ALLOWED.sub("-", user_suffix)[:room].strip("-")
+    return f"{kept}-{token}" if kept else token
+
+
+def digest_of(suffix: str | None, output_model: str | None) -> str | None:
+    """The identity digest a job's suffix (or, when the service does not echo it, its output
+    model's name) carries; None for a job ftops did not create."""
+    found = _TOKEN.search(suffix or "")
+    if found is None and output_model:
+        found = _IN_MODEL_NAME.search(output_model)
+    return found.group(1) if found else None
+
+
+def is_upload_of(project: str, filename: str) -> bool:
+    """Whether ``filename`` is an upload ftops named for ``project``:
+    ``ftops-<project>--<dataset>--<hash12>.jsonl``. (Names may hold ``--`` themselves: projects
+    ``a`` and ``a--b`` could not be told apart here; the digest still tells their jobs apart.)"""
+    prefix = f"{UPLOAD_PREFIX}{project}{UPLOAD_SEPARATOR}"
+    if not filename.startswith(prefix) or not filename.endswith(".jsonl"):
+        return False
+    dataset, separator, content = filename[len(prefix):-len(".jsonl")].rpartition(UPLOAD_SEPARATOR)
+    return bool(dataset and separator and _HASH12.fullmatch(content))

@@ -1,0 +1,103 @@
+"""The example project on ``provider: {type: together}``, end to end through the CLI (in-process):
+with ``--provider emulator`` the embedded emulator is reached through the Together adapter; and
+against a served emulator, a lost state is found again by the jobs' derived identity."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gitops.support import Result, copy_example, run_ftops
+
+from ftops.emulator import RunningEmulator
+
+from .conftest import KEY, LLAMA_8B, SPEED
+
+PRICE = "  meta-llama/Meta-Llama-3.1-8B-Instruct-Reference: 0.48\n"
+
+
+def together_example(root: Path, base_url: str | None = None) -> Path:
+    """The repository's example project (manifests/ and datasets/), switched to Together."""
+    copy_example(root)
+    manifest = root / "manifests" / "kakao-friends.yaml"
+    yaml = manifest.read_text()
+    provider = "type: together" + (f"\n  base_url: {base_url}" if base_url else "")
+    yaml = re.sub(r"type: openai[^\n]*", provider, yaml, count=1)
+    yaml = yaml.replace("gpt-4.1-mini-2025-04-14", LLAMA_8B)
+    yaml = re.sub(r"\n    metadata:\n      owner: [^\n]*", "", yaml)  # Together jobs take no metadata
+    yaml = yaml.replace("\nbudget:", f"\npricing:\n{PRICE}\nbudget:")
+    manifest.write_text(yaml)
+    return root
+
+
+@pytest.fixture
+def ftops(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    monkeypatch.setenv("FTOPS_EMULATOR_SPEED", str(SPEED))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+    def run(root: Path, *args: str) -> Result:
+        return run_ftops(root, *args, monkeypatch=monkeypatch)
+
+    return run
+
+
+def text(result: Result) -> str:
+    return f"{result.out}\n{result.err}"
+
+
+def test_the_example_on_together_plans_applies_answers_converges_and_is_destroyed(
+    tmp_path: Path, ftops: Callable[..., Result]
+) -> None:
+    root = together_example(tmp_path / "project")
+
+    plan = ftops(root, "plan", "--provider", "emulator", "--detailed-exitcode")
+    assert plan.code == 2, text(plan)
+    assert "+ jobs.chunsik" in plan.out and "stops accepting new fine-tuning jobs" not in text(plan)
+    applied = ftops(root, "apply", "--provider", "emulator", "--auto-approve", "--wait")
+    assert applied.code == 0, text(applied)
+    model = re.search(r"models\.chunsik: now (\S+), 1 check\(s\) passed", applied.out)
+    assert model is not None, applied.out
+    named = r"emulator/Meta-Llama-3\.1-8B-Instruct-Reference-chunsik-ftops-[0-9a-f]{12}-[0-9a-f]{8}"
+    assert re.fullmatch(named, model.group(1))
+    answer = ftops(root, "chat", "--provider", "emulator", "chunsik", "Who is Chunsik?")
+    assert answer.code == 0 and "Ryan" in answer.out, text(answer)
+    status = ftops(root, "status", "--provider", "emulator")
+    assert status.code == 0 and "completed" in status.out and model.group(1) in status.out
+
+    again = ftops(root, "plan", "--provider", "emulator", "--detailed-exitcode")
+    assert again.code == 0, text(again)
+    # three listings: files, fine-tunes, base models
+    assert "No changes." in again.out and "read in 3 API requests" in text(again)
+
+    gone = ftops(root, "destroy", "--provider", "emulator", "--auto-approve")
+    assert gone.code == 0, text(gone)
+    assert f"deleted model {model.group(1)}" in gone.out
+    after = ftops(root, "plan", "--provider", "emulator", "--detailed-exitcode")
+    assert after.code == 2 and "+ jobs.chunsik" in after.out  # nothing left to adopt
+
+
+def test_a_lost_state_is_found_again_by_name_and_suffix_never_uploaded_or_trained_twice(
+    tmp_path: Path, emulator: RunningEmulator, ftops: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOGETHER_API_KEY", KEY)
+    root = together_example(tmp_path / "project", emulator.together_base_url)
+    assert ftops(root, "apply", "--auto-approve", "--wait").code == 0
+    state = root / "state" / "ftops.state.json"
+    state.unlink()
+    emulator.clear_requests()
+
+    plan = ftops(root, "plan", "--detailed-exitcode")
+    assert plan.code == 2, text(plan)
+    assert "<= datasets.chunsik-train" in plan.out and "<= jobs.chunsik" in plan.out, plan.out
+    assert "is already in the account: adopt" in plan.out
+    again = ftops(root, "apply", "--auto-approve", "--wait")
+    assert again.code == 0, text(again)
+    creates = [(r.method, r.path) for r in emulator.requests()
+               if r.method == "POST" and r.path in ("/together/v1/files", "/together/v1/fine-tunes")]
+    assert creates == []
+    assert ftops(root, "plan", "--detailed-exitcode").code == 0
+    assert KEY not in state.read_text()
