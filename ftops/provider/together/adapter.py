@@ -18,6 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
+import httpx
+
 from ftops.errors import DatasetError, NotFoundError, ProviderError, UsageError
 from ftops.metrics.model import Checkpoint, JobMetrics, StepMetrics
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
@@ -27,7 +29,7 @@ from ftops.provider.retry import Kind, RetryPolicy, call
 from ftops.provider.together import convert, naming
 from ftops.provider.together.client import DEFAULT_TIMEOUT, KEY_VARIABLE, Connection
 from ftops.provider.together.encode import create_arguments
-from ftops.provider.together.errors import TOGETHER_ERRORS
+from ftops.provider.together.errors import TOGETHER_ERRORS, connection_error
 from ftops.provider.types import (
     Capabilities,
     ChatReply,
@@ -40,6 +42,7 @@ from ftops.provider.types import (
     PriceModel,
 )
 from ftops.resources import thaw
+from ftops.secrets import redact
 
 FINE_TUNE_PURPOSE: Final = "fine-tune"
 DOWNLOAD_CHUNK_BYTES: Final = 1024 * 1024
@@ -222,8 +225,6 @@ class TogetherProvider:
 
     def _base_models(self) -> tuple[str, ...]:
         """The service's list; where it has none (a gateway without that path), ftops's own table."""
-        import httpx
-
         try:
             page = self._read("list supported models", lambda: self._client.get(
                 "/v1/fine-tunes/models/supported", cast_to=httpx.Response))
@@ -373,9 +374,14 @@ class TogetherProvider:
             with tempfile.TemporaryDirectory(prefix="ftops-upload-") as folder:
                 named = Path(folder) / filename
                 named.symlink_to(path.resolve())
-                return self._client.files.upload(
-                    file=named, purpose=FINE_TUNE_PURPOSE, check=False, progress_callback=on_progress
-                )
+                try:
+                    return self._client.files.upload(
+                        file=named, purpose=FINE_TUNE_PURPOSE, check=False, progress_callback=on_progress
+                    )
+                except httpx.TransportError as dropped:  # the PUT of the bytes
+                    raise connection_error(dropped) from dropped
+                except (ValueError, OSError) as refused:  # the SDK's own checks of the answers
+                    raise ProviderError(f"upload {filename}: {redact(str(refused))}") from refused
 
         created = convert.observed_file(self._call(Kind.CREATE, f"upload {filename}", send))
         self._check_unchanged(path, expected_sha256, sent=created)

@@ -64,6 +64,18 @@ def translate(error: Any, what: str) -> errors.ProviderError:
     return errors.ProviderError(f"{what}: {redact(str(error))}")
 
 
+def connection_error(error: httpx.TransportError) -> together.APIConnectionError:
+    """The SDK's upload PUTs the bytes with the bare HTTP client, whose failures it does not wrap:
+    wrapped here (the cause kept) so the retry rule reads them as any dropped connection."""
+    try:
+        request = error.request
+    except RuntimeError:  # no request attached
+        request = httpx.Request("PUT", "http://upload.invalid/")
+    wrapped = together.APIConnectionError(message=str(error) or type(error).__name__, request=request)
+    wrapped.__cause__ = error
+    return wrapped
+
+
 TOGETHER_ERRORS = SdkErrors(
     status_error=together.APIStatusError,
     connection_error=together.APIConnectionError,
