@@ -38,7 +38,7 @@ def run_quick(name: str, results: Path) -> dict[str, Any]:
 
 def test_every_benchmark_is_covered_below() -> None:
     assert set(BENCHMARKS) == {"startup", "plan_at_scale", "noop_apply", "scaling", "uploads", "datasets",
-                               "cache"}
+                               "cache", "together_plan"}
 
 
 def test_plan_at_scale(tmp_path: Path) -> None:
@@ -51,6 +51,13 @@ def test_plan_at_scale(tmp_path: Path) -> None:
     assert figures["ratio_requests"] == pytest.approx(15.0)
     for key in ("plan_api_s", "plan_cli_s", "refresh_s", "per_resource_seq_s", "per_resource_par_s"):
         assert figures[key] > 0
+
+
+def test_together_plan(tmp_path: Path) -> None:
+    figures = run_quick("together_plan", tmp_path)["figures"]
+    # Files, fine-tunes (read once for jobs and models), supported base models: whatever the size.
+    assert figures["plan_requests"] == 3 and figures["plan_mutating"] == 0
+    assert figures["per_resource_requests"] == figures["per_resource_resources"] == 10
 
 
 def test_noop_apply(tmp_path: Path) -> None:
