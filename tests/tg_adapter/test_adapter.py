@@ -201,3 +201,17 @@ def test_reinforcement_is_refused_before_any_request(
     with pytest.raises(UsageError, match="no 'reinforcement' training"):
         provider.create_job(_spec(method=Method(type="reinforcement")), "file-x", None)
     assert emulator.requests() == []
+
+
+def test_a_running_job_says_when_it_should_finish(
+    start_emulator, connect, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    provider = connect(start_emulator(speed=20.0))
+    train = _upload(provider, write_jsonl(tmp_path / "train.jsonl", chat_lines("cats")))
+    job = provider.create_job(_spec(), train.id, None)
+    assert job.estimated_finish is None  # pending: no estimate yet
+    end = time.monotonic() + 20
+    while (seen := provider.retrieve_job(job.id)).status not in ("queued", "running"):
+        assert time.monotonic() < end and not seen.is_terminal, seen.status
+        time.sleep(0.05)
+    assert seen.estimated_finish is not None and seen.estimated_finish >= int(time.time())

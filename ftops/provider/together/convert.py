@@ -7,6 +7,7 @@ training file's name a ``JobIdentity``, ISO-8601 times unix seconds, an event a 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -111,11 +112,21 @@ def observed_job(obj: Any, job_identity_: JobIdentity | None) -> ObservedJob:
         created_at=unix_seconds(field(obj, "created_at")),
         finished_at=unix_seconds(field(obj, "updated_at")) if phase.is_terminal else None,
         trained_tokens=field(obj, "token_count") if phase is JobPhase.SUCCEEDED else None,
+        estimated_finish=_estimated_finish(obj) if phase.is_active else None,
         error=_error(obj, status),
         hyperparameters=freeze(settings),
         reported_phase=phase,
         identity=job_identity_,
     )
+
+
+def _estimated_finish(obj: Any) -> int | None:
+    """Together gives the seconds left (``progress``), not a time: the time is now plus them."""
+    progress = field(obj, "progress")
+    if progress is None or not field(progress, "estimate_available"):
+        return None
+    seconds = _number(field(progress, "seconds_remaining"))
+    return int(time.time() + seconds) if seconds is not None else None
 
 
 def observed_model(job: ObservedJob) -> ObservedModel:
