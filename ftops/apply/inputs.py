@@ -108,7 +108,8 @@ def _estimate(project: Project, job: Job, reports: Mapping[str, DatasetReport]) 
     cost = estimate_cost(stats.billed_tokens, n_epochs, job.model, dict(project.pricing) or None, terms,
                          _evaluation_tokens(job, reports, terms))
     # usd is None when no price is known: the plan shows the cost as unknown (and a budget refuses).
-    return JobEstimate(training_tokens=cost.training_tokens, usd=cost.usd, n_epochs=n_epochs)
+    return JobEstimate(training_tokens=cost.training_tokens, usd=cost.usd, n_epochs=n_epochs,
+                       tokens_estimated=stats.tokens_estimated)
 
 
 def _evaluation_tokens(job: Job, reports: Mapping[str, DatasetReport], terms: TrainingTerms) -> int:

@@ -90,3 +90,35 @@ def test_the_same_jobs_are_refused_on_openai_shaped_providers(tmp_path: Path, ki
 
 def test_every_base_model_the_names_list_has_limits() -> None:
     assert set(acceptance_for("together").models) == set(BASE_MODELS)
+
+
+def test_validate_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, before any adapter: a good Together project is valid with its token counts
+    labelled as estimates; a job Together would refuse exits 1 with its file and line."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from ftops.cli import app
+
+    line = '{"prompt": "Who is Chunsik?", "completion": "Ryan\'s cat."}\n'
+    manifest = ("project: moving\nprovider: {type: together}\ndatasets:\n"
+                "  train: {file: ../datasets/train.jsonl, format: instruction}\n"
+                "jobs:\n  tune:\n    model: Qwen/Qwen2.5-7B-Instruct\n    training_file: train\n")
+    write_project(tmp_path, {"manifests/main.yaml": manifest, "datasets/train.jsonl": line})
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", "--json", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)["datasets"]["train"]["stats"]
+    assert stats["tokens_estimated"] is True and stats["cost"]["source"] == "package table"
+    text = runner.invoke(app, ["validate", "--no-cache"])
+    assert "an ESTIMATE: no tokenizer of Qwen/Qwen2.5-7B-Instruct is packaged" in text.output
+
+    (tmp_path / "manifests" / "main.yaml").write_text(
+        manifest + "    metadata: {team: search}\n", encoding="utf-8")
+    refused = runner.invoke(app, ["validate"])
+    assert refused.exit_code == 1
+    assert refused.stdout.splitlines()[0] == (
+        "manifests/main.yaml:9:5: jobs.tune.metadata: Together AI does not take metadata: "
+        "its jobs carry no user metadata")
