@@ -15,7 +15,7 @@ from ftops.datasets import (
 )
 from ftops.datasets.collect import DEFAULT_CAP, Collector
 from ftops.datasets.engine import Scanner, ScanResult
-from ftops.datasets.models import auto_epochs, default_epochs, estimate_cost, model_info
+from ftops.datasets.models import default_epochs, estimate_cost, model_info
 from ftops.datasets.report import DatasetReport, DatasetStats, Distribution, Fingerprint, TrainingTerms
 from ftops.diagnostics import Diagnostic
 from ftops.errors import UsageError
@@ -147,7 +147,7 @@ def _statistics(
     cap = token_limit if token_limit else max(totals, default=0)
     billed = sum(min(total, cap) * count for total, count in totals.items())
     over = sum(count for total, count in totals.items() if total > cap)
-    auto = auto_epochs(scan.examples)
+    auto = default_epochs(scan.examples, terms)  # what a job that leaves n_epochs out trains
     given = isinstance(n_epochs, int) and not isinstance(n_epochs, bool)
     epochs = n_epochs if given and isinstance(n_epochs, int) else default_epochs(scan.examples, terms)
     return DatasetStats(

@@ -53,7 +53,7 @@ def test_good_files_have_no_errors_and_count_estimated_tokens(format: str) -> No
     assert report.stats is not None and report.stats.tokens_estimated
     assert report.stats.encoding == "cl100k_base"
     assert report.stats.assistant_tokens.min > 0
-    assert report.stats.n_epochs == 1  # Together's default, not OpenAI's auto
+    assert report.stats.n_epochs == report.stats.auto_epochs == 1  # Together's default, not OpenAI's auto
     assert report.stats.to_json()["tokens_estimated"] is True
 
 
