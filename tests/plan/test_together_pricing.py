@@ -88,3 +88,18 @@ def test_the_budget_applies_to_together_jobs(tmp_path: Path) -> None:
         _world(_write(tmp_path, budget=0.00001)).plan()
     assert raised.value.message.startswith("estimated training cost $0.00 is above the budget of $0.00")
     assert "jobs.full" in raised.value.message and "jobs.prefer" in raised.value.message
+
+
+def test_evaluations_on_the_validation_file_are_priced(tmp_path: Path) -> None:
+    manifests = _write(tmp_path, budget=100)
+    (tmp_path / "datasets" / "valid.jsonl").write_text(json.dumps(LINE) + "\n", encoding="utf-8")
+    main = manifests / "main.yaml"
+    main.write_text(main.read_text(encoding="utf-8").replace(
+        "  prefs: {file: ../datasets/prefs.jsonl, format: preference}\n",
+        "  prefs: {file: ../datasets/prefs.jsonl, format: preference}\n"
+        "  valid: {file: ../datasets/valid.jsonl, format: instruction}\n").replace(
+        "    training_file: train\n", "    training_file: train\n    validation_file: valid\n").replace(
+        "hyperparameters: {n_epochs: 4}", "hyperparameters: {n_epochs: 4, n_evals: 3}"), encoding="utf-8")
+    costs = {c.address: c for c in _world(manifests).plan().costs}
+    per_pass = _tokens(LINE["prompt"]) + _tokens(LINE["completion"])
+    assert costs["jobs.full"].training_tokens == 4 * per_pass + 3 * per_pass  # 4 epochs + 3 evaluations
