@@ -19,13 +19,16 @@ from typing import Any, Final, Literal
 
 AUTO: Final = "auto"
 
-DatasetFormat = Literal["chat", "preference", "reinforcement"]
+# instruction ({prompt, completion}) and text ({text}): Together AI's supervised formats.
+DatasetFormat = Literal["chat", "preference", "reinforcement", "instruction", "text"]
+DATASET_FORMATS: Final = ("chat", "preference", "reinforcement", "instruction", "text")
 MethodType = Literal["supervised", "dpo", "reinforcement"]
 # What a job trains: LoRA adapters (Together's default) or every weight. Together only.
 TrainingKind = Literal["lora", "full"]
 ProviderType = Literal["openai", "azure", "together", "emulator"]  # see ftops.provider.registry
 
-# Which dataset format each fine-tuning method trains on.
+# Which dataset format each fine-tuning method trains on (OpenAI's rule; what each provider
+# accepts is ``ftops.provider.accepts``).
 FORMAT_FOR_METHOD: Final[Mapping[str, str]] = MappingProxyType(
     {"supervised": "chat", "dpo": "preference", "reinforcement": "reinforcement"}
 )

@@ -16,7 +16,7 @@ from ftops.plan.desired import DatasetFingerprint, Desired, JobEstimate
 from ftops.resources import Job, Project
 
 if TYPE_CHECKING:
-    from ftops.datasets import DatasetReport
+    from ftops.datasets import DatasetReport, TrainingTerms
 
 
 def _first_jobs_using(project: Project) -> dict[str, Job]:
@@ -34,6 +34,15 @@ def _first_jobs_using(project: Project) -> dict[str, Job]:
 def _epochs(job: Job) -> int | None:
     value = job.method.hyperparameters.n_epochs
     return value if isinstance(value, int) else None
+
+
+def _terms(project: Project, job: Job | None) -> TrainingTerms:
+    """What a job's provider and method mean for its files' rules and price."""
+    from ftops.datasets import TrainingTerms
+
+    if job is None:
+        return TrainingTerms(project.provider.type)
+    return TrainingTerms(project.provider.type, job.method.type, job.method.training)
 
 
 def build_desired(project: Project, *, cache: bool = True) -> Desired:
@@ -63,6 +72,7 @@ def build_desired(project: Project, *, cache: bool = True) -> Desired:
             display_name=display_path(dataset.path),
             pricing=dict(project.pricing) or None,
             n_epochs=_epochs(job) if job else None,
+            terms=_terms(project, job),
         ))
     store = ReportCache(default_cache_dir(project.root)) if cache else None
     checked = check_datasets(requests, store)
@@ -85,15 +95,27 @@ def build_desired(project: Project, *, cache: bool = True) -> Desired:
 
 
 def _estimate(project: Project, job: Job, reports: Mapping[str, DatasetReport]) -> JobEstimate:
-    from ftops.datasets import auto_epochs, estimate_cost
+    from ftops.datasets.models import default_epochs, estimate_cost
 
     report = reports.get(job.training_file)
     stats = report.stats if report is not None else None
     if report is None or stats is None:
         return JobEstimate(training_tokens=None, usd=None)
     # The training file's report was made with this job's model only if it is the first job
-    # to use it; the cost is computed here for this job's own model and epochs.
-    n_epochs = _epochs(job) or auto_epochs(report.examples)
-    cost = estimate_cost(stats.billed_tokens, n_epochs, job.model, dict(project.pricing) or None)
+    # to use it; the cost is computed here for this job's own model, method and epochs.
+    terms = _terms(project, job)
+    n_epochs = _epochs(job) or default_epochs(report.examples, terms)
+    cost = estimate_cost(stats.billed_tokens, n_epochs, job.model, dict(project.pricing) or None, terms,
+                         _evaluation_tokens(job, reports, terms))
     # usd is None when no price is known: the plan shows the cost as unknown (and a budget refuses).
-    return JobEstimate(training_tokens=cost.training_tokens, usd=cost.usd, n_epochs=n_epochs)
+    return JobEstimate(training_tokens=cost.training_tokens, usd=cost.usd, n_epochs=n_epochs,
+                       tokens_estimated=stats.tokens_estimated)
+
+
+def _evaluation_tokens(job: Job, reports: Mapping[str, DatasetReport], terms: TrainingTerms) -> int:
+    """Together bills its evaluations: n_evals passes over the validation file."""
+    n_evals = job.method.hyperparameters.n_evals
+    validation = reports.get(job.validation_file) if job.validation_file is not None else None
+    if not terms.together or not isinstance(n_evals, int) or validation is None or validation.stats is None:
+        return 0
+    return n_evals * validation.stats.billed_tokens

@@ -17,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ftops.datasets.report import CostEstimate, DatasetReport, DatasetStats, Distribution, Fingerprint
+from ftops.datasets.report import (
+    CostEstimate,
+    DatasetReport,
+    DatasetStats,
+    Distribution,
+    Fingerprint,
+    TrainingTerms,
+)
 from ftops.diagnostics import Diagnostic
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "DatasetStats",
     "Distribution",
     "Fingerprint",
+    "TrainingTerms",
     "auto_epochs",
     "check_dataset",
     "check_pair",
@@ -38,7 +46,7 @@ __all__ = [
     "fingerprint",
 ]
 
-FORMATS = ("chat", "preference", "reinforcement")
+FORMATS = ("chat", "preference", "reinforcement", "instruction", "text")  # the last two: Together AI's
 MIN_EXAMPLES = 10  # the service refuses fewer
 RECOMMENDED_EXAMPLES = 50  # OpenAI's guidance: 50-100 well-made examples to see an effect
 MAX_PLAIN_UPLOAD_BYTES = 512 * 1024 * 1024  # POST /files; larger files go through /uploads in parts
@@ -57,6 +65,7 @@ def check_dataset(
     plain_upload: bool = False,
     workers: int | None = None,
     cap: int | None = None,
+    terms: TrainingTerms | None = None,
 ) -> DatasetReport:
     """Check one training file in one streaming pass and report everything at once.
 
@@ -69,7 +78,9 @@ def check_dataset(
     goes through the uploads endpoint; ``workers`` caps the token counters beside the
     caller (worker processes for a large file, tiktoken threads where forking is unsafe;
     0 counts inline, see ``ftops.datasets.tokens``);
-    ``cap`` is how many diagnostics of one kind are listed before they are counted.
+    ``cap`` is how many diagnostics of one kind are listed before they are counted;
+    ``terms``: the provider, method and training kind of the job that reads the file (a
+    Together job's file follows Together's rules, default epochs and prices).
     Raises ``DatasetError`` only when the file cannot be read at all.
     """
     from ftops.datasets.check import run_check
@@ -85,6 +96,7 @@ def check_dataset(
         plain_upload=plain_upload,
         workers=workers,
         cap=cap,
+        terms=terms,
     )
 
 
@@ -104,11 +116,12 @@ def fingerprint(path: Path) -> Fingerprint:
 
 
 def estimate_cost(
-    billed_tokens: int, n_epochs: int, model: str, pricing: Mapping[str, float] | None = None
+    billed_tokens: int, n_epochs: int, model: str, pricing: Mapping[str, float] | None = None,
+    terms: TrainingTerms | None = None, extra_tokens: int = 0,
 ) -> CostEstimate:
     from ftops.datasets.models import estimate_cost as _estimate
 
-    return _estimate(billed_tokens, n_epochs, model, pricing)
+    return _estimate(billed_tokens, n_epochs, model, pricing, terms, extra_tokens)
 
 
 def auto_epochs(n_examples: int) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ftops.datasets.cache import ReportCache, ReportKey, file_sha256
-from ftops.datasets.report import DatasetReport
+from ftops.datasets.report import DatasetReport, TrainingTerms
 from ftops.datasets.tokens import can_fork
 from ftops.errors import FtopsError
 
@@ -35,13 +35,14 @@ class CheckRequest:
     display_name: str | None = None
     pricing: tuple[tuple[str, float], ...] = ()
     n_epochs: int | str | None = None
+    terms: TrainingTerms | None = None
 
     @classmethod
     def of(cls, path: Path, format: str, *, model: str | None = None, tokens: bool = True,
            display_name: str | None = None, pricing: Mapping[str, float] | None = None,
-           n_epochs: int | str | None = None) -> CheckRequest:
+           n_epochs: int | str | None = None, terms: TrainingTerms | None = None) -> CheckRequest:
         prices = tuple(sorted((pricing or {}).items()))
-        return cls(path, format, model, tokens, display_name, prices, n_epochs)
+        return cls(path, format, model, tokens, display_name, prices, n_epochs, terms)
 
     @property
     def name(self) -> str:
@@ -49,14 +50,15 @@ class CheckRequest:
 
     def key(self, raw_sha256: str) -> ReportKey:
         return ReportKey.of(raw_sha256, self.format, model=self.model, tokens=self.tokens,
-                            display_name=self.name, pricing=dict(self.pricing), n_epochs=self.n_epochs)
+                            display_name=self.name, pricing=dict(self.pricing), n_epochs=self.n_epochs,
+                            terms=self.terms)
 
     def run(self, workers: int | None = None) -> DatasetReport:
         from ftops.datasets import check_dataset
 
         return check_dataset(self.path, self.format, model=self.model, tokens=self.tokens,
                              display_name=self.display_name, pricing=dict(self.pricing) or None,
-                             n_epochs=self.n_epochs, workers=workers)
+                             n_epochs=self.n_epochs, workers=workers, terms=self.terms)
 
 
 @dataclass(frozen=True, slots=True)

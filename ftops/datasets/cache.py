@@ -41,7 +41,7 @@ from typing import Any, Final
 
 import orjson
 
-from ftops.datasets.report import CostEstimate, DatasetReport, DatasetStats, Distribution
+from ftops.datasets.report import CostEstimate, DatasetReport, DatasetStats, Distribution, TrainingTerms
 from ftops.diagnostics import Diagnostic
 
 ENTRY_FORMAT: Final = 1
@@ -76,7 +76,9 @@ def rules_version() -> str:
     """A digest of everything a report's rules come from: the dataset engine's files (code and
     packaged tables), the diagnostics module, and the tokenizer packages' versions."""
     package = Path(__file__).resolve().parent
-    return engine_digest(package, package.parent / "diagnostics.py")
+    # the Together models' sizes pick their price band
+    return engine_digest(package, package.parent / "diagnostics.py",
+                         package.parent / "provider" / "together" / "models.py")
 
 
 def engine_digest(package: Path, *extra: Path) -> str:
@@ -108,17 +110,19 @@ class ReportKey:
     n_epochs: int | str | None
     plain_upload: bool
     cap: int | None
+    terms: TrainingTerms | None = None  # the provider picks the rules, it and the method the price
 
     @classmethod
     def of(cls, raw_sha256: str, format: str, *, model: str | None, tokens: bool, display_name: str,
            pricing: Mapping[str, float] | None, n_epochs: int | str | None, plain_upload: bool = False,
-           cap: int | None = None) -> ReportKey:
+           cap: int | None = None, terms: TrainingTerms | None = None) -> ReportKey:
         return cls(raw_sha256, format, model, tokens, display_name,
-                   tuple(sorted((pricing or {}).items())), n_epochs, plain_upload, cap)
+                   tuple(sorted((pricing or {}).items())), n_epochs, plain_upload, cap, terms)
 
     def digest(self) -> str:
+        terms = [self.terms.provider, self.terms.method, self.terms.training] if self.terms else None
         parts = [rules_version(), self.raw_sha256, self.format, self.model, self.tokens, self.display_name,
-                 [list(item) for item in self.pricing], self.n_epochs, self.plain_upload, self.cap]
+                 [list(item) for item in self.pricing], self.n_epochs, self.plain_upload, self.cap, terms]
         return hashlib.sha256(orjson.dumps(parts)).hexdigest()
 
 
@@ -328,6 +332,7 @@ def _stats_from_json(data: Mapping[str, Any]) -> DatasetStats:
         encoding=_str(data["encoding"]),
         model=_optional_str(data["model"]),
         images=_int(data["images"]),
+        tokens_estimated=_bool(data["tokens_estimated"]),
     )
 
 

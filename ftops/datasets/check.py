@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 from ftops.datasets import (
     FORMATS,
@@ -14,10 +15,14 @@ from ftops.datasets import (
 )
 from ftops.datasets.collect import DEFAULT_CAP, Collector
 from ftops.datasets.engine import Scanner, ScanResult
-from ftops.datasets.models import auto_epochs, estimate_cost, model_info
-from ftops.datasets.report import DatasetReport, DatasetStats, Distribution, Fingerprint
+from ftops.datasets.models import default_epochs, estimate_cost, model_info
+from ftops.datasets.report import DatasetReport, DatasetStats, Distribution, Fingerprint, TrainingTerms
 from ftops.diagnostics import Diagnostic
 from ftops.errors import UsageError
+
+TOGETHER_ESTIMATE_ENCODING: Final = "cl100k_base"
+TOGETHER_MIN_EXAMPLES: Final = 1  # its SDK's MIN_SAMPLES
+TOGETHER_MAX_FILE_BYTES: Final = int(50.1 * 1024**3)  # its SDK's MAX_FILE_SIZE_GB
 
 
 def run_check(
@@ -32,17 +37,23 @@ def run_check(
     plain_upload: bool,
     workers: int | None,
     cap: int | None,
+    terms: TrainingTerms | None = None,
 ) -> DatasetReport:
     if format not in FORMATS:
         raise UsageError(f"unknown dataset format {format!r} (expected one of: {', '.join(FORMATS)})")
     name = display_name if display_name is not None else str(path)
     collector = Collector(name, cap if cap is not None else DEFAULT_CAP)
     info = model_info(model)
+    together = terms is not None and terms.together
+    # No tokenizer of Together's open-weight models is packaged (docs/pricing.md): their counts
+    # are estimated with cl100k_base, as the emulator counts them; so is a model ftops does not know.
+    encoding_name = TOGETHER_ESTIMATE_ENCODING if together else info.encoding
+    estimated = together or (model is not None and info.family is None)
     encoding = None
     if tokens:
         from ftops.datasets.encodings import get_encoding
 
-        encoding = get_encoding(info.encoding)
+        encoding = get_encoding(encoding_name)
     scan = Scanner(
         path,
         format,
@@ -51,11 +62,12 @@ def run_check(
         token_limit=info.token_limit,
         model=info.base or model,
         workers=workers,
+        together=together,
     ).run()
-    _file_rules(scan, collector, plain_upload)
+    _file_rules(scan, collector, plain_upload, together)
     stats = None
     if tokens and scan.valid_examples:
-        stats = _statistics(scan, info.encoding, model, info.token_limit, n_epochs, pricing)
+        stats = _statistics(scan, encoding_name, model, info.token_limit, n_epochs, pricing, terms, estimated)
     diagnostics = collector.diagnostics()
     return DatasetReport(
         path=path,
@@ -74,15 +86,16 @@ def run_check(
     )
 
 
-def _file_rules(scan: ScanResult, out: Collector, plain_upload: bool) -> None:
+def _file_rules(scan: ScanResult, out: Collector, plain_upload: bool, together: bool = False) -> None:
+    least = TOGETHER_MIN_EXAMPLES if together else MIN_EXAMPLES
     if scan.size_bytes == 0:
         out.error(None, "", "the file is empty", "dataset.too-few-examples")
-    elif scan.examples < MIN_EXAMPLES:
+    elif scan.examples < least:
         out.error(
             None,
             "",
             f"{scan.examples} example{'s' if scan.examples != 1 else ''}: "
-            f"fine-tuning needs at least {MIN_EXAMPLES}",
+            f"fine-tuning needs at least {least}",
             "dataset.too-few-examples",
         )
     elif scan.examples < RECOMMENDED_EXAMPLES:
@@ -94,6 +107,11 @@ def _file_rules(scan: ScanResult, out: Collector, plain_upload: bool) -> None:
             "dataset.few-examples",
         )
     size_mb = scan.size_bytes / 1024 / 1024
+    if together:  # one upload (in parts above 5 GB, which the SDK does by itself)
+        if scan.size_bytes > TOGETHER_MAX_FILE_BYTES:
+            out.error(None, "", f"{size_mb:,.0f} MB: Together takes training files of at most 50.1 GB",
+                      "dataset.too-large")
+        return
     if scan.size_bytes > MAX_FILE_BYTES:
         out.error(None, "", f"{size_mb:,.0f} MB: training files are limited to 8 GB", "dataset.too-large")
     elif scan.size_bytes > MAX_PLAIN_UPLOAD_BYTES:
@@ -122,13 +140,16 @@ def _statistics(
     token_limit: int | None,
     n_epochs: int | str | None,
     pricing: Mapping[str, float] | None,
+    terms: TrainingTerms | None = None,
+    estimated: bool = False,
 ) -> DatasetStats:
     totals = scan.totals  # how many examples had each total
     cap = token_limit if token_limit else max(totals, default=0)
     billed = sum(min(total, cap) * count for total, count in totals.items())
     over = sum(count for total, count in totals.items() if total > cap)
-    auto = auto_epochs(scan.examples)
-    epochs = n_epochs if isinstance(n_epochs, int) and not isinstance(n_epochs, bool) else auto
+    auto = default_epochs(scan.examples, terms)  # what a job that leaves n_epochs out trains
+    given = isinstance(n_epochs, int) and not isinstance(n_epochs, bool)
+    epochs = n_epochs if given and isinstance(n_epochs, int) else default_epochs(scan.examples, terms)
     return DatasetStats(
         examples=scan.valid_examples,
         messages=Distribution.of_counts(scan.messages),
@@ -140,10 +161,11 @@ def _statistics(
         auto_epochs=auto,
         n_epochs=epochs,
         estimated_training_tokens=billed * epochs,
-        cost=estimate_cost(billed, epochs, model, pricing) if model else None,
+        cost=estimate_cost(billed, epochs, model, pricing, terms) if model else None,
         encoding=encoding,
         model=model,
         images=scan.images,
+        tokens_estimated=estimated,
     )
 
 

@@ -28,6 +28,7 @@ from ftops.datasets.hashing import Hashes
 from ftops.datasets.linebound import MAX_IMAGES_PER_EXAMPLE, MAX_LINE_BYTES, MAX_TEXT_CHARS, PendingLine
 from ftops.datasets.shape import Shape, type_name
 from ftops.datasets.surrogates import lone_surrogate
+from ftops.datasets.together_formats import TOGETHER_CHECKERS
 from ftops.datasets.toolcount import FUNCTION_INIT_CL100K, FUNCTION_INIT_O200K
 from ftops.errors import DatasetError
 
@@ -82,6 +83,14 @@ class _Batch:
     chars: int = 0
 
 
+def checker_for(format: str, together: bool) -> Callable[[dict[str, Any]], tuple[Shape, list[Any]]]:
+    """Together's rules for a file a Together job reads, and for its own formats whoever reads
+    them (the manifest validator refuses those formats on other providers); else OpenAI's."""
+    if together or format not in FAST_CHECKERS:
+        return TOGETHER_CHECKERS[format]
+    return FAST_CHECKERS[format]
+
+
 # Files smaller than this are checked on the calling thread alone (see ``Scanner.__init__``).
 THREADS_FROM_BYTES: Final = 4 * 1024 * 1024
 
@@ -107,10 +116,11 @@ class Scanner:
         model: str | None = None,
         workers: int | None = None,
         background_hashing: bool | None = None,
+        together: bool = False,  # Together AI's rules for its formats (``together_formats``)
     ) -> None:
         self.path = path
         self.checker: Callable[[dict[str, Any]], tuple[Shape, list[Any]]] | None = (
-            FAST_CHECKERS[format] if format is not None else None
+            checker_for(format, together) if format is not None else None
         )
         self.format = format
         self.out = collector

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
-from ftops.datasets.report import CostEstimate
+from ftops.datasets.report import CostEstimate, TrainingTerms
 
 # The service's rule for ``n_epochs: auto`` (as published in OpenAI's cookbook,
 # Chat_finetuning_data_prep): aim at 3 epochs, but at least 100 and at most
@@ -23,6 +23,7 @@ MIN_TARGET_EXAMPLES: Final = 100
 MAX_TARGET_EXAMPLES: Final = 25_000
 MIN_DEFAULT_EPOCHS: Final = 1
 MAX_DEFAULT_EPOCHS: Final = 25
+TOGETHER_DEFAULT_EPOCHS: Final = 1  # its create request's default n_epochs
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,36 @@ def price_table_date() -> str:
     return str(_price_table()["date"])
 
 
+@cache
+def _together_table() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_read_data("together_prices.json"))
+    return data
+
+
+def together_price(model: str, method: str, training: str | None) -> float | None:
+    """USD per 1M tokens of a Together job: by the base model's size band, the method (SFT or
+    DPO) and the training kind (LoRA unless full). None for a model whose size ftops does not know."""
+    from ftops.provider.together.models import MODELS
+
+    limits = MODELS.get(model)
+    if limits is None:
+        return None
+    key = f"{training or 'lora'}_{'dpo' if method == 'dpo' else 'sft'}"
+    for band in _together_table()["bands"]:
+        if limits.billions_of_parameters <= float(band["max_billions"]):
+            return float(band["usd_per_1m_tokens"][key])
+    return None
+
+
+def together_minimum_usd() -> float:
+    return float(_together_table()["minimum_usd"])
+
+
+def default_epochs(n_examples: int, terms: TrainingTerms | None = None) -> int:
+    """The epochs a job trains when it does not say: Together's default is 1, OpenAI's ``auto``."""
+    return TOGETHER_DEFAULT_EPOCHS if terms is not None and terms.together else auto_epochs(n_examples)
+
+
 def auto_epochs(n_examples: int) -> int:
     """The number of epochs the service picks for ``n_epochs: auto``."""
     if n_examples <= 0:
@@ -102,30 +133,33 @@ def estimate_cost(
     n_epochs: int,
     model: str,
     pricing: Mapping[str, float] | None = None,
+    terms: TrainingTerms | None = None,
+    extra_tokens: int = 0,
 ) -> CostEstimate:
-    """Training cost = billed tokens x epochs x the price per 1M tokens of the base model.
+    """Training cost = (billed tokens x epochs + ``extra_tokens``) x the price per 1M tokens.
 
-    The manifests' ``pricing`` wins over the packaged table; both are matched on the
-    exact model name first, then on its base model, then on its family (longest
-    prefix). With no price known, ``usd`` and ``usd_per_1m_tokens`` are None.
+    The manifests' ``pricing`` wins over the packaged tables; it is matched on the exact
+    model name first, then on its base model, then on its family (longest prefix). The
+    packaged table is OpenAI's by model, or for Together (``terms``) its table by model size,
+    method and LoRA/full, whose minimum charge applies. ``extra_tokens``: tokens billed beside
+    the epochs (Together's evaluations on the validation file). With no price known, ``usd``
+    and ``usd_per_1m_tokens`` are None.
     """
-    training_tokens = billed_tokens * n_epochs
+    training_tokens = billed_tokens * n_epochs + extra_tokens
     base = base_model(model)
+    price = _lookup(pricing or {}, model, base)
+    if price is not None:
+        return _priced(model, price, training_tokens, None, "manifest pricing")
+    if terms is not None and terms.together:
+        date = str(_together_table()["date"])
+        price = together_price(base, terms.method, terms.training)
+        if price is None:
+            return CostEstimate(model, None, training_tokens, None, date, "unknown")
+        return _priced(model, price, training_tokens, date, "package table", together_minimum_usd())
     table: dict[str, float] = _price_table()["usd_per_1m_training_tokens"]
-    for prices, source, date in (
-        (pricing or {}, "manifest pricing", None),
-        (table, "package table", price_table_date()),
-    ):
-        price = _lookup(prices, model, base)
-        if price is not None:
-            return CostEstimate(
-                model=model,
-                usd_per_1m_tokens=price,
-                training_tokens=training_tokens,
-                usd=round(training_tokens * price / 1_000_000, 6),
-                price_table_date=date,
-                source=source,
-            )
+    price = _lookup(table, model, base)
+    if price is not None:
+        return _priced(model, price, training_tokens, price_table_date(), "package table")
     return CostEstimate(
         model=model,
         usd_per_1m_tokens=None,
@@ -134,6 +168,13 @@ def estimate_cost(
         price_table_date=price_table_date(),
         source="unknown",
     )
+
+
+def _priced(model: str, price: float, tokens: int, date: str | None, source: str,
+            minimum: float = 0.0) -> CostEstimate:
+    usd = max(minimum, round(tokens * price / 1_000_000, 6))
+    return CostEstimate(model=model, usd_per_1m_tokens=price, training_tokens=tokens, usd=usd,
+                        price_table_date=date, source=source)
 
 
 def _lookup(prices: Mapping[str, float], model: str, base: str) -> float | None:

@@ -42,6 +42,8 @@ def summary_lines(report: DatasetReport) -> list[str]:
         lines.append("  (no token statistics: tokens not counted, or no example without errors)")
         return lines
     who = f"{stats.model} ({stats.encoding})" if stats.model else f"{stats.encoding} (no model given)"
+    if stats.tokens_estimated:
+        who = f"{stats.encoding}, an ESTIMATE: no tokenizer of {stats.model} is packaged"
     lines += [
         f"  tokens counted with {who}; chat overhead counted as in OpenAI's cookbook"
         + (

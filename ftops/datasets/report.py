@@ -54,6 +54,19 @@ class Distribution:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingTerms:
+    """How the job that reads a file trains, as far as the file's rules and price depend on it."""
+
+    provider: str = "openai"  # a provider type: Together's files follow Together's rules and prices
+    method: str = "supervised"
+    training: str | None = None  # lora | full (Together; None: its default, LoRA)
+
+    @property
+    def together(self) -> bool:
+        return self.provider == "together"
+
+
+@dataclass(frozen=True, slots=True)
 class CostEstimate:
     model: str
     usd_per_1m_tokens: float | None  # None when no price is known for the model
@@ -92,6 +105,9 @@ class DatasetStats:
     encoding: str
     model: str | None
     images: int = 0  # image parts seen; their tokens depend on size and are not counted
+    # True when the counts come from another model's encoding (no tokenizer of this model is
+    # packaged, e.g. Together's open-weight models): every output says "estimate"
+    tokens_estimated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +125,7 @@ class DatasetStats:
             "encoding": self.encoding,
             "model": self.model,
             "images": self.images,
+            "tokens_estimated": self.tokens_estimated,
         }
 
 

@@ -9,7 +9,8 @@ only for OpenAI's own API and the emulator (OpenAI's list of fine-tunable models
 longer grows: it accepts no new jobs after 2027-01-06); behind another ``base_url`` (a
 gateway, another service) the account's models listing decides, at plan time. Azure
 names its models differently (``gpt-35-turbo-0125``) and fine-tunes models OpenAI does
-not: it has no catalogue, and only its listing decides.
+not: it has no catalogue, and only its listing decides. Together's catalogue is the base
+models its pure names list (``ftops.provider.together.naming``), never complete.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def _table() -> dict[str, Any]:
 
 def catalogue_for(provider_type: str, base_url: str | None = None) -> Catalogue | None:
     """The catalogue that applies to jobs sent to this provider, or None (see the module's docstring)."""
+    if provider_type == "together":
+        return _together()
     row = _table().get("openai" if provider_type in ("openai", "emulator") else provider_type)
     if not isinstance(row, dict):
         return None
@@ -72,6 +75,17 @@ def catalogue_for(provider_type: str, base_url: str | None = None) -> Catalogue 
         source=str(row.get("source", "")),
         complete=provider_type == "emulator" or own_api,
     )
+
+
+def _together() -> Catalogue:
+    """Together fine-tunes more open-weight models than ftops lists, and adds more: its catalogue
+    is never complete, so it refuses nothing offline by itself (the validator's per-provider rules
+    refuse a name that cannot be one of Together's); at plan time it keeps the suggestions for a
+    model the account does not list to the models Together fine-tunes."""
+    from ftops.provider.together.naming import BASE_MODELS  # here: the provider imports lifecycle
+
+    return Catalogue(provider="Together AI", fine_tunable=frozenset(BASE_MODELS),
+                     not_fine_tunable=frozenset(), source="ftops.provider.together.naming", complete=False)
 
 
 def closest_names(word: str, names: Iterable[str], limit: int = 2) -> tuple[str, ...]:

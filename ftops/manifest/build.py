@@ -36,6 +36,7 @@ from ftops.resources import (
     ProviderType,
     RubricGrader,
     SourceLocation,
+    TrainingKind,
     freeze,
 )
 
@@ -43,8 +44,10 @@ DEFAULT_RUBRIC_PROMPT = (
     "You grade one answer of an AI assistant against criteria. Reply with the single word PASS when "
     "the answer meets every criterion, else with the single word FAIL."
 )
-_INT_PARAMS = ("n_epochs", "batch_size", "eval_interval", "eval_samples")
-_FLOAT_PARAMS = ("learning_rate_multiplier", "beta", "compute_multiplier")
+_INT_PARAMS = ("n_epochs", "batch_size", "eval_interval", "eval_samples", "n_checkpoints", "n_evals",
+               "lora_rank", "lora_alpha")
+_FLOAT_PARAMS = ("learning_rate_multiplier", "beta", "compute_multiplier", "learning_rate", "warmup_ratio",
+                 "lora_dropout")
 
 
 def location(doc: LocatedDocument, path: PathKey, root: Path) -> SourceLocation:
@@ -83,7 +86,8 @@ def method(job: dict[str, Any]) -> Method:
     grader = raw.get("grader")
     kind = cast(MethodType, raw.get("type", "supervised"))
     frozen_grader = freeze(grader) if grader is not None else None
-    return Method(kind, hyperparameters(raw.get("hyperparameters")), frozen_grader)
+    training = cast(TrainingKind | None, raw.get("training"))
+    return Method(kind, hyperparameters(raw.get("hyperparameters")), frozen_grader, training)
 
 
 def dataset(entry: Entry, path: Path, root: Path) -> Dataset:

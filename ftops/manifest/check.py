@@ -80,6 +80,7 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
         from ftops.datasets import check_pair
         from ftops.datasets.batch import CheckRequest, check_datasets
         from ftops.datasets.cache import ReportCache, default_cache_dir
+        from ftops.datasets.report import TrainingTerms
     except ImportError as error:  # an incomplete install: say plainly that the contents went unchecked
         diagnostics.extend(
             Diagnostic(t.display, None, None, "", f"contents not checked: the dataset engine is unavailable "
@@ -89,7 +90,9 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
 
     pricing = outcome.project.pricing if outcome.project is not None else None
     requests = [CheckRequest.of(t.path, t.format, model=t.model, tokens=tokens, display_name=t.display,
-                                pricing=pricing, n_epochs=t.n_epochs) for t in outcome.datasets]
+                                pricing=pricing, n_epochs=t.n_epochs,
+                                terms=TrainingTerms(t.provider, t.method, t.training))
+                for t in outcome.datasets]
     cache = ReportCache(default_cache_dir(cache_root)) if cache_root is not None else None
     checked = check_datasets(requests, cache)
     reports: dict[str, Any] = {}

@@ -13,10 +13,11 @@ from typing import Any
 
 from ftops.diagnostics import Diagnostic, errors_of
 from ftops.errors import ManifestError
-from ftops.manifest import build, rules
+from ftops.manifest import build, provider_rules, rules
 from ftops.manifest.reader import LocatedDocument, read_manifest
 from ftops.manifest.schema import schema_diagnostics
-from ftops.resources import FORMAT_FOR_METHOD, Project
+from ftops.provider.accepts import acceptance_for
+from ftops.resources import DATASET_FORMATS, Project
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -54,6 +55,9 @@ class DatasetTarget:
     format: str
     model: str | None  # the base model of the first job (by name) that uses it
     n_epochs: int | str | None
+    provider: str = "openai"  # the provider type: its rules and prices apply
+    method: str = "supervised"  # the first job's method and training kind, for the price
+    training: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +127,9 @@ def examine(manifests_dir: Path) -> Outcome:
     diagnostics.extend(duplicates)
     diagnostics.extend(rules.project_wide(docs))
     diagnostics.extend(rules.backend_path(docs, root))
-    diagnostics.extend(rules.references(entries))
+    accepts = acceptance_for(rules.provider_type(docs))
+    diagnostics.extend(rules.references(entries, accepts))
+    diagnostics.extend(provider_rules.job_fields(entries, accepts))
     diagnostics.extend(rules.check_regexes(entries))
     base_model_problems = rules.base_models(docs, entries)
     diagnostics.extend(base_model_problems)
@@ -147,7 +153,7 @@ def examine(manifests_dir: Path) -> Outcome:
         elif resolved is not None:
             eval_paths[entry.name] = resolved
 
-    targets, pairs = _dataset_targets(entries, dataset_paths, unpriced)
+    targets, pairs = _dataset_targets(entries, dataset_paths, unpriced, rules.provider_type(docs))
     evals = tuple(EvalTarget(name, path, display_path(path), "grader" in entries["evals"][name].data)
                   for name, path in sorted(eval_paths.items()))
     if errors_of(diagnostics) or len(docs) < len(files):
@@ -172,7 +178,7 @@ def _outside_root(file: Path, root: Path) -> Diagnostic | None:
 
 
 def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str, Path],
-                     unpriced: set[str],
+                     unpriced: set[str], provider: str = "openai",
                      ) -> tuple[tuple[DatasetTarget, ...], tuple[tuple[str, str], ...]]:
     users: dict[str, dict[str, Any]] = {}
     pairs: list[tuple[str, str]] = []
@@ -191,12 +197,16 @@ def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str
     for name, path in sorted(paths.items()):
         data = entries["datasets"][name].data
         fmt = data.get("format", "chat")
-        if fmt not in FORMAT_FOR_METHOD.values():
+        if fmt not in DATASET_FORMATS:
             continue
         job = users.get(name, {})
         model = job.get("model") if isinstance(job.get("model"), str) else None
         n_epochs = _n_epochs(job)
-        targets.append(DatasetTarget(name, path, display_path(path), fmt, model, n_epochs))
+        method = rules.method_type(job) or "supervised"
+        raw_method = job.get("method")
+        training = raw_method.get("training") if isinstance(raw_method, dict) else None
+        targets.append(DatasetTarget(name, path, display_path(path), fmt, model, n_epochs, provider, method,
+                                     training if isinstance(training, str) else None))
     return tuple(targets), tuple(dict.fromkeys(pairs))
 
 

@@ -17,7 +17,8 @@ from ftops.diagnostics import Diagnostic
 from ftops.lifecycle.catalogue import catalogue_for
 from ftops.manifest.reader import LocatedDocument, PathKey
 from ftops.manifest.schema import did_you_mean
-from ftops.resources import FORMAT_FOR_METHOD
+from ftops.provider.accepts import JobAcceptance, acceptance_for
+from ftops.resources import DATASET_FORMATS
 from ftops.secrets import redact
 
 KINDS: Final = ("datasets", "jobs", "models", "evals")
@@ -174,8 +175,22 @@ def method_type(job: dict[str, Any]) -> str | None:
     return None
 
 
-def references(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
-    """Jobs name datasets that exist and fit their method; models name jobs that exist."""
+def provider_settings(docs: list[LocatedDocument]) -> dict[str, Any]:
+    """The provider section as written (the first file's; ``project_wide`` reports disagreements)."""
+    declared = (d.data["provider"] for d in docs if isinstance(d.data.get("provider"), dict))
+    provider: dict[str, Any] = next(declared, {})
+    return provider
+
+
+def provider_type(docs: list[LocatedDocument]) -> str:
+    kind = provider_settings(docs).get("type", "openai")
+    return kind if isinstance(kind, str) else "openai"
+
+
+def references(entries: dict[str, dict[str, Entry]],
+               accepts: JobAcceptance | None = None) -> list[Diagnostic]:
+    """Jobs name datasets that exist and fit their method on the provider; models name jobs that exist."""
+    accepts = accepts or acceptance_for("openai")
     out: list[Diagnostic] = []
     datasets, jobs = entries["datasets"], entries["jobs"]
     for job in jobs.values():
@@ -196,11 +211,12 @@ def references(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
                                               + did_you_mean(name, datasets), "manifest.dangling-reference"))
                 continue
             fmt = target.data.get("format", "chat") if isinstance(target.data, dict) else None
-            wanted = FORMAT_FOR_METHOD.get(method or "")
-            if wanted and isinstance(fmt, str) and fmt in FORMAT_FOR_METHOD.values() and fmt != wanted:
+            wanted = accepts.formats_for(method or "")
+            if wanted and isinstance(fmt, str) and fmt in DATASET_FORMATS and fmt not in wanted:
+                where = "" if accepts.service == "OpenAI" else f" on {accepts.service}"
                 out.append(job.doc.diagnostic(
-                    (*job.path, field), f"dataset {name!r} has format {fmt}, but method {method} trains on "
-                    f"{wanted} datasets", "manifest.format-mismatch"))
+                    (*job.path, field), f"dataset {name!r} has format {fmt}, but method {method}{where} "
+                    f"trains on {_either(wanted)} datasets", "manifest.format-mismatch"))
         if job.data.get("validation_file") is not None and job.data.get("validation_file") == \
                 job.data.get("training_file"):
             diagnostic = job.doc.diagnostic((*job.path, "validation_file"),
@@ -216,6 +232,10 @@ def references(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
                                             + did_you_mean(name, jobs), "manifest.dangling-reference"))
     out.extend(_gate_references(entries))
     return out
+
+
+def _either(words: tuple[str, ...]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _gate_references(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
@@ -310,8 +330,7 @@ def check_regexes(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
 def base_models(docs: list[LocatedDocument], entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
     """A job's base model that the provider's packaged catalogue is sure it cannot train:
     refused offline, before a plan prices it or an apply uploads for it (issue 17)."""
-    declared = (d.data["provider"] for d in docs if isinstance(d.data.get("provider"), dict))
-    provider: dict[str, Any] = next(declared, {})
+    provider = provider_settings(docs)
     kind = provider.get("type", "openai")
     base_url = provider.get("base_url")
     catalogue = catalogue_for(kind, base_url if isinstance(base_url, str) else None) \

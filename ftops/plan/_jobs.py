@@ -152,7 +152,8 @@ def _plan_desired(ctx: Context, draft: Draft, name: str) -> None:
         estimate = ctx.desired.estimates.get(name)
         tokens = (estimate.training_tokens or 0) if estimate is not None else 0
         draft.costs.append(
-            CostLine(address, job.model, tokens, estimate.usd if estimate is not None else None)
+            CostLine(address, job.model, tokens, estimate.usd if estimate is not None else None,
+                     estimate is not None and estimate.tokens_estimated)
         )
         view = JobView(address, address, None, None)
     if rec is not None and (adopted is None or adopted.id != rec.job_id):

@@ -56,6 +56,7 @@ class JobEstimate:
     training_tokens: int | None
     usd: float | None
     n_epochs: int | None = None
+    tokens_estimated: bool = False  # counted with another model's encoding (see DatasetStats)
 
 
 @dataclass(frozen=True, slots=True)

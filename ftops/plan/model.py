@@ -196,6 +196,7 @@ class CostLine:
     model: str
     training_tokens: int
     usd: float | None
+    tokens_estimated: bool = False  # no tokenizer of the model is packaged: every view says so
 
 
 @dataclass(frozen=True, slots=True)

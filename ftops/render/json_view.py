@@ -29,7 +29,8 @@ def render_json(plan: Plan) -> dict[str, Any]:
         "drift": [{"address": d.address, "message": d.message} for d in plan.drift],
         "warnings": list(plan.warnings),
         "costs": [
-            {"address": c.address, "model": c.model, "training_tokens": c.training_tokens, "usd": c.usd}
+            {"address": c.address, "model": c.model, "training_tokens": c.training_tokens, "usd": c.usd,
+             "tokens_estimated": c.tokens_estimated}
             for c in plan.costs
         ],
         "estimated_usd": round(plan.estimated_usd, 6),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ftops.plan.model import Action, Plan
 from ftops.render.diff import one_line
-from ftops.render.summary import summary_line
+from ftops.render.summary import ESTIMATED_TOKENS, summary_line
 from ftops.render.text import render_text
 
 
@@ -26,6 +26,8 @@ def render_markdown(plan: Plan) -> str:
     lines = [f"### ftops plan for `{_cell(plan.project)}`", "", f"**{summary_line(plan)}**"]
     if plan.costs:
         lines[-1] += f" Estimated training cost: **${plan.estimated_usd:,.2f}**."
+        if any(c.tokens_estimated for c in plan.costs):
+            lines[-1] += f" ({ESTIMATED_TOKENS})"
     shown = [c for c in plan.changes if c.action is not Action.NOOP]
     if shown:
         lines += ["", "| | Address | Action | Reason |", "|---|---|---|---|"]

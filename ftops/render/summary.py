@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from ftops.plan.model import Action, CancelJob, DeleteFile, DeleteModel, Plan
 
 _DESTRUCTIVE = (CancelJob, DeleteFile, DeleteModel)
+# Said wherever a plan shows token counts made with another model's encoding (Together's models).
+ESTIMATED_TOKENS = ("token counts are estimates: no tokenizer of the base model is packaged, so they are "
+                    "counted with cl100k_base (docs/pricing.md)")
 
 
 @dataclass(frozen=True, slots=True)

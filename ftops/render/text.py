@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ftops.plan.model import Action, Change, Plan
 from ftops.render.diff import field_changes, one_line, show
-from ftops.render.summary import summary_line
+from ftops.render.summary import ESTIMATED_TOKENS, summary_line
 
 _COLORS = {
     Action.CREATE: "32",  # green
@@ -92,13 +92,17 @@ def _cost_lines(plan: Plan) -> list[str]:
     lines = ["Estimated training cost of the jobs this plan starts:"]
     width = max(len(c.address) for c in plan.costs)
     model_width = max(len(c.model) for c in plan.costs)
+    marked = any(c.tokens_estimated for c in plan.costs)
     for cost in plan.costs:
         usd = f"${cost.usd:,.2f}" if cost.usd is not None else "unknown (no price for this model)"
+        about = ("~" if cost.tokens_estimated else " ") if marked else ""
         lines.append(
             f"  {cost.address.ljust(width)}  {cost.model.ljust(model_width)}  "
-            f"{cost.training_tokens:>12,} tokens  {usd}"
+            f"{about}{cost.training_tokens:>12,} tokens  {usd}"
         )
     tokens = sum(c.training_tokens for c in plan.costs)
     unknown = " (some prices unknown)" if any(c.usd is None for c in plan.costs) else ""
     lines.append(f"  Total: {tokens:,} training tokens, ${plan.estimated_usd:,.2f}{unknown}")
+    if marked:
+        lines.append(f"  ~ {ESTIMATED_TOKENS}")
     return lines

@@ -52,3 +52,22 @@ def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     assert len(missing.stderr.strip().splitlines()) == 1
     bad_format = ftops("dataset", "stats", str(tmp_path / "nope.jsonl"), "--format", "completion")
     assert bad_format.returncode == 1 and "--format must be one of" in bad_format.stderr
+
+
+def test_stats_with_together_s_rules_and_prices() -> None:
+    """The same file, Together's rules (a developer role refused), formats and price table."""
+    good = CORPUS / "together" / "good_instruction.jsonl"
+    result = ftops("dataset", "stats", str(good), "--provider", "together", "--format", "instruction",
+                   "--model", "Qwen/Qwen2.5-14B-Instruct", "--training", "full", "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)["stats"]
+    assert stats["tokens_estimated"] is True and stats["n_epochs"] == 1
+    assert stats["cost"]["usd_per_1m_tokens"] == 0.54
+    broken_chat = CORPUS / "together" / "broken_chat.jsonl"
+    broken = ftops("dataset", "stats", str(broken_chat), "--provider", "together")
+    assert broken.returncode == 1
+    assert "broken_chat.jsonl:2: messages[0].role: role must be system, user or assistant on Together AI" \
+        in broken.stderr
+    refused = ftops("dataset", "stats", str(good), "--format", "instruction")
+    assert refused.returncode == 1
+    assert "--format instruction is Together AI's: add --provider together" in refused.stderr

@@ -119,3 +119,16 @@ def test_the_emulator_trains_exactly_what_the_catalogue_calls_fine_tunable() -> 
             assert base.id in OPENAI.fine_tunable, base.id
         else:
             assert base.id in OPENAI.not_fine_tunable, base.id
+
+
+def test_on_together_the_suggestions_are_models_it_fine_tunes() -> None:
+    """Together's models listing holds every model it serves; a misspelled base model is
+    answered with the closest of those it fine-tunes, not with a chat-only model."""
+    listing = frozenset({"Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B-Instruct-Turbo",
+                         "meta-llama/Llama-3.2-3B-Instruct"})
+    assert problems("Qwen/Qwen2.5-7B-Instruc", listing, provider="together") == [
+        "manifests: jobs.tune.model: the account lists no model 'Qwen/Qwen2.5-7B-Instruc'; did you mean "
+        "'Qwen/Qwen2.5-7B-Instruct'?"]
+    assert problems("Qwen/Qwen2.5-7B-Instruct", listing, provider="together") == []
+    together = catalogue_for("together")
+    assert together is not None and together.offline_problem("acme/Some-New-Model-8B") is None

@@ -113,7 +113,8 @@ def test_json_view_is_versioned_and_lists_every_change_with_its_fields() -> None
         "fields"
     ]
     assert data["summary"]["has_changes"] is True
-    assert data["costs"] == [{"address": "jobs.tune", "model": BASE, "training_tokens": 30000, "usd": 1.5}]
+    assert data["costs"] == [{"address": "jobs.tune", "model": BASE, "training_tokens": 30000, "usd": 1.5,
+                             "tokens_estimated": False}]
 
 
 def test_markdown_keeps_reasons_inside_their_cells() -> None:

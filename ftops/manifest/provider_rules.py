@@ -1,0 +1,132 @@
+"""What the chosen provider would refuse in a job, found offline with its file and line.
+
+The schema accepts every provider's fields; this rule reads the provider's facts
+(``ftops.provider.accepts``: one table per service) and refuses, in each job, a field,
+method, hyperparameter, training kind or ``auto`` the provider does not take, a base
+model it cannot train that way, and a value beyond the model's limits. It reads the plain
+values defensively: a value of the wrong type was reported by the schema and is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final, TypeGuard
+
+from ftops.diagnostics import Diagnostic
+from ftops.manifest.reader import PathKey
+from ftops.manifest.rules import Entry, method_type
+from ftops.manifest.schema import did_you_mean
+from ftops.provider.accepts import JobAcceptance, ModelLimits, every_acceptance
+from ftops.resources import AUTO
+
+CODE: Final = "manifest.provider-refuses"
+SCHEMA_MAX_SUFFIX: Final = 64  # a longer suffix is the schema's to report
+LORA_SETTINGS: Final = ("lora_rank", "lora_alpha", "lora_dropout")
+_KIND_NAMES: Final = {"lora": "LoRA", "full": "full"}
+
+
+def job_fields(entries: dict[str, dict[str, Entry]], accepts: JobAcceptance) -> list[Diagnostic]:
+    """One diagnostic per thing the provider would refuse, at the key that says it."""
+    out: list[Diagnostic] = []
+    for _, entry in sorted(entries["jobs"].items()):
+        if isinstance(entry.data, dict):
+            out.extend(entry.doc.diagnostic(path, message, CODE, key=True)
+                       for path, message in _job_problems(entry.path, entry.data, accepts))
+    return out
+
+
+def _job_problems(at: PathKey, job: dict[str, Any], accepts: JobAcceptance) -> Iterator[tuple[PathKey, str]]:
+    service = accepts.service
+    elsewhere = frozenset().union(*(a.job_fields for a in every_acceptance()))  # else the schema said it
+    for key in sorted(k for k in job if k in elsewhere and k not in accepts.job_fields):
+        yield (*at, key), f"{service} does not take {key}{_instead(accepts, key)}"
+    method = method_type(job)
+    raw_method = job.get("method")
+    known = set().union(*(a.methods for a in every_acceptance()))  # else the schema said it
+    if method in known and method not in accepts.methods:
+        where = (*at, "method", "type") if isinstance(raw_method, dict) and "type" in raw_method \
+            else (*at, "method")
+        yield where, f"{service} does not offer method {method}{_instead(accepts, method)}"
+        return
+    method = method if isinstance(method, str) and method in accepts.methods else "supervised"
+    training = raw_method.get("training") if isinstance(raw_method, dict) else None
+    if training is not None and training not in accepts.training_kinds:
+        yield (*at, "method", "training"), (f"{service} does not take method.training"
+                                            + _instead(accepts, "training"))
+        training = None
+    hyper_at, hyper = _hyperparameters(at, job)
+    taken = accepts.methods[method]
+    known_elsewhere = set().union(*(a.methods.get(method, frozenset()) for a in every_acceptance()))
+    for name, value in hyper.items():
+        if name not in taken and name in known_elsewhere:  # else the schema already said it
+            yield (*hyper_at, name), (f"{service} does not take {name} for method {method}"
+                                      + _instead(accepts, name))
+        elif value == AUTO and not accepts.takes_auto:
+            yield (*hyper_at, name), f"{service} takes no 'auto': leave {name} out for its default"
+    suffix = job.get("suffix")
+    if isinstance(suffix, str) and accepts.max_suffix < len(suffix) <= SCHEMA_MAX_SUFFIX:
+        yield (*at, "suffix"), (f"{service} takes a suffix of at most {accepts.max_suffix} characters, "
+                                f"not {len(suffix)}")
+    model = job.get("model")
+    if not isinstance(model, str):
+        return
+    limits = accepts.models.get(model)
+    if limits is None:
+        if accepts.namespaced_models and "/" not in model:
+            yield (*at, "model"), (f"{model!r} is not a model {service} fine-tunes: its models are named "
+                                   f"<organization>/<model>{did_you_mean(model, accepts.models)}")
+        return
+    kind = training if isinstance(training, str) else accepts.default_training
+    yield from _limit_problems(at, hyper_at, hyper, job, method, kind, limits, service)
+
+
+def _hyperparameters(at: PathKey, job: dict[str, Any]) -> tuple[PathKey, dict[str, Any]]:
+    method = job.get("method")
+    if isinstance(method, dict):
+        hyper = method.get("hyperparameters")
+        return (*at, "method", "hyperparameters"), hyper if isinstance(hyper, dict) else {}
+    hyper = job.get("hyperparameters")
+    return (*at, "hyperparameters"), hyper if isinstance(hyper, dict) else {}
+
+
+def _limit_problems(at: PathKey, hyper_at: PathKey, hyper: dict[str, Any], job: dict[str, Any], method: str,
+                    kind: str | None, limits: ModelLimits, service: str) -> Iterator[tuple[PathKey, str]]:
+    model = limits.name
+    batch = limits.batch.get(kind) if kind is not None else None
+    if kind is not None and batch is None:
+        offered = " or ".join(_KIND_NAMES.get(k, k) for k in sorted(limits.batch))
+        yield (*at, "method", "training"), (f"{service} offers no {_KIND_NAMES.get(kind, kind)} training of "
+                                            f"{model} ({offered} only)")
+    if kind == "full":
+        for name in LORA_SETTINGS:
+            if name in hyper:
+                yield (*hyper_at, name), f"{name} applies to LoRA training, not full training"
+    bounds: tuple[tuple[str, int | float], ...] = (
+        ("n_epochs", limits.max_epochs),
+        ("n_evals", limits.max_evals),
+        ("n_checkpoints", limits.max_checkpoints),
+        ("lora_rank", limits.max_lora_rank),
+        ("learning_rate", limits.max_learning_rate),
+    )
+    for name, high in bounds:
+        value = hyper.get(name)
+        if _number(value) and value > high:
+            yield (*hyper_at, name), f"{model} takes {name} of at most {high} on {service}, not {value}"
+    size = hyper.get("batch_size")
+    if batch is not None and _number(size) and not batch.low <= size <= batch.high_for(method):
+        training = f"{_KIND_NAMES.get(kind, kind)} {method}" if kind else method
+        yield (*hyper_at, "batch_size"), (f"{model} takes a batch_size from {batch.low} to "
+                                          f"{batch.high_for(method)} for {training} training on {service}, "
+                                          f"not {size}")
+    evals = hyper.get("n_evals")
+    if _number(evals) and evals > 0 and job.get("validation_file") is None:
+        yield (*hyper_at, "n_evals"), "n_evals evaluates on the validation file: set validation_file"
+
+
+def _number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _instead(accepts: JobAcceptance, word: str) -> str:
+    hint = accepts.instead.get(word)
+    return f": {hint}" if hint else ""

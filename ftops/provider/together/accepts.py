@@ -1,0 +1,45 @@
+"""What Together AI's fine-tunes API takes in a job (see ``ftops.provider.accepts``).
+
+Hyperparameters are Together's own: an absolute ``learning_rate`` (not a multiplier),
+checkpoints, evaluations on the validation file, warmup, LoRA rank/alpha/dropout; LoRA or
+full training (``method.training``, LoRA when omitted); supervised or preference (DPO)
+training, no reinforcement. Nothing is ``auto``: a value left out is the service's default.
+Jobs carry no user metadata and no integrations (Weights & Biases takes a key ftops would
+have to send). Conversation, instruction and plain-text files train supervised jobs.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+from ftops.provider.accepts import COMMON_JOB_FIELDS, JobAcceptance
+from ftops.provider.together.models import MODELS
+
+SUPERVISED: Final = frozenset({"n_epochs", "batch_size", "learning_rate", "n_checkpoints", "n_evals",
+                               "warmup_ratio", "lora_rank", "lora_alpha", "lora_dropout"})
+LORA_SETTINGS: Final = frozenset({"lora_rank", "lora_alpha", "lora_dropout"})
+MAX_SUFFIX: Final = 40  # the SDK's docstring: "up to 40 characters"
+
+ACCEPTS: Final = JobAcceptance(
+    service="Together AI",
+    job_fields=COMMON_JOB_FIELDS,
+    methods=MappingProxyType({"supervised": SUPERVISED, "dpo": SUPERVISED | {"beta"}}),
+    formats=MappingProxyType({"supervised": ("chat", "instruction", "text"), "dpo": ("preference",)}),
+    training_kinds=("lora", "full"),
+    default_training="lora",
+    takes_auto=False,
+    max_suffix=MAX_SUFFIX,
+    instead=MappingProxyType({
+        "metadata": "its jobs carry no user metadata",
+        "integrations": "it takes no integrations from ftops",
+        "reinforcement": "it trains supervised or dpo",
+        "learning_rate_multiplier": "it takes an absolute learning_rate (e.g. 0.00001)",
+        "reasoning_effort": "it trains supervised or dpo",
+        "compute_multiplier": "it trains supervised or dpo",
+        "eval_interval": "it takes n_evals",
+        "eval_samples": "it takes n_evals",
+    }),
+    models=MODELS,
+    namespaced_models=True,
+)
