@@ -1,0 +1,78 @@
+"""The composition root's side of several providers: open each alias's provider, refresh each,
+plan each part, and route each change to its provider and its part of the state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ftops.apply.executor import Route
+from ftops.multi.journal import PartJournal
+from ftops.multi.partition import DEFAULT, aliases, config_of, fingerprint
+from ftops.multi.plan import check_state_providers, plan_parts
+from ftops.multi.refresh import refresh_each
+
+if TYPE_CHECKING:
+    from ftops.apply.journal import StateJournal
+    from ftops.plan.desired import Desired
+    from ftops.plan.model import Plan
+    from ftops.plan.options import PlanOptions
+    from ftops.provider import Provider
+    from ftops.state import StateSnapshot
+    from ftops.workflow import PlanRun, Session
+
+
+def fingerprints(current: Session) -> dict[str, dict[str, str]]:
+    """Each alias's service as the state records it. Under ``--provider emulator`` every alias is
+    an emulator (the rehearsal's state is kept apart anyway)."""
+    from ftops.provider import effective_provider
+
+    project, override = current.project, current.settings.provider
+    return {alias: fingerprint(effective_provider(config_of(project, alias), override))
+            for alias in aliases(project)}
+
+
+def plan_every_provider(current: Session, desired: Desired, options: PlanOptions,
+                        state: StateSnapshot | None) -> PlanRun:
+    from ftops.workflow import PlanRun, _with_catalogue, _with_job_cutoff, provider_kind
+
+    project = desired.project
+    check_state_providers(desired, state, fingerprints(current))
+    by_alias = {alias: _with_catalogue(_with_job_cutoff(options, current, config_of(project, alias)),
+                                       current, config_of(project, alias))
+                for alias in aliases(project)}
+    providers = {alias: current.provider_of(alias) for alias in aliases(project)}
+    observed = refresh_each(providers, project.name)
+    the_plan = plan_parts(desired, state, observed, by_alias)
+    kind = provider_kind(project, current.settings)
+    the_plan = replace(the_plan, base=replace(the_plan.base, provider=kind))
+    return PlanRun(plan=the_plan, desired=desired, state=state, observed=observed[DEFAULT],
+                   requests=sum(o.request_count for o in observed.values()), observed_by_alias=observed)
+
+
+def routes_of(current: Session, journal: StateJournal,
+              gate: Callable[[Provider], Any]) -> dict[str, Route]:
+    """Each alias's provider, part of the state and gate; the state records the aliases' services
+    with its next write."""
+    journal.record_providers(fingerprints(current))
+    out = {}
+    for alias in aliases(current.project):
+        provider = current.provider_of(alias)
+        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider))
+    return out
+
+
+def creates_done_anywhere(current: Session, the_plan: Plan) -> tuple[str, ...]:
+    """A saved plan's creates that some alias's account already holds (each read once more)."""
+    from ftops.apply.replay import creates_already_done
+    from ftops.provider import refresh
+
+    done: list[str] = []
+    for alias in aliases(current.project):
+        mine = tuple(c for c in the_plan.changes if (c.provider or DEFAULT) == alias)
+        if mine:
+            observed = refresh(current.provider_of(alias), current.project.name)
+            done += creates_already_done(replace(the_plan, changes=mine), observed)
+    return tuple(done)
+

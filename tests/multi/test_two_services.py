@@ -1,0 +1,83 @@
+"""A project on two services (OpenAI and Azure OpenAI, each its own emulator) converges, and a
+job moves from one to the other: trained there, the name kept on the old model until the new one
+passes its checks, the old model then deleted through the old service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from tests.e2e.support import Result
+
+from .conftest import AZURE_BASE, OPENAI_BASE, TwoServices, job_yaml
+
+Run = Callable[..., Result]
+
+
+def state(services: TwoServices) -> dict[str, object]:
+    data: dict[str, object] = json.loads((services.root / "state" / "ftops.state.json").read_text())
+    return data
+
+
+def test_a_two_provider_project_converges(services: TwoServices, run: Run) -> None:
+    services.write_manifest(job_yaml("a", OPENAI_BASE) + job_yaml("b", AZURE_BASE, "az"))
+    planned = run("plan")
+    assert planned.code == 0, planned.text
+    assert "+ jobs.b@az" in planned.out and "+ datasets.train@az" in planned.out
+    applied = run("apply", "--auto-approve", "--wait")
+    assert applied.code == 0, applied.text
+    second = run("plan", "--detailed-exitcode")
+    assert second.code == 0, second.text
+    assert "No changes." in second.out
+    resources = state(services)["resources"]
+    assert isinstance(resources, dict)
+    assert sorted(resources) == ["datasets.train", "datasets.train@az", "jobs.a", "jobs.b@az", "models.alpha"]
+    # Each alias's service is recorded (type and address, never a key); one job on each.
+    assert state(services)["providers"] == {
+        "default": {"type": "openai", "base_url": services.openai.base_url},
+        "az": {"type": "azure", "endpoint": services.azure.root_url},
+    }
+    assert [r.path for r in services.openai.requests() if r.method == "POST" and "fine_tuning" in r.path] \
+        == ["/v1/fine_tuning/jobs"]
+    assert len([r for r in services.azure.requests() if r.method == "POST" and "fine_tuning" in r.path]) == 1
+
+
+def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_old(
+    services: TwoServices, run: Run
+) -> None:
+    services.write_manifest(job_yaml("a", OPENAI_BASE))
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    resources = state(services)["resources"]
+    assert isinstance(resources, dict)
+    old_model = resources["models.alpha"]["model_id"]
+    assert old_model.startswith(f"ft:{OPENAI_BASE}:")
+    moved_at = len(services.openai.requests()), len(services.azure.requests())
+
+    services.write_manifest(job_yaml("a", AZURE_BASE, "az"))
+    planned = run("plan")
+    assert planned.code == 0, planned.text
+    assert "jobs.a@az" in planned.out and "moves openai -> azure (default -> az)" in planned.out
+    assert f"models.alpha keeps {old_model} until then" in planned.out
+    applied = run("apply", "--auto-approve", "--wait")
+    assert applied.code == 0, applied.text
+    resources = state(services)["resources"]
+    new_model = resources["models.alpha"]["model_id"]
+    assert new_model.startswith(f"ft:{AZURE_BASE}:")
+    assert sorted(resources) == ["datasets.train@az", "jobs.a@az", "models.alpha"]
+
+    # The request logs of the two services: the new model's check (a chat on Azure) came before
+    # the old model's deletion (on OpenAI), which went to OpenAI and nowhere else.
+    openai_log = services.openai.requests()[moved_at[0]:]
+    azure_log = services.azure.requests()[moved_at[1]:]
+    deletions = [r for r in openai_log if r.method == "DELETE" and r.path.startswith("/v1/models/")]
+    assert [r.path for r in deletions] == [f"/v1/models/{old_model}"]
+    assert not [r for r in azure_log if r.method == "DELETE" and "/models/" in r.path]
+    checks = [r for r in azure_log if r.path.endswith("/chat/completions") and r.status == 200]
+    assert checks and max(r.started_at + r.duration_s for r in checks) <= deletions[0].started_at
+    # Trained there once; nothing trained again on OpenAI.
+    assert len([r for r in azure_log if r.method == "POST" and r.path.endswith("/fine_tuning/jobs")]) == 1
+    assert not [r for r in openai_log if r.method == "POST" and r.path.endswith("/fine_tuning/jobs")]
+
+    again = run("plan", "--detailed-exitcode")
+    assert again.code == 0, again.text
+    assert "No changes." in again.out
