@@ -603,6 +603,40 @@ def read_state(settings: Settings) -> StateSnapshot | None:
         return current.read_state()
 
 
+@dataclass(frozen=True)
+class Output:
+    """A model name's model and the service it is on (``ftops output --with-provider``)."""
+
+    model_id: str
+    alias: str  # "default": the project's provider
+    type: str
+    base_url: str | None  # None: the service's public address
+
+
+def outputs_with_providers(settings: Settings) -> dict[str, Output]:
+    """Model names -> their model and its provider: what applications follow through a move.
+    The service is the one the state recorded for the alias (else the manifests')."""
+    from ftops.multi.partition import DEFAULT, config_of, fingerprint, model_alias
+
+    project = load_project(settings)
+    state = read_state(settings)
+    if state is None:
+        return {}
+    resources = state.resources
+    out = {}
+    for name, model_id in outputs(settings).items():
+        alias = model_alias(resources, name, project) if is_multi(project) else DEFAULT
+        recorded = state.providers.get(alias)
+        if recorded is None:
+            declared = config_of(project, alias) if alias == DEFAULT or alias in project.providers else None
+            recorded = fingerprint(declared) if declared is not None else {"type": "unknown"}
+            if settings.provider == "emulator" and project.provider.type != "emulator":
+                recorded = {"type": "emulator"}
+        out[name] = Output(model_id, alias, recorded["type"],
+                           recorded.get("base_url") or recorded.get("endpoint"))
+    return out
+
+
 def outputs(settings: Settings) -> dict[str, str]:
     """Model names → the fine-tuned model ids they point at now, from the state."""
     from ftops.plan.records import read_records
@@ -620,6 +654,10 @@ def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
         records = read_records(current.read_state())
         if not records.jobs and not records.models:
             return [], []  # nothing to ask the account about: no key needed
+        if is_multi(current.project):
+            from ftops.multi.run import statuses
+
+            return statuses(current)
         rows = job_statuses(current.provider, current.project.name, records)
         return rows, model_statuses(current.provider, records)
 
@@ -667,7 +705,14 @@ def chat(settings: Settings, name_or_model: str, text: str, *, system: str | Non
             model = name_or_model
         messages = [{"role": "system", "content": system}] if system is not None else []
         messages.append({"role": "user", "content": text})
-        reply = current.provider.chat(model, messages)
+        provider = current.provider
+        if is_multi(current.project) and name in records.models:
+            from ftops.multi.partition import model_alias
+
+            state = current.read_state()
+            provider = current.provider_of(model_alias(state.resources if state else {}, name,
+                                                       current.project))
+        reply = provider.chat(model, messages)
         return model, reply
 
 

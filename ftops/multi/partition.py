@@ -142,3 +142,17 @@ def merge_view(resources: Mapping[str, Any], alias: str, part: Mapping[str, Any]
 
 def state_aliases(resources: Mapping[str, Any]) -> set[str]:
     return {alias_of_key(k) for k in resources if not is_model_key(k)}
+
+
+def model_alias(resources: Mapping[str, Any], name: str, project: Project) -> str:
+    """The alias whose service holds the model a name points at now: the alias of the job record
+    that made it (a moved name keeps its old job's record until the new model passes its checks),
+    else the manifests' alias for the name, else ``default``."""
+    record = resources.get(f"models.{name}")
+    job_id = record.get("job_id") if isinstance(record, Mapping) else None
+    if job_id:
+        for key, value in resources.items():
+            if key.startswith("jobs.") and isinstance(value, Mapping) and value.get("job_id") == job_id:
+                return alias_of_key(key)
+    declared = project.models.get(name)
+    return alias_of_model(project, declared) if declared is not None else DEFAULT

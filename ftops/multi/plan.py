@@ -33,7 +33,7 @@ from ftops.multi.partition import (
 )
 from ftops.plan._context import Context
 from ftops.plan.desired import Desired
-from ftops.plan.model import Action, Change, CreateJob, DeleteModel, Plan, PlanBase
+from ftops.plan.model import Action, Change, CreateJob, DeleteModel, Plan, PlanBase, PromoteModel
 from ftops.plan.observed import Observed
 from ftops.plan.options import PlanOptions
 from ftops.plan.planner import _check_budget, make_plan
@@ -177,7 +177,8 @@ def _together(desired: Desired, state: StateSnapshot | None, plans: list[tuple[s
     changes = _show_moves(desired, changes)
     kinds = {"datasets": 0, "jobs": 1, "models": 2}
     changes.sort(key=lambda c: (kinds.get(c.address.partition(".")[0], 3), c.address, c.deposed or ""))
-    warnings = list(dict.fromkeys(w for _, p in plans for w in p.warnings))
+    warnings = list(dict.fromkeys(w if alias == DEFAULT else f"{alias}: {w}" for alias, p in plans
+                                  for w in p.warnings))
     in_progress = {_address(a, alias): s for alias, p in plans for a, s in p.in_progress.items()}
     costs = tuple(replace(line, address=_address(line.address, alias))
                   for alias, p in plans for line in p.costs)
@@ -201,10 +202,17 @@ def _together(desired: Desired, state: StateSnapshot | None, plans: list[tuple[s
 
 
 def _show_moves(desired: Desired, changes: list[Change]) -> list[Change]:
-    """``jobs.x@tg`` created while ``jobs.x`` (another alias) goes: say that the job moves."""
+    """``jobs.x@tg`` created while ``jobs.x`` (another alias) goes: say that the job moves. The
+    old job's record goes only after the promotions of its successor: until then it tells which
+    provider the names' current model is on (``partition.model_alias``)."""
     created = {_job_name(s.address): c.provider for c in changes for s in c.steps if isinstance(s, CreateJob)}
     removed = {c.address.partition(SEPARATOR)[0].removeprefix("jobs."): c.provider for c in changes
                if c.address.startswith("jobs.") and c.action is Action.DELETE and c.deposed is None}
+    promotions: dict[tuple[str, str | None], list[str]] = {}
+    for change in changes:
+        for step in change.steps:
+            if isinstance(step, PromoteModel) and step.job_address is not None:
+                promotions.setdefault((_job_name(step.job_address), change.provider), []).append(change.key)
     project = desired.project
 
     def kind(alias: str | None) -> str:
@@ -220,7 +228,11 @@ def _show_moves(desired: Desired, changes: list[Change]) -> list[Change]:
             if change.provider == new:
                 change = replace(change, reason=f"{motion}: {change.reason}")
             elif change.action is Action.DELETE and change.deposed is None:
-                change = replace(change, reason=f"{motion}: the old job is left on {old}: {change.reason}")
+                after = tuple(promotions.get((name, created[name]), ()))
+                reason = change.reason.removeprefix("removed from the manifests: ")
+                change = replace(change, reason=f"{motion}: {reason}"
+                                 + (f", once {', '.join(after)} moved" if after else ""),
+                                 depends_on=(*change.depends_on, *after))
         out.append(change)
     return out
 

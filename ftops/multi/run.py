@@ -9,12 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 from ftops.apply.executor import Route
 from ftops.multi.journal import PartJournal
-from ftops.multi.partition import DEFAULT, aliases, config_of, fingerprint
+from ftops.multi.partition import (
+    DEFAULT,
+    aliases,
+    config_of,
+    fingerprint,
+    is_model_key,
+    model_alias,
+    to_state,
+    view,
+)
 from ftops.multi.plan import check_state_providers, plan_parts
 from ftops.multi.refresh import refresh_each
 
 if TYPE_CHECKING:
     from ftops.apply.journal import StateJournal
+    from ftops.apply.status import JobStatus, ModelStatus
     from ftops.plan.desired import Desired
     from ftops.plan.model import Plan
     from ftops.plan.options import PlanOptions
@@ -76,3 +86,26 @@ def creates_done_anywhere(current: Session, the_plan: Plan) -> tuple[str, ...]:
             done += creates_already_done(replace(the_plan, changes=mine), observed)
     return tuple(done)
 
+
+
+def statuses(current: Session) -> tuple[list[JobStatus], list[ModelStatus]]:
+    """``ftops status`` with several providers: each alias's jobs and names asked of its own."""
+    from ftops.apply.status import job_statuses, model_statuses
+    from ftops.plan.records import read_records
+
+    state = current.read_state()
+    resources = state.resources if state is not None else {}
+    jobs: list[JobStatus] = []
+    models: list[ModelStatus] = []
+    project = current.project
+    for alias in aliases(project):
+        part = {k: v for k, v in view(resources, alias).items()
+                if not is_model_key(k) or model_alias(resources, k.partition(".")[2], project) == alias}
+        records = read_records(part)
+        if not records.jobs and not records.models:
+            continue
+        provider = current.provider_of(alias)
+        jobs += [replace(row, address=to_state(row.address, alias))
+                 for row in job_statuses(provider, current.project.name, records)]
+        models += model_statuses(provider, records)
+    return sorted(jobs, key=lambda j: j.address), sorted(models, key=lambda m: m.name)

@@ -51,6 +51,9 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert isinstance(resources, dict)
     old_model = resources["models.alpha"]["model_id"]
     assert old_model.startswith(f"ft:{OPENAI_BASE}:")
+    before = json.loads(run("output", "alpha", "--with-provider", "--json").out)
+    assert before == {"model": old_model, "provider": {"alias": "default", "type": "openai",
+                                                        "base_url": services.openai.base_url}}
     moved_at = len(services.openai.requests()), len(services.azure.requests())
 
     services.write_manifest(job_yaml("a", AZURE_BASE, "az"))
@@ -58,6 +61,7 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert planned.code == 0, planned.text
     assert "jobs.a@az" in planned.out and "moves openai -> azure (default -> az)" in planned.out
     assert f"models.alpha keeps {old_model} until then" in planned.out
+    assert "once models.alpha moved" in planned.out  # the old job's record stays until then
     applied = run("apply", "--auto-approve", "--wait")
     assert applied.code == 0, applied.text
     resources = state(services)["resources"]
@@ -81,3 +85,12 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     again = run("plan", "--detailed-exitcode")
     assert again.code == 0, again.text
     assert "No changes." in again.out
+    # Applications follow the move: the name, its new model, and where it is now.
+    assert run("output", "alpha", "--with-provider").out.strip() == (
+        f"alpha = {new_model}  (azure {services.azure.root_url}, provider az)")
+    assert json.loads(run("output", "--json").out) == {"alpha": new_model}  # unchanged for scripts
+    status = run("status")
+    assert status.code == 0, status.text
+    assert "jobs.a@az" in status.out and f"models.alpha -> {new_model}" in status.out
+    reply = run("chat", "alpha", "Who is Chunsik?")
+    assert reply.code == 0 and "Ryan" in reply.out, reply.text
