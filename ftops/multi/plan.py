@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
+from typing import Any
 
 from ftops.errors import UsageError
 from ftops.multi.partition import (
@@ -95,13 +96,14 @@ def plan_parts(desired: Desired, state: StateSnapshot | None, observed: Mapping[
     for name, record in records.models.items():
         for model_id in (record.model_id, *record.previous):
             held_by.setdefault(model_id, placed[name])
+    made = _made_by_project(desired, records, observed)
     plans: list[tuple[str, Plan]] = []
     for part in parts(desired):
         alias = part.alias
         seen = observed[alias]
         part_state = None
         if state is not None:
-            resources = {k: v for k, v in view(state.resources, alias).items()
+            resources = {k: _with_evidence(k, v, made) for k, v in view(state.resources, alias).items()
                          if not is_model_key(k) or placed.get(k.partition(".")[2]) == alias}
             part_state = state.with_resources(resources)
         foreign = {m: seen_elsewhere for m, a in held_by.items() if a == alias and m not in seen.models
@@ -139,6 +141,28 @@ def _part_options(options: PlanOptions, alias: str, placed: Mapping[str, str]) -
     if options.targets and not mine(options.targets):
         return None
     return replace(options, targets=mine(options.targets), replaces=mine(options.replaces))
+
+
+def _made_by_project(desired: Desired, records: StateRecords, observed: Mapping[str, Observed]) -> set[str]:
+    """The models one of the project's jobs made, on any provider (the state's job records, and
+    the project's jobs each account lists)."""
+    made = {r.fine_tuned_model for r in records.jobs.values() if r.fine_tuned_model}
+    for seen in observed.values():
+        made |= {j.fine_tuned_model for j in seen.jobs.values() if j.fine_tuned_model
+                 and j.identity is not None and j.identity.project == desired.project.name}
+    return made
+
+
+def _with_evidence(key: str, record: Any, made: set[str]) -> Any:
+    """A name's record recorded before ownership (no origin for a model) counts its model as
+    created by ftops when one of the project's jobs made it; a part sees only its own jobs, so
+    the evidence of the other parts' jobs is written into the part's copy of the record."""
+    if not is_model_key(key) or not isinstance(record, Mapping):
+        return record
+    origins = dict(record.get("origins") or {})
+    held = [record.get("model_id"), *(record.get("previous") or ())]
+    missing = {m: "ftops" for m in held if isinstance(m, str) and m in made and m not in origins}
+    return {**record, "origins": {**origins, **missing}} if missing else record
 
 
 def _leaves_to_another_part(change: Change, alias: str, held_by: Mapping[str, str]) -> bool:

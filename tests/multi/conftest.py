@@ -5,6 +5,7 @@ new provider see the old one's objects)."""
 from __future__ import annotations
 
 import io
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -64,7 +65,10 @@ def job_yaml(name: str, model: str, provider: str | None = None) -> str:
 
 
 @pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoServices]:
+def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             request: pytest.FixtureRequest) -> Iterator[TwoServices]:
+    """Two emulators; indirect parametrization passes a fault spec both serve."""
+    faults = getattr(request, "param", None)
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
@@ -75,9 +79,9 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoSer
     for folder in ("manifests", "datasets", "state"):
         (root / folder).mkdir(parents=True)
     (root / "datasets" / "train.jsonl").write_text(
-        "".join(__import__("json").dumps(e) + "\n" for e in chat_examples("training")))
-    with start_background(EmulatorConfig(data_dir=tmp_path / "openai", speed=SPEED)) as oa, \
-            start_background(EmulatorConfig(data_dir=tmp_path / "azure", speed=SPEED,
+        "".join(json.dumps(e) + "\n" for e in chat_examples("training")))
+    with start_background(EmulatorConfig(data_dir=tmp_path / "openai", speed=SPEED, faults=faults)) as oa, \
+            start_background(EmulatorConfig(data_dir=tmp_path / "azure", speed=SPEED, faults=faults,
                                             azure_api_keys=frozenset({AZURE_KEY}))) as az:
         yield TwoServices(root, oa, az)
 
