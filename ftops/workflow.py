@@ -680,6 +680,10 @@ def wait(settings: Settings, reporter: Reporter, options: WaitOptions,
         journal = StateJournal(current.storage, current.read_state(), current.project.name)
         try:
             jobs = jobs_to_wait_for(journal.records(), address, _job_phases(current))
+            if is_multi(current.project):
+                from ftops.multi.run import wait_each
+
+                return wait_each(current, _wait_phase(current, lambda: reporter), journal, options, jobs)
             waited = wait_unlocked(_wait_phase(current, lambda: reporter), journal, options, jobs=jobs)
             return [waited.ended[a] for a in sorted(waited.ended)]
         finally:

@@ -3,7 +3,7 @@ plan each part, and route each change to its provider and its part of the state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,11 @@ from ftops.multi.refresh import refresh_each
 if TYPE_CHECKING:
     from ftops.apply.journal import StateJournal
     from ftops.apply.status import JobStatus, ModelStatus
+    from ftops.apply.unlocked_wait import WaitPhase
+    from ftops.apply.waiting import WaitOptions
     from ftops.plan.desired import Desired
     from ftops.plan.model import Plan
+    from ftops.plan.observed import ObservedJob
     from ftops.plan.options import PlanOptions
     from ftops.provider import Provider
     from ftops.state import StateSnapshot
@@ -109,3 +112,21 @@ def statuses(current: Session) -> tuple[list[JobStatus], list[ModelStatus]]:
                  for row in job_statuses(provider, current.project.name, records)]
         models += model_statuses(provider, records)
     return sorted(jobs, key=lambda j: j.address), sorted(models, key=lambda m: m.name)
+
+
+def wait_each(current: Session, phase: WaitPhase, journal: StateJournal, options: WaitOptions,
+              jobs: Mapping[str, str]) -> list[ObservedJob]:
+    """``ftops wait`` with several providers: each alias's jobs (``jobs``: address -> job id, the
+    state's addresses) waited for through its own provider, the lock released meanwhile."""
+    from ftops.apply.unlocked_wait import wait_unlocked
+    from ftops.multi.partition import alias_of_key
+
+    ended: dict[str, ObservedJob] = {}
+    for alias in aliases(current.project):
+        mine = {a: job_id for a, job_id in jobs.items() if alias_of_key(a) == alias}
+        if mine:
+            waited = wait_unlocked(replace(phase, provider=current.provider_of(alias)), journal, options,
+                                   jobs=mine)
+            journal = waited.journal
+            ended.update(waited.ended)
+    return [ended[a] for a in sorted(ended)]

@@ -24,8 +24,13 @@ def test_a_two_provider_project_converges(services: TwoServices, run: Run) -> No
     planned = run("plan")
     assert planned.code == 0, planned.text
     assert "+ jobs.b@az" in planned.out and "+ datasets.train@az" in planned.out
-    applied = run("apply", "--auto-approve", "--wait")
+    applied = run("apply", "--auto-approve")
     assert applied.code == 0, applied.text
+    waited = run("wait")  # each alias's jobs, through its own provider
+    assert waited.code == 0, waited.text
+    assert waited.out.count("Waiting for 1 job(s)") == 2, waited.out  # one wait per provider
+    assert waited.out.count(": succeeded (ft:") == 2, waited.out
+    assert run("apply", "--auto-approve").code == 0  # the promotion
     second = run("plan", "--detailed-exitcode")
     assert second.code == 0, second.text
     assert "No changes." in second.out
@@ -94,3 +99,37 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert "jobs.a@az" in status.out and f"models.alpha -> {new_model}" in status.out
     reply = run("chat", "alpha", "Who is Chunsik?")
     assert reply.code == 0 and "Ryan" in reply.out, reply.text
+
+
+def test_a_saved_plan_applies_and_destroy_empties_both_accounts(services: TwoServices, run: Run) -> None:
+    services.write_manifest(job_yaml("a", OPENAI_BASE) + job_yaml("b", AZURE_BASE, "az"))
+    assert run("plan", "--out", "changes.plan").code == 0
+    applied = run("apply", "changes.plan", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert run("apply", "changes.plan", "--auto-approve").code == 1  # stale once applied
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    destroyed = run("destroy", "--auto-approve")
+    assert destroyed.code == 0, destroyed.text
+    assert "datasets.train@az" in destroyed.out and "jobs.b@az" in destroyed.out
+    assert state(services)["resources"] == {}
+    for emulator in (services.openai, services.azure):
+        deleted = [r.path for r in emulator.requests() if r.method == "DELETE"]
+        assert len([p for p in deleted if p.startswith("/v1/files/")]) == 1, deleted  # its one upload
+    assert run("plan", "--detailed-exitcode").code == 2  # all to create again
+
+
+def test_the_rehearsal_gives_each_alias_an_emulator_of_its_own(services: TwoServices, run: Run) -> None:
+    """``--provider emulator``: every alias is served by an embedded emulator of its own (so a
+    move is rehearsed across two accounts), with the rehearsal's state apart."""
+    services.write_manifest(job_yaml("a", OPENAI_BASE) + job_yaml("b", AZURE_BASE, "az"))
+    applied = run("apply", "--auto-approve", "--wait", "--provider", "emulator")
+    assert applied.code == 0, applied.text
+    again = run("plan", "--detailed-exitcode", "--provider", "emulator")
+    assert again.code == 0, again.text
+    rehearsal = json.loads((services.root / ".ftops" / "emulator" / "ftops.state.json").read_text())
+    assert sorted(rehearsal["resources"]) == ["datasets.train", "datasets.train@az", "jobs.a", "jobs.b@az",
+                                              "models.alpha"]
+    assert rehearsal["providers"] == {"default": {"type": "emulator"}, "az": {"type": "emulator"}}
+    assert (services.root / ".ftops" / "emulator" / "providers" / "az").is_dir()
+    assert not (services.root / "state" / "ftops.state.json").exists()
+    assert services.openai.requests() == [] and services.azure.requests() == []
