@@ -112,7 +112,7 @@ def plan_parts(desired: Desired, state: StateSnapshot | None, observed: Mapping[
             models = dict(seen.models)
             models.update((m, observed[a].models[m]) for m, a in foreign.items())
             seen = replace(seen, models=MappingProxyType(models))
-        part_options = _part_options(options[alias], alias, placed)
+        part_options = _part_options(options[alias], alias, placed, desired)
         if part_options is None:
             continue  # --target names nothing of this part
         plan = make_plan(part.desired, part_state, seen, part_options)
@@ -126,13 +126,18 @@ def plan_parts(desired: Desired, state: StateSnapshot | None, observed: Mapping[
     return together
 
 
-def _part_options(options: PlanOptions, alias: str, placed: Mapping[str, str]) -> PlanOptions | None:
+def _part_options(options: PlanOptions, alias: str, placed: Mapping[str, str],
+                  desired: Desired) -> PlanOptions | None:
     """``--target`` and ``--replace`` addresses of this part, as its plan names them; None when
-    targets are given and none is in this part."""
+    targets are given and none is in this part. A job's plain address is its declared alias's."""
+    jobs = desired.project.jobs
 
     def part_of(address: str) -> str:
+        kind, _, name = address.partition(".")
         if is_model_key(address):
-            return placed.get(address.partition(".")[2], DEFAULT)
+            return placed.get(name, DEFAULT)
+        if kind == "jobs" and SEPARATOR not in name and name in jobs:
+            return jobs[name].provider or DEFAULT
         return alias_of_key(address)
 
     def mine(addresses: frozenset[str]) -> frozenset[str]:

@@ -119,6 +119,8 @@ def test_a_target_on_one_alias_plans_only_that_part() -> None:
     options = {a: PlanOptions(targets=frozenset({"jobs.other@az"})) for a in OPTIONS}
     plan = plan_parts(want, None, {"default": EMPTY_AZURE, "az": EMPTY_AZURE}, options)
     assert rows(plan) == [("datasets.train@az", "create", "az"), ("jobs.other@az", "create", "az")]
+    plain = {a: PlanOptions(targets=frozenset({"jobs.other"})) for a in OPTIONS}  # its declared alias
+    assert plan_parts(want, None, {"default": EMPTY_AZURE, "az": EMPTY_AZURE}, plain) == plan
 
 
 def test_views_keep_each_alias_apart() -> None:
