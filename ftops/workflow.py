@@ -469,7 +469,8 @@ def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: App
         if is_multi(current.project):
             from ftops.multi.run import routes_of
 
-            routes = routes_of(current, journal, lambda provider: _gate(current, reporter, provider))
+            routes = routes_of(current, journal, reporter,
+                               lambda provider: _gate(current, reporter, provider))
         return execute(
             the_plan, provider=current.provider, journal=journal, project=current.project,
             reporter=reporter, wait=wait, parallelism=parallelism, gate=_gate(current, reporter),

@@ -40,6 +40,7 @@ class Route:
     provider: Provider
     journal: StateJournal
     gate: Gate | None = None
+    reporter: Reporter | None = None  # None: the run's own
 
 
 class Status(Enum):
@@ -187,7 +188,8 @@ def execute(
     start_writes = journal.writes
     stop = threading.Event()
     runner = StepRunner(provider, journal, project, reporter, wait, stop=stop, gate=gate)
-    runners = {alias: StepRunner(r.provider, r.journal, project, reporter, wait, stop=stop, gate=r.gate)
+    runners = {alias: StepRunner(r.provider, r.journal, project, r.reporter or reporter, wait, stop=stop,
+                                 gate=r.gate)
                for alias, r in (routes or {}).items()}
     graph = _Graph([c for c in plan.changes if c.steps])
     outcomes: dict[str, Outcome] = {}

@@ -21,9 +21,11 @@ from ftops.multi.partition import (
 )
 from ftops.multi.plan import check_state_providers, plan_parts
 from ftops.multi.refresh import refresh_each
+from ftops.multi.report import PartReporter
 
 if TYPE_CHECKING:
     from ftops.apply.journal import StateJournal
+    from ftops.apply.progress import Reporter
     from ftops.apply.status import JobStatus, ModelStatus
     from ftops.apply.unlocked_wait import WaitPhase
     from ftops.apply.waiting import WaitOptions
@@ -64,15 +66,16 @@ def plan_every_provider(current: Session, desired: Desired, options: PlanOptions
                    requests=sum(o.request_count for o in observed.values()), observed_by_alias=observed)
 
 
-def routes_of(current: Session, journal: StateJournal,
+def routes_of(current: Session, journal: StateJournal, reporter: Reporter,
               gate: Callable[[Provider], Any]) -> dict[str, Route]:
-    """Each alias's provider, part of the state and gate; the state records the aliases' services
-    with its next write."""
+    """Each alias's provider, part of the state, progress lines and gate; the state records the
+    aliases' services with its next write."""
     journal.record_providers(fingerprints(current))
     out = {}
     for alias in aliases(current.project):
         provider = current.provider_of(alias)
-        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider))
+        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider),
+                           PartReporter(reporter, alias))
     return out
 
 

@@ -72,6 +72,8 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     resources = state(services)["resources"]
     new_model = resources["models.alpha"]["model_id"]
     assert new_model.startswith(f"ft:{AZURE_BASE}:")
+    # Progress lines name the addresses the plan showed.
+    assert "jobs.a@az: created job" in applied.out and "datasets.train@az: uploaded as" in applied.out
     assert sorted(resources) == ["datasets.train@az", "jobs.a@az", "models.alpha"]
 
     # The request logs of the two services: the new model's check (a chat on Azure) came before
