@@ -269,6 +269,10 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
         from ftops.multi.run import plan_every_provider
 
         return plan_every_provider(current, desired, options, state)
+    if state is not None and any("@" in address for address in state.resources):
+        from ftops.multi.plan import check_state_providers
+
+        check_state_providers(desired, state, {"default": {}})  # refuses the aliases' records
     # Flags and settings are checked before the account is read: a mistake costs no request
     # (a bad FTOPS_JOB_CUTOFF or --target used to be reported after the three listings;
     # found by tests/reliability/hostile).

@@ -44,25 +44,32 @@ from ftops.state import StateSnapshot
 
 
 def check_state_providers(desired: Desired, state: StateSnapshot | None,
-                          fingerprints: Mapping[str, Mapping[str, str]]) -> None:
-    """The state's records are on aliases the manifests still declare, each on the same service."""
+                          fingerprints: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """The state's records are on aliases the manifests still declare, each of the same type
+    (another type is another account: refused); returns a warning for each alias whose address
+    changed (a gateway, a new endpoint: its resources are looked for there)."""
     if state is None:
-        return
-    declared = fingerprints
+        return []
     for alias in sorted(state_aliases(state.resources)):
-        if alias not in declared:
+        if alias not in fingerprints:
             raise UsageError(
                 f"the state holds resources on provider alias {alias!r}, which the manifests no longer "
                 "declare", hint="Declare it again under `providers:` until its resources have moved "
                 "(or are destroyed): ftops needs it to reach them.")
+    warnings = []
     for alias, recorded in sorted(state.providers.items()):
-        now = declared.get(alias)
-        if now is not None and dict(recorded) != dict(now):
+        now = fingerprints.get(alias)
+        if now is None or dict(recorded) == dict(now):
+            continue
+        if recorded.get("type") != now.get("type"):
             raise UsageError(
                 f"provider alias {alias!r} was {_describe(recorded)} and the manifests now say "
                 f"{_describe(now)}: its resources in the state are on the first",
                 hint="Declare the new service under another alias and move jobs to it with "
                      "`provider: ALIAS` (docs/migrating.md); keep this alias as it was meanwhile.")
+        warnings.append(f"provider alias {alias!r} was {_describe(recorded)} and is now {_describe(now)}: "
+                        "its resources are looked for at the new address")
+    return warnings
 
 
 def _describe(fingerprint: Mapping[str, str]) -> str:

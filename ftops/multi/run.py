@@ -53,7 +53,7 @@ def plan_every_provider(current: Session, desired: Desired, options: PlanOptions
     from ftops.workflow import PlanRun, _with_catalogue, _with_job_cutoff, provider_kind
 
     project = desired.project
-    check_state_providers(desired, state, fingerprints(current))
+    moved = check_state_providers(desired, state, fingerprints(current))
     by_alias = {alias: _with_catalogue(_with_job_cutoff(options, current, config_of(project, alias)),
                                        current, config_of(project, alias))
                 for alias in aliases(project)}
@@ -61,7 +61,8 @@ def plan_every_provider(current: Session, desired: Desired, options: PlanOptions
     observed = refresh_each(providers, project.name)
     the_plan = plan_parts(desired, state, observed, by_alias)
     kind = provider_kind(project, current.settings)
-    the_plan = replace(the_plan, base=replace(the_plan.base, provider=kind))
+    the_plan = replace(the_plan, base=replace(the_plan.base, provider=kind),
+                       warnings=(*moved, *the_plan.warnings))
     return PlanRun(plan=the_plan, desired=desired, state=state, observed=observed[DEFAULT],
                    requests=sum(o.request_count for o in observed.values()), observed_by_alias=observed)
 

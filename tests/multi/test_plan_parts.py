@@ -105,13 +105,18 @@ def test_a_state_alias_the_manifests_dropped_is_refused() -> None:
         check_state_providers(on_two([job("tune")]), stranded, {"default": {"type": "openai"}})
 
 
-def test_an_alias_that_changed_service_in_place_is_refused() -> None:
+def test_an_alias_that_changed_type_in_place_is_refused_and_a_new_address_warned() -> None:
     _, state = converged_on_default()
     recorded = replace(state, providers={"az": fingerprint(AZURE)})
     other = {"default": {"type": "openai"}, "az": {"type": "together"}}
     with pytest.raises(UsageError, match=r"provider alias 'az' was azure \(https://acme"):
         check_state_providers(on_two([job("tune")]), recorded, other)
-    check_state_providers(on_two([job("tune")]), recorded, {**other, "az": fingerprint(AZURE)})  # as recorded
+    same = {**other, "az": fingerprint(AZURE)}
+    assert check_state_providers(on_two([job("tune")]), recorded, same) == []
+    gateway = {**other, "az": {"type": "azure", "endpoint": "https://gateway.example"}}
+    assert check_state_providers(on_two([job("tune")]), recorded, gateway) == [
+        "provider alias 'az' was azure (https://acme.openai.azure.com) and is now azure "
+        "(https://gateway.example): its resources are looked for at the new address"]
 
 
 def test_a_target_on_one_alias_plans_only_that_part() -> None:

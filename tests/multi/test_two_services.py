@@ -28,8 +28,10 @@ def test_a_two_provider_project_converges(services: TwoServices, run: Run) -> No
     assert applied.code == 0, applied.text
     waited = run("wait")  # each alias's jobs, through its own provider
     assert waited.code == 0, waited.text
-    assert waited.out.count("Waiting for 1 job(s)") == 2, waited.out  # one wait per provider
-    assert waited.out.count(": succeeded (ft:") == 2, waited.out
+    jobs = {k: v for k, v in state(services)["resources"].items() if k.startswith("jobs.")}  # type: ignore[union-attr]
+    assert {k: v["status"] for k, v in jobs.items()} == {"jobs.a": "succeeded", "jobs.b@az": "succeeded"}
+    # Whatever was still training was waited for through its own provider (one wait each).
+    assert waited.out.count("Waiting for 1 job(s)") == waited.out.count(": succeeded (ft:")
     assert run("apply", "--auto-approve").code == 0  # the promotion
     second = run("plan", "--detailed-exitcode")
     assert second.code == 0, second.text
@@ -45,6 +47,19 @@ def test_a_two_provider_project_converges(services: TwoServices, run: Run) -> No
     assert [r.path for r in services.openai.requests() if r.method == "POST" and "fine_tuning" in r.path] \
         == ["/v1/fine_tuning/jobs"]
     assert len([r for r in services.azure.requests() if r.method == "POST" and "fine_tuning" in r.path]) == 1
+    refreshed = run("apply", "--refresh-only", "--auto-approve")
+    assert refreshed.code == 0, refreshed.text
+    assert "the state already matched the account; nothing written" in refreshed.out
+
+    # Dropping the alias while the state holds its resources would lose track of them: refused.
+    manifest = services.root / "manifests" / "project.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text[:text.index("providers:")] + text[text.index("datasets:"):]
+                        .replace("    provider: az\n", ""))
+    dropped = run("plan")
+    assert dropped.code == 1
+    assert dropped.err.splitlines()[0] == ("Error: the state holds resources on provider alias 'az', "
+                                           "which the manifests no longer declare")
 
 
 def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_old(
