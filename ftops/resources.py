@@ -112,6 +112,9 @@ class Dataset:
     file: str  # as written in the manifest, for messages
     format: DatasetFormat = "chat"
     declared_at: SourceLocation | None = None
+    # A provider alias (``providers:``): the dataset lives only there. None: it is uploaded to
+    # the provider of each job that reads it (ftops.multi), the project's default otherwise.
+    provider: str | None = None
 
     @property
     def address(self) -> str:
@@ -170,6 +173,7 @@ class Job:
     metadata: Mapping[str, str] = field(default_factory=empty_mapping)
     integrations: tuple[Integration, ...] = ()
     declared_at: SourceLocation | None = None
+    provider: str | None = None  # a provider alias (``providers:``); None: the project's default
 
     @property
     def address(self) -> str:
@@ -249,6 +253,8 @@ class ActiveModel:
     # Models ftops did not create (pinned, imported) are never deleted unless this says so.
     delete_external: bool = False
     gate: Gate | None = None
+    # A pinned name's provider alias; a name with a job is on its job's provider.
+    provider: str | None = None
 
     @property
     def address(self) -> str:
@@ -282,6 +288,8 @@ class Project:
     budget: Budget | None = None
     # USD per 1M training tokens by base model, overriding the packaged price table.
     pricing: Mapping[str, float] = field(default_factory=empty_mapping)
+    # Provider aliases (``providers:``), beside ``provider``, the project's default.
+    providers: Mapping[str, ProviderConfig] = field(default_factory=empty_mapping)
 
 
 ADDRESS_KINDS: Final = ("datasets", "jobs", "models")

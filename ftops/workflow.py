@@ -56,6 +56,7 @@ class Session:
     # apply --accept-inconclusive NAME: names whose INCONCLUSIVE gate verdict may promote
     accept_inconclusive: frozenset[str] = frozenset()
     _provider: Provider | None = None
+    _aliases: dict[str, Provider] = field(default_factory=dict)  # providers: ALIAS, opened on use
     _stack: ExitStack = field(default_factory=ExitStack)
 
     # A failure to release the lock, kept to be shown after the run's own outcome and error
@@ -89,6 +90,19 @@ class Session:
             )
         return self._provider
 
+    def provider_of(self, alias: str) -> Provider:
+        """The provider of a ``providers:`` alias (``default``: ``provider``), opened on first use.
+        Under ``--provider emulator`` each alias has an embedded emulator of its own."""
+        from ftops.multi.partition import DEFAULT, config_of
+
+        if alias == DEFAULT:
+            return self.provider
+        if alias not in self._aliases:
+            self._aliases[alias] = self._stack.enter_context(open_provider(
+                config_of(self.project, alias), self.project.root, self.settings.provider,
+                emulator_dir=f"{EMULATOR_DATA_DIR}/providers/{alias}"))
+        return self._aliases[alias]
+
     def read_state(self) -> StateSnapshot | None:
         """The stored state, refused if it is older than the newest its store has held (a
         rollback) until someone keeps it on purpose (``state push --force``)."""
@@ -106,6 +120,12 @@ class Session:
                 continue  # another run wrote between the two reads: read its state
             return state
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_multi(project: Project) -> bool:
+    """Whether the project declares ``providers:`` aliases: it is then planned, applied and
+    refreshed provider by provider (``ftops.multi``)."""
+    return bool(project.providers)
 
 
 def load_project(settings: Settings) -> Project:
@@ -130,7 +150,8 @@ EMULATOR_POLL_INTERVAL_S = 0.5
 
 @contextmanager
 def open_provider(
-    config: ProviderConfig, project_root: Path, override: str | None = None
+    config: ProviderConfig, project_root: Path, override: str | None = None, *,
+    emulator_dir: str = EMULATOR_DATA_DIR,
 ) -> Iterator[Provider]:
     """The manifests' provider, or the one ``--provider`` names, open for the command's length.
 
@@ -149,7 +170,7 @@ def open_provider(
         if resolved.type == "emulator":
             from ftops.emulator import EmulatorConfig, embedded_speed, start_background
 
-            data_dir = project_root / EMULATOR_DATA_DIR
+            data_dir = project_root / emulator_dir
             data_dir.mkdir(parents=True, exist_ok=True)
             running = start_background(EmulatorConfig(data_dir=data_dir, speed=embedded_speed()))
             stack.callback(running.stop)  # after the provider's client is closed
@@ -239,6 +260,8 @@ class PlanRun:
     state: StateSnapshot | None
     observed: Observed
     requests: int  # API requests the refresh made
+    # A project with ``providers:`` aliases: each alias's refresh (``observed`` is the default's).
+    observed_by_alias: Mapping[str, Observed] | None = None
 
 
 def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> PlanRun:
@@ -246,6 +269,14 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
     from ftops.provider import refresh
 
     state = current.read_state()
+    if is_multi(desired.project):
+        from ftops.multi.run import plan_every_provider
+
+        return plan_every_provider(current, desired, options, state)
+    if state is not None and any("@" in address for address in state.resources):
+        from ftops.multi.plan import check_state_providers
+
+        check_state_providers(desired, state, {"default": {}})  # refuses the aliases' records
     # Flags and settings are checked before the account is read: a mistake costs no request
     # (a bad FTOPS_JOB_CUTOFF or --target used to be reported after the three listings;
     # found by tests/reliability/hostile).
@@ -273,16 +304,18 @@ def _job_listing_since(desired: Desired, state: StateSnapshot | None, options: P
     return job_listing_since(desired, records, state.job_watermark, options, job_phases=job_phases)
 
 
-def _with_job_cutoff(options: PlanOptions, current: Session) -> PlanOptions:
+def _with_job_cutoff(options: PlanOptions, current: Session,
+                     declared: ProviderConfig | None = None) -> PlanOptions:
     """The provider's end date for new jobs (packaged data, or FTOPS_JOB_CUTOFF), for the
-    planner to refuse a job it would create too late (issue 10); read with the clock's date."""
+    planner to refuse a job it would create too late (issue 10); read with the clock's date.
+    ``declared``: an alias's provider (default: the project's)."""
     from dataclasses import replace
 
     from ftops.lifecycle.cutoffs import job_cutoff
 
     if options.today is None or options.job_cutoff is not None:
         return options
-    declared = current.project.provider
+    declared = declared or current.project.provider
     kind = current.settings.provider or declared.type
     if kind == "emulator" and declared.type == "together":
         kind = "together"  # the emulator speaks Together's API for it, with Together's dates
@@ -290,13 +323,14 @@ def _with_job_cutoff(options: PlanOptions, current: Session) -> PlanOptions:
     return replace(options, job_cutoff=cutoff.date, job_cutoff_source=cutoff.source)
 
 
-def _with_catalogue(options: PlanOptions, current: Session) -> PlanOptions:
+def _with_catalogue(options: PlanOptions, current: Session,
+                    declared: ProviderConfig | None = None) -> PlanOptions:
     """The packaged catalogue of base models for the provider the plan runs against (issue 17)."""
     from dataclasses import replace
 
     from ftops.lifecycle.catalogue import catalogue_for
 
-    declared = current.project.provider
+    declared = declared or current.project.provider
     kind = current.settings.provider or declared.type
     base_url = declared.base_url if kind == declared.type else None
     return replace(options, catalogue=catalogue_for(kind, base_url))
@@ -388,14 +422,21 @@ def _apply_locked(current: Session, desired: Desired, hooks: ApplyHooks, options
             observed = run.observed
             refreshed = StateJournal(current.storage, state, desired.project.name,
                                      job_watermark=next_job_watermark(observed))
-            state = refreshed.update(lambda resources: refresh_records(resources, observed))
+            learn = _learn(run, refresh_records)
+            state = refreshed.update(lambda resources: learn(resources, observed))
         if not the_plan.has_changes:
-            if wait is not None and state is not None:
+            # (several providers: the state's jobs are on several; apply --wait waits in its promotions)
+            if wait is not None and state is not None and run.observed_by_alias is None:
                 wait_unlocked(_wait_phase(current, hooks.reporter),
                               StateJournal(current.storage, state, desired.project.name), wait)
             return ApplyRun(the_plan, None, approved=False)
     # A first apply (no state yet) records its refresh's watermark with its first write.
     journal = StateJournal(current.storage, state, desired.project.name, job_watermark=first_watermark)
+    if is_multi(desired.project):
+        # Several providers: each promotion waits for its job through the job's own provider,
+        # with the lock held (the unlocked wait reads one provider's jobs).
+        return ApplyRun(the_plan, _execute(current, the_plan, journal, hooks, wait, parallelism),
+                        approved=True)
     result = _execute(current, the_plan, journal, hooks, None, parallelism)
     if wait is not None and not result.failed:
         result = _finish_after_wait(current, desired, hooks, parallelism, the_plan, journal, wait,
@@ -418,7 +459,11 @@ def _check_saved_plan(current: Session, desired: Desired, the_plan: Plan) -> Sta
                      provider_kind(desired.project, current.settings), highest)
     if state is not None:
         current.storage.check_not_rolled_back(state)
-    if not the_plan.refresh_only:
+    if not the_plan.refresh_only and is_multi(desired.project):
+        from ftops.multi.run import creates_done_anywhere
+
+        check_creates_not_done(creates_done_anywhere(current, the_plan))
+    elif not the_plan.refresh_only:
         observed = refresh(current.provider, current.project.name)
         check_creates_not_done(creates_already_done(the_plan, observed))
     return state
@@ -430,16 +475,25 @@ def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: App
 
     reporter = hooks.reporter()
     try:
+        routes = None
+        if is_multi(current.project):
+            from ftops.multi.run import routes_of
+
+            routes = routes_of(current, journal, reporter,
+                               lambda provider: _gate(current, reporter, provider))
         return execute(
             the_plan, provider=current.provider, journal=journal, project=current.project,
             reporter=reporter, wait=wait, parallelism=parallelism, gate=_gate(current, reporter),
+            routes=routes,
         )
     finally:
         reporter.close()
 
 
-def _gate(current: Session, reporter: Reporter) -> Callable[[str, str, str | None], Any] | None:
-    """The promotion gate (``models.<name>.gate``), when a name has one."""
+def _gate(current: Session, reporter: Reporter,
+          provider: Provider | None = None) -> Callable[[str, str, str | None], Any] | None:
+    """The promotion gate (``models.<name>.gate``), when a name has one; ``provider``: the one its
+    candidates answer on (default: the project's)."""
     if not any(spec.gate is not None for spec in current.project.models.values()):
         return None
     from ftops.gate.promotion import promotion_gate
@@ -447,8 +501,19 @@ def _gate(current: Session, reporter: Reporter) -> Callable[[str, str, str | Non
 
     provider_name = current.settings.provider or current.project.provider.type
     who = holder_name()
-    return promotion_gate(current.project, current.provider, provider_name,
+    return promotion_gate(current.project, provider or current.provider, provider_name,
                           accept_inconclusive=current.accept_inconclusive, who=who, say=reporter.line)
+
+
+def _learn(run: PlanRun, rule: Callable[[Any, Observed], dict[str, Any]]) -> Callable[[Any, Observed], Any]:
+    """What a refresh teaches the state (``rule``: a ``bookkeeping`` rule): with several providers,
+    each alias's records from its own listings (``ftops.multi.refresh``)."""
+    by_alias = run.observed_by_alias
+    if by_alias is None:
+        return rule
+    from ftops.multi.refresh import learn_each
+
+    return lambda resources, _observed: learn_each(resources, by_alias, rule)
 
 
 # ---- apply --refresh-only -------------------------------------------------------------------------
@@ -482,7 +547,8 @@ def _apply_refresh_only(current: Session, desired: Desired, hooks: ApplyHooks, *
     observed = run.observed
     journal = StateJournal(current.storage, run.state, desired.project.name,
                            job_watermark=next_job_watermark(observed))
-    stored = journal.update(lambda resources: forget_vanished(resources, observed))
+    learn = _learn(run, forget_vanished)
+    stored = journal.update(lambda resources: learn(resources, observed))
     reporter = hooks.reporter()
     try:
         if journal.writes:
@@ -548,6 +614,40 @@ def read_state(settings: Settings) -> StateSnapshot | None:
         return current.read_state()
 
 
+@dataclass(frozen=True)
+class Output:
+    """A model name's model and the service it is on (``ftops output --with-provider``)."""
+
+    model_id: str
+    alias: str  # "default": the project's provider
+    type: str
+    base_url: str | None  # None: the service's public address
+
+
+def outputs_with_providers(settings: Settings) -> dict[str, Output]:
+    """Model names -> their model and its provider: what applications follow through a move.
+    The service is the one the state recorded for the alias (else the manifests')."""
+    from ftops.multi.partition import DEFAULT, config_of, fingerprint, model_alias
+
+    project = load_project(settings)
+    state = read_state(settings)
+    if state is None:
+        return {}
+    resources = state.resources
+    out = {}
+    for name, model_id in outputs(settings).items():
+        alias = model_alias(resources, name, project) if is_multi(project) else DEFAULT
+        recorded = state.providers.get(alias)
+        if recorded is None:
+            declared = config_of(project, alias) if alias == DEFAULT or alias in project.providers else None
+            recorded = fingerprint(declared) if declared is not None else {"type": "unknown"}
+            if settings.provider == "emulator" and project.provider.type != "emulator":
+                recorded = {"type": "emulator"}
+        out[name] = Output(model_id, alias, recorded["type"],
+                           recorded.get("base_url") or recorded.get("endpoint"))
+    return out
+
+
 def outputs(settings: Settings) -> dict[str, str]:
     """Model names → the fine-tuned model ids they point at now, from the state."""
     from ftops.plan.records import read_records
@@ -565,6 +665,10 @@ def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
         records = read_records(current.read_state())
         if not records.jobs and not records.models:
             return [], []  # nothing to ask the account about: no key needed
+        if is_multi(current.project):
+            from ftops.multi.run import statuses
+
+            return statuses(current)
         rows = job_statuses(current.provider, current.project.name, records)
         return rows, model_statuses(current.provider, records)
 
@@ -587,6 +691,10 @@ def wait(settings: Settings, reporter: Reporter, options: WaitOptions,
         journal = StateJournal(current.storage, current.read_state(), current.project.name)
         try:
             jobs = jobs_to_wait_for(journal.records(), address, _job_phases(current))
+            if is_multi(current.project):
+                from ftops.multi.run import wait_each
+
+                return wait_each(current, _wait_phase(current, lambda: reporter), journal, options, jobs)
             waited = wait_unlocked(_wait_phase(current, lambda: reporter), journal, options, jobs=jobs)
             return [waited.ended[a] for a in sorted(waited.ended)]
         finally:
@@ -612,7 +720,14 @@ def chat(settings: Settings, name_or_model: str, text: str, *, system: str | Non
             model = name_or_model
         messages = [{"role": "system", "content": system}] if system is not None else []
         messages.append({"role": "user", "content": text})
-        reply = current.provider.chat(model, messages)
+        provider = current.provider
+        if is_multi(current.project) and name in records.models:
+            from ftops.multi.partition import model_alias
+
+            state = current.read_state()
+            provider = current.provider_of(model_alias(state.resources if state else {}, name,
+                                                       current.project))
+        reply = provider.chat(model, messages)
         return model, reply
 
 

@@ -29,6 +29,19 @@ from ftops.resources import Project
 
 DEFAULT_PARALLELISM = 4
 
+Gate = Callable[[str, str, str | None], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where the changes of one provider alias go (``Change.provider``; ftops.multi): its
+    provider, the journal of its part of the state, its promotion gate."""
+
+    provider: Provider
+    journal: StateJournal
+    gate: Gate | None = None
+    reporter: Reporter | None = None  # None: the run's own
+
 
 class Status(Enum):
     DONE = "done"
@@ -164,21 +177,33 @@ def execute(
     reporter: Reporter,
     wait: WaitOptions | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
-    gate: Callable[[str, str, str | None], Mapping[str, Any] | None] | None = None,
+    gate: Gate | None = None,
+    routes: Mapping[str, Route] | None = None,
 ) -> ApplyResult:
-    """Run every actionable change of ``plan``; never raises for a step's failure (see the result)."""
-    start_requests, start_mutating = provider.request_count, provider.mutating_request_count
+    """Run every actionable change of ``plan``; never raises for a step's failure (see the result).
+    ``routes``: a change with a ``provider`` alias runs through that alias's route."""
+    everyone = list({id(p): p for p in [provider, *(r.provider for r in (routes or {}).values())]}.values())
+    start_requests = sum(p.request_count for p in everyone)
+    start_mutating = sum(p.mutating_request_count for p in everyone)
     start_writes = journal.writes
     stop = threading.Event()
     runner = StepRunner(provider, journal, project, reporter, wait, stop=stop, gate=gate)
+    runners = {alias: StepRunner(r.provider, r.journal, project, r.reporter or reporter, wait, stop=stop,
+                                 gate=r.gate)
+               for alias, r in (routes or {}).items()}
     graph = _Graph([c for c in plan.changes if c.steps])
     outcomes: dict[str, Outcome] = {}
 
     def run_change(key: str) -> Outcome:
         change = graph.changes[key]
+        if change.provider is not None and change.provider not in runners:
+            failure = FtopsError(f"{change.address}: the plan names provider alias {change.provider!r}, "
+                                 "which this run has not opened")
+            return Outcome(key, change.address, Status.FAILED, str(failure), failure)
+        runner_ = runners[change.provider] if change.provider is not None else runner
         try:
             for step in change.steps:
-                if runner.run(step) is StepOutcome.PENDING:
+                if runner_.run(step) is StepOutcome.PENDING:
                     return Outcome(key, change.address, Status.PENDING, "waits for its job to finish")
         except FtopsError as error:
             return Outcome(key, change.address, Status.FAILED, str(error), error)
@@ -205,7 +230,7 @@ def execute(
             outcomes[key] = Outcome(key, change.address, Status.SKIPPED, why)
     return ApplyResult(
         outcomes=tuple(outcomes[key] for key in graph.changes),
-        requests=provider.request_count - start_requests,
-        mutating_requests=provider.mutating_request_count - start_mutating,
+        requests=sum(p.request_count for p in everyone) - start_requests,
+        mutating_requests=sum(p.mutating_request_count for p in everyone) - start_mutating,
         state_writes=journal.writes - start_writes,
     )

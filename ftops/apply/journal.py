@@ -84,6 +84,11 @@ class StateJournal:
             self._parsed, self._view = parsed, (snapshot, view)
             return view
 
+    def record_providers(self, providers: Mapping[str, Mapping[str, str]]) -> None:
+        """The providers the state's records are on (ftops.multi), stored with the next write."""
+        with self._lock:
+            self._snapshot = replace(self._snapshot, providers=providers)
+
     def update(self, transform: Transform) -> StateSnapshot:
         """Store ``transform(resources)`` now; one of ``ftops.plan.bookkeeping``'s functions for
         every step's outcome. The transform runs under the journal's lock, so parallel steps

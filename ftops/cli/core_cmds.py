@@ -398,12 +398,18 @@ def output(
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
     provider: ProviderOption = None,
     json_output: JsonOption = False,
+    with_provider: Annotated[bool, typer.Option(
+        "--with-provider", help="Also each model's provider (alias, type, base URL): to follow a move.",
+    )] = False,
 ) -> None:
     """Model names → the fine-tuned model ids they point at (from the state), for applications and CI."""
     from ftops import workflow
     from ftops.errors import UsageError
 
     settings = _settings(manifests, provider)
+    if with_provider:
+        _output_with_providers(settings, name, json_output)
+        return
     values = workflow.outputs(settings)
     if name is not None:
         key = name.removeprefix("models.")
@@ -419,6 +425,32 @@ def output(
     else:
         for key, model_id in values.items():
             _echo(f"{key} = {model_id}")
+
+
+def _output_with_providers(settings: Any, name: str | None, json_output: bool) -> None:
+    """``output --with-provider``: ``NAME = MODEL  (TYPE BASE_URL, provider ALIAS)``, or in JSON
+    ``{"model": ..., "provider": {"alias", "type", "base_url"}}`` per name."""
+    from ftops import workflow
+    from ftops.errors import UsageError
+
+    values = workflow.outputs_with_providers(settings)
+    if name is not None:
+        key = name.removeprefix("models.")
+        if key not in values:
+            raise UsageError(f"models.{key} points at no model in the state",
+                             hint=workflow.rehearsal_note(settings))
+        values = {key: values[key]}
+    elif not values:
+        _note_rehearsal(settings, "No model name points at a model in the state yet.")
+    if json_output:
+        shown = {k: {"model": v.model_id, "provider": {"alias": v.alias, "type": v.type,
+                                                        "base_url": v.base_url}}
+                 for k, v in values.items()}
+        _echo(json.dumps(shown[name.removeprefix("models.")] if name is not None else shown, indent=2))
+        return
+    for key, value in values.items():
+        where = f"{value.type} {value.base_url}" if value.base_url else value.type
+        _echo(f"{key} = {value.model_id}  ({where}, provider {value.alias})")
 
 
 def chat(

@@ -93,7 +93,7 @@ def method(job: dict[str, Any]) -> Method:
 def dataset(entry: Entry, path: Path, root: Path) -> Dataset:
     data = entry.data
     return Dataset(entry.name, path, data["file"], cast(DatasetFormat, data.get("format", "chat")),
-                   location(entry.doc, entry.path, root))
+                   location(entry.doc, entry.path, root), provider=data.get("provider"))
 
 
 def eval_suite(entry: Entry, path: Path, root: Path) -> EvalSuite:
@@ -121,6 +121,7 @@ def job(entry: Entry, root: Path) -> Job:
         metadata=_frozen_map(data.get("metadata") or {}),
         integrations=integrations,
         declared_at=location(entry.doc, entry.path, root),
+        provider=data.get("provider"),
     )
 
 
@@ -153,6 +154,7 @@ def model(entry: Entry, root: Path) -> ActiveModel:
         model=data.get("model"),
         delete_external=bool(data.get("delete_external", False)),
         gate=gate(data.get("gate")),
+        provider=data.get("provider"),
     )
 
 
@@ -174,6 +176,15 @@ def provider(raw: dict[str, Any] | None) -> ProviderConfig:
         endpoint=raw.get("endpoint"),
         api_version=raw.get("api_version"),
     )
+
+
+def providers(docs: list[LocatedDocument]) -> Mapping[str, ProviderConfig]:
+    """Every file's ``providers:`` aliases (the rules refuse an alias declared twice)."""
+    found: dict[str, ProviderConfig] = {}
+    for doc in docs:
+        for alias, raw in (doc.data.get("providers") or {}).items():
+            found.setdefault(alias, provider(raw))
+    return MappingProxyType(dict(sorted(found.items())))
 
 
 def backend(raw: dict[str, Any] | None) -> BackendConfig:

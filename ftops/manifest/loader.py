@@ -14,6 +14,7 @@ from typing import Any
 from ftops.diagnostics import Diagnostic, errors_of
 from ftops.errors import ManifestError
 from ftops.manifest import build, provider_rules, rules
+from ftops.manifest.aliases import provider_aliases
 from ftops.manifest.reader import LocatedDocument, read_manifest
 from ftops.manifest.schema import schema_diagnostics
 from ftops.provider.accepts import acceptance_for
@@ -131,6 +132,7 @@ def examine(manifests_dir: Path) -> Outcome:
     diagnostics.extend(rules.references(entries, accepts))
     diagnostics.extend(provider_rules.job_fields(entries, accepts))
     diagnostics.extend(rules.check_regexes(entries))
+    diagnostics.extend(provider_aliases(docs, entries))
     base_model_problems = rules.base_models(docs, entries)
     diagnostics.extend(base_model_problems)
     dataset_paths: dict[str, Path] = {}
@@ -240,6 +242,7 @@ def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, 
                                 for n, e in sorted(entries["evals"].items())}),
         budget=build.budget(first("budget"), root),
         pricing=build.pricing(docs),
+        providers=build.providers(docs),
     )
 
 

@@ -95,6 +95,9 @@ class Desired:
 # Fields that say where something was written, not what it is: moving the repository or
 # adding a comment to a manifest does not make a saved plan stale.
 _LAYOUT_FIELDS = frozenset({"declared_at", "root", "manifests_dir", "manifest_files", "path"})
+# Fields added with provider aliases, left out while unset: a project without aliases keeps the
+# digest it had, so plans saved before them stay fresh.
+_OMITTED_WHEN_UNSET = frozenset({"provider", "providers"})
 
 
 def project_model_json(value: Any) -> Any:
@@ -104,6 +107,7 @@ def project_model_json(value: Any) -> Any:
             f.name: project_model_json(getattr(value, f.name))
             for f in fields(value)
             if f.name not in _LAYOUT_FIELDS
+            and not (f.name in _OMITTED_WHEN_UNSET and getattr(value, f.name) in (None, {}))
         }
     if isinstance(value, Mapping):
         return {str(k): project_model_json(v) for k, v in value.items()}

@@ -162,6 +162,9 @@ class Change:
     # A change about an older object of the address (an earlier upload, a superseded model),
     # like Terraform's deposed objects: its id. Such changes have their own ``key``.
     deposed: str | None = None
+    # The provider alias whose service the steps talk to (ftops.multi); None: the project's
+    # one provider. Set only on the plans of projects that declare ``providers:``.
+    provider: str | None = None
 
     @property
     def key(self) -> str:

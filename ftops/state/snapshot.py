@@ -18,14 +18,17 @@ from typing import Any, Final, NoReturn, TypeGuard
 from ftops import __version__
 from ftops.errors import StateCorruptError, StateError
 from ftops.resources import empty_mapping, freeze, thaw
+from ftops.state.upgrade import upgrade_document
 
-FORMAT_VERSION: Final = 1
+# 2: ``providers`` records the service each alias's resources are on (ftops.state.upgrade).
+FORMAT_VERSION: Final = 2
 
 # Kinds of address a state may hold; "pending" records an intent written before a create.
 STATE_ADDRESS_KINDS: Final = frozenset({"datasets", "jobs", "models", "pending"})
 _ADDRESS = re.compile(r"(?P<kind>[a-z]+)\.(?P<name>.+)", re.DOTALL)
 _TOP_LEVEL_KEYS: Final = frozenset(
-    {"format_version", "lineage", "serial", "resources", "project", "ftops_version", "job_watermark"}
+    {"format_version", "lineage", "serial", "resources", "project", "ftops_version", "job_watermark",
+     "providers"}
 )
 
 
@@ -41,6 +44,10 @@ class StateSnapshot:
     # when the state was written; refreshes read the jobs listing only down to it
     # (ftops.plan.listing). None: unknown, read it all. Written only when set.
     job_watermark: int | None = None
+    # Provider alias -> the fingerprint of its service (type and non-secret address, never a key):
+    # the records of ``ADDRESS@alias`` are on that alias, plain addresses on ``default``
+    # (ftops.multi.partition). Written only when set.
+    providers: Mapping[str, Mapping[str, str]] = field(default_factory=empty_mapping)
 
     def __post_init__(self) -> None:
         # Deep-freeze whatever the caller passed, so a snapshot can be shared freely.
@@ -69,6 +76,8 @@ class StateSnapshot:
         """Whether storing ``other`` over ``self`` would change anything a user cares about."""
         if self.project != other.project or self.job_watermark != other.job_watermark:
             return False
+        if thaw(self.providers) != thaw(other.providers):
+            return False
         # ``==`` on the frozen values is fast (C) but takes 1 == 1.0 == True; a JSON document
         # would store those differently, so an equal pair is confirmed strictly.
         return self.resources == other.resources and _strictly_equal(self.resources, other.resources)
@@ -84,6 +93,8 @@ class StateSnapshot:
         }
         if self.job_watermark is not None:
             data["job_watermark"] = self.job_watermark
+        if self.providers:
+            data["providers"] = thaw(self.providers)
         return data
 
     def to_text(self) -> str:
@@ -104,7 +115,10 @@ class StateSnapshot:
         }
         if self.job_watermark is not None:
             head["job_watermark"] = self.job_watermark
-        head |= {"lineage": self.lineage, "project": self.project, "serial": self.serial}
+        head |= {"lineage": self.lineage, "project": self.project}
+        if self.providers:
+            head["providers"] = thaw(self.providers)
+        head["serial"] = self.serial
         lines = [f"  {_dump(key)}: {_dump(value)}," for key, value in head.items()]  # checked above
         body = ['  "resources": {', ",\n".join(records), "  }"] if records else ['  "resources": {}']
         return "\n".join(["{", *lines, *body, "}", ""])  # one join: the document is copied once
@@ -125,6 +139,8 @@ class StateSnapshot:
             problem = f"project {self.project!r} is not a string"
         elif not isinstance(self.ftops_version, str):
             problem = f"ftops_version {self.ftops_version!r} is not a string"
+        elif (wrong := _providers_problem(thaw(self.providers))) is not None:
+            problem = wrong
         if problem:
             raise StateError(f"state cannot be written: {problem}")
 
@@ -169,6 +185,8 @@ class StateSnapshot:
         version = data.get("format_version")
         if not _is_int(version):
             _corrupt(source, "format_version is missing or not an integer")
+        data = upgrade_document(data, FORMAT_VERSION)
+        version = data["format_version"]
         if version != FORMAT_VERSION:
             newer = " (written by a newer ftops: upgrade ftops)" if version > FORMAT_VERSION else ""
             _corrupt(source, f"format_version {version} is not supported, expected {FORMAT_VERSION}{newer}")
@@ -187,6 +205,10 @@ class StateSnapshot:
         job_watermark = data.get("job_watermark")
         if job_watermark is not None and (not _is_int(job_watermark) or job_watermark < 0):
             _corrupt(source, "job_watermark must be a non-negative integer")
+        providers = data.get("providers", {})
+        problem = _providers_problem(providers)
+        if problem:
+            _corrupt(source, problem)
         resources = data.get("resources")
         if not isinstance(resources, dict):
             _corrupt(source, "resources is missing or not an object")
@@ -202,7 +224,22 @@ class StateSnapshot:
             format_version=version,
             ftops_version=ftops_version,
             job_watermark=job_watermark,
+            providers=freeze(providers),
         )
+
+
+def _providers_problem(providers: Any) -> str | None:
+    """What is wrong with a ``providers`` field (alias -> {text: text}), or None."""
+    if not isinstance(providers, dict):
+        return "providers must be an object"
+    for alias, fingerprint in providers.items():
+        if not isinstance(fingerprint, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in fingerprint.items()
+        ):
+            return f"providers.{alias} must be an object of strings"
+        if not isinstance(fingerprint.get("type"), str):
+            return f"providers.{alias} has no type"
+    return None
 
 
 class FrozenRecords(Mapping[str, Any]):

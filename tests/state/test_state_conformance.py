@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from tests_state_support import BackendUnderTest, hold_lock, release
@@ -246,3 +247,36 @@ def test_writers_that_skip_the_lock_still_never_lose_an_update(backend: BackendU
     assert stored is not None
     assert stored.resources["datasets.counter"]["count"] == writers * rounds
     assert stored.serial == writers * rounds
+
+
+FORMAT_1_STATE = """{
+  "format_version": 1,
+  "ftops_version": "0.1.0",
+  "lineage": "1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+  "project": "demo",
+  "serial": 4,
+  "resources": {
+    "datasets.a": {"file_id": "file-1"}
+  }
+}
+"""
+
+
+def test_a_format_1_state_reads_upgraded_and_is_written_back_in_the_current_format(
+    backend: BackendUnderTest,
+) -> None:
+    """States written before provider aliases (format 1) stay readable on every backend; the
+    next write stores format 2 with the providers it records."""
+    storage = backend.open()
+    storage._store(new_snapshot(None), FORMAT_1_STATE, None)
+    old = backend.open().read()
+    assert old is not None
+    assert old.format_version == 2 and old.serial == 4 and not old.providers
+    assert old.resources["datasets.a"]["file_id"] == "file-1"
+    fingerprint = {"type": "openai", "base_url": "http://127.0.0.1:1/v1"}
+    written = backend.open().write(replace(old, providers={"default": fingerprint}))
+    again = backend.open().read()
+    assert again is not None and again.serial == written.serial == 5
+    assert again.format_version == 2
+    assert again.providers == {"default": fingerprint}
+    assert again.content_equal(written) and not again.content_equal(old)

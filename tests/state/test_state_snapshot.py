@@ -69,7 +69,7 @@ def test_a_record_that_is_not_json_cannot_be_written() -> None:
         ('{"format_version": 1, "lin', "not valid JSON"),
         ("", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
-        (json.dumps(document(format_version=2)), "newer ftops"),
+        (json.dumps(document(format_version=3)), "newer ftops"),
         (json.dumps(document(format_version=0)), "format_version 0 is not supported"),
         (json.dumps(document(format_version="1")), "format_version is missing"),
         (json.dumps({k: v for k, v in document().items() if k != "lineage"}), "lineage"),
@@ -181,3 +181,21 @@ def test_the_job_watermark_round_trips_and_counts_as_content() -> None:
     without = StateSnapshot.from_text(json.dumps(document()), "s")
     assert without.job_watermark is None and "job_watermark" not in without.to_text()
     assert not with_mark.content_equal(without)
+
+
+def test_format_1_documents_upgrade_to_format_2_without_providers() -> None:
+    snapshot = StateSnapshot.from_json(document(format_version=1), "old.json")
+    assert snapshot.format_version == FORMAT_VERSION == 2
+    assert dict(snapshot.providers) == {}
+    assert '"providers"' not in snapshot.to_text()  # written only once recorded
+
+
+def test_providers_round_trip_and_are_checked() -> None:
+    providers = {"default": {"type": "openai"}, "az": {"type": "azure", "endpoint": "https://x"}}
+    snapshot = StateSnapshot.from_json(document(providers=providers), "t")
+    again = StateSnapshot.from_text(snapshot.to_text(), "t")
+    assert again.content_equal(snapshot) and again.to_json()["providers"] == providers
+    with pytest.raises(StateCorruptError, match=r"providers\.az has no type"):
+        StateSnapshot.from_json(document(providers={"az": {"endpoint": "https://x"}}), "t")
+    with pytest.raises(StateCorruptError, match="must be an object of strings"):
+        StateSnapshot.from_json(document(providers={"az": {"type": 3}}), "t")

@@ -1,0 +1,136 @@
+"""The composition root's side of several providers: open each alias's provider, refresh each,
+plan each part, and route each change to its provider and its part of the state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ftops.apply.executor import Route
+from ftops.multi.journal import PartJournal
+from ftops.multi.partition import (
+    DEFAULT,
+    aliases,
+    config_of,
+    fingerprint,
+    is_model_key,
+    model_alias,
+    to_state,
+    view,
+)
+from ftops.multi.plan import check_state_providers, plan_parts
+from ftops.multi.refresh import refresh_each
+from ftops.multi.report import PartReporter
+
+if TYPE_CHECKING:
+    from ftops.apply.journal import StateJournal
+    from ftops.apply.progress import Reporter
+    from ftops.apply.status import JobStatus, ModelStatus
+    from ftops.apply.unlocked_wait import WaitPhase
+    from ftops.apply.waiting import WaitOptions
+    from ftops.plan.desired import Desired
+    from ftops.plan.model import Plan
+    from ftops.plan.observed import ObservedJob
+    from ftops.plan.options import PlanOptions
+    from ftops.provider import Provider
+    from ftops.state import StateSnapshot
+    from ftops.workflow import PlanRun, Session
+
+
+def fingerprints(current: Session) -> dict[str, dict[str, str]]:
+    """Each alias's service as the state records it. Under ``--provider emulator`` every alias is
+    an emulator (the rehearsal's state is kept apart anyway)."""
+    from ftops.provider import effective_provider
+
+    project, override = current.project, current.settings.provider
+    return {alias: fingerprint(effective_provider(config_of(project, alias), override))
+            for alias in aliases(project)}
+
+
+def plan_every_provider(current: Session, desired: Desired, options: PlanOptions,
+                        state: StateSnapshot | None) -> PlanRun:
+    from ftops.workflow import PlanRun, _with_catalogue, _with_job_cutoff, provider_kind
+
+    project = desired.project
+    moved = check_state_providers(desired, state, fingerprints(current))
+    by_alias = {alias: _with_catalogue(_with_job_cutoff(options, current, config_of(project, alias)),
+                                       current, config_of(project, alias))
+                for alias in aliases(project)}
+    providers = {alias: current.provider_of(alias) for alias in aliases(project)}
+    observed = refresh_each(providers, project.name)
+    the_plan = plan_parts(desired, state, observed, by_alias)
+    kind = provider_kind(project, current.settings)
+    the_plan = replace(the_plan, base=replace(the_plan.base, provider=kind),
+                       warnings=(*moved, *the_plan.warnings))
+    return PlanRun(plan=the_plan, desired=desired, state=state, observed=observed[DEFAULT],
+                   requests=sum(o.request_count for o in observed.values()), observed_by_alias=observed)
+
+
+def routes_of(current: Session, journal: StateJournal, reporter: Reporter,
+              gate: Callable[[Provider], Any]) -> dict[str, Route]:
+    """Each alias's provider, part of the state, progress lines and gate; the state records the
+    aliases' services with its next write."""
+    journal.record_providers(fingerprints(current))
+    out = {}
+    for alias in aliases(current.project):
+        provider = current.provider_of(alias)
+        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider),
+                           PartReporter(reporter, alias))
+    return out
+
+
+def creates_done_anywhere(current: Session, the_plan: Plan) -> tuple[str, ...]:
+    """A saved plan's creates that some alias's account already holds (each read once more)."""
+    from ftops.apply.replay import creates_already_done
+    from ftops.provider import refresh
+
+    done: list[str] = []
+    for alias in aliases(current.project):
+        mine = tuple(c for c in the_plan.changes if (c.provider or DEFAULT) == alias)
+        if mine:
+            observed = refresh(current.provider_of(alias), current.project.name)
+            done += creates_already_done(replace(the_plan, changes=mine), observed)
+    return tuple(done)
+
+
+
+def statuses(current: Session) -> tuple[list[JobStatus], list[ModelStatus]]:
+    """``ftops status`` with several providers: each alias's jobs and names asked of its own."""
+    from ftops.apply.status import job_statuses, model_statuses
+    from ftops.plan.records import read_records
+
+    state = current.read_state()
+    resources = state.resources if state is not None else {}
+    jobs: list[JobStatus] = []
+    models: list[ModelStatus] = []
+    project = current.project
+    for alias in aliases(project):
+        part = {k: v for k, v in view(resources, alias).items()
+                if not is_model_key(k) or model_alias(resources, k.partition(".")[2], project) == alias}
+        records = read_records(part)
+        if not records.jobs and not records.models:
+            continue
+        provider = current.provider_of(alias)
+        jobs += [replace(row, address=to_state(row.address, alias))
+                 for row in job_statuses(provider, current.project.name, records)]
+        models += model_statuses(provider, records)
+    return sorted(jobs, key=lambda j: j.address), sorted(models, key=lambda m: m.name)
+
+
+def wait_each(current: Session, phase: WaitPhase, journal: StateJournal, options: WaitOptions,
+              jobs: Mapping[str, str]) -> list[ObservedJob]:
+    """``ftops wait`` with several providers: each alias's jobs (``jobs``: address -> job id, the
+    state's addresses) waited for through its own provider, the lock released meanwhile."""
+    from ftops.apply.unlocked_wait import wait_unlocked
+    from ftops.multi.partition import alias_of_key
+
+    ended: dict[str, ObservedJob] = {}
+    for alias in aliases(current.project):
+        mine = {a: job_id for a, job_id in jobs.items() if alias_of_key(a) == alias}
+        if mine:
+            waited = wait_unlocked(replace(phase, provider=current.provider_of(alias)), journal, options,
+                                   jobs=mine)
+            journal = waited.journal
+            ended.update(waited.ended)
+    return [ended[a] for a in sorted(ended)]
