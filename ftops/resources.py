@@ -217,10 +217,12 @@ class EvalSuite:
 @dataclass(frozen=True, slots=True)
 class RubricGrader:
     """A model that grades answers against each case's rubric: a pinned model id (a dated
-    snapshot, so that its verdicts do not drift) and the instructions it is given."""
+    snapshot, so that its verdicts do not drift) and the instructions it is given: ``prompt`` to
+    grade one answer, ``pairwise_prompt`` to compare two (A and B) for a pairwise rubric."""
 
     model: str
     prompt: str
+    pairwise_prompt: str
 
 
 Baseline = Literal["current", "recording"]

@@ -66,6 +66,7 @@ class Expectations:
     tool_call: ToolCallExpectation | None = None
     similar: SimilarExpectation | None = None
     rubric: str | None = None  # what a grader model must find in the answer (the eval's ``grader``)
+    rubric_pairwise: bool = False  # the grader compares the answer with the baseline's, in both orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,16 +239,30 @@ def _expectations(data: dict[str, Any], problem: Any) -> tuple[Expectations | No
     number = _number(data.get("number"), problem, out)
     tool_call = _tool_call(data.get("tool_call"), problem, out)
     similar = _similar(data.get("similar"), problem, out)
-    rubric = data.get("rubric")
-    if rubric is not None and (not isinstance(rubric, str) or not rubric.strip()):
-        out.append(problem("rubric", "must be the criteria a good answer meets (a non-empty string)",
-                           "expectation"))
+    rubric, pairwise = _rubric(data.get("rubric"), problem, out)
     if out:
         return None, out
     frozen_schema = freeze(schema) if schema is not None else None
     expect = Expectations(contains, not_contains, matches, equals, frozen_schema, number, tool_call, similar,
-                          rubric)
+                          rubric, pairwise)
     return expect, []
+
+
+def _rubric(raw: Any, problem: Any, out: list[Diagnostic]) -> tuple[str | None, bool]:
+    """``rubric: CRITERIA`` grades the answer alone; ``rubric: {criteria: ..., pairwise: true}`` has
+    the grader compare it with the baseline's answer to the same case, in both orders."""
+    if raw is None:
+        return None, False
+    if isinstance(raw, str) and raw.strip():
+        return raw, False
+    criteria = raw.get("criteria") if isinstance(raw, dict) else None
+    if isinstance(raw, dict) and not set(raw) - {"criteria", "pairwise"} and isinstance(criteria, str) \
+            and criteria.strip() and isinstance(raw.get("pairwise", False), bool):
+        return criteria, bool(raw.get("pairwise", False))
+    out.append(problem("rubric", "must be the criteria a good answer meets (a non-empty string), or "
+                       "{criteria: TEXT, pairwise: true} to compare the answer with the baseline's",
+                       "expectation"))
+    return None, False
 
 
 def _finite(value: Any) -> bool:

@@ -32,19 +32,22 @@ class Grade:
     reason: str  # the first expectation that failed, "" when passed
 
 
-RubricGrading = Callable[[EvalCase, str], "Grade"]  # (case, answer text) -> grade, by a grader model
+# (case, answer text, the baseline's answer to the same case and sample or None) -> grade, by a
+# grader model; the baseline's answer is compared with for a pairwise rubric only.
+RubricGrading = Callable[[EvalCase, str, "str | None"], "Grade"]
 
 
 def grade(case: EvalCase, answer: Answer, recorded: str | Sequence[str] | None = None,
-          rubric: RubricGrading | None = None) -> Grade:
+          rubric: RubricGrading | None = None, baseline: str | None = None) -> Grade:
     """``recorded``: the recording's answers to the same case (its samples, the first being the
     reference), for ``similar: {recording: true}``;
-    ``rubric``: grades a case's rubric (asked only once every other expectation holds)."""
+    ``rubric``: grades a case's rubric (asked only once every other expectation holds);
+    ``baseline``: the baseline's answer to the same case and sample, for a pairwise rubric."""
     failure = _first_failure(case.expect, answer, recorded)
     if failure is None and case.expect.rubric is not None:
         if rubric is None:
             return Grade(False, "has a rubric, and its eval has no grader")
-        return rubric(case, answer.text)
+        return rubric(case, answer.text, baseline)
     return Grade(failure is None, failure or "")
 
 

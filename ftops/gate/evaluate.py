@@ -41,7 +41,9 @@ class EvalOutcome:
 
 
 def case_scores(work: Work, log: AnswerLog, recording: AnswerLog | None,
-                rubric: RubricGrading | None = None) -> list[CaseScore]:
+                rubric: RubricGrading | None = None, baseline: AnswerLog | None = None) -> list[CaseScore]:
+    """``baseline``: the answers a pairwise rubric compares with (the baseline's own answers, when
+    these are its scores: each then ties with itself)."""
     out = []
     for case in work.cases:
         passed = 0
@@ -50,11 +52,20 @@ def case_scores(work: Work, log: AnswerLog, recording: AnswerLog | None,
             answer = log.get(work.params, case.input_hash, k)
             if answer is None:
                 raise LookupError(case.case_id)
-            verdict = grade(case, answer, _recorded(recording, work, case), rubric)
+            compared = _baseline_answer(baseline, work, case, k) if case.expect.rubric_pairwise else None
+            verdict = grade(case, answer, _recorded(recording, work, case), rubric, compared)
             passed += verdict.passed
             reason = reason or verdict.reason
         out.append(CaseScore(case.case_id, passed / work.samples, reason))
     return out
+
+
+def _baseline_answer(baseline: AnswerLog | None, work: Work, case: EvalCase, k: int) -> str | None:
+    """The baseline's answer of the same sample, else its first (a recording with fewer samples)."""
+    if baseline is None:
+        return None
+    answer = baseline.get(work.params, case.input_hash, k) or baseline.get(work.params, case.input_hash, 0)
+    return answer.text if answer is not None else None
 
 
 def _recorded(recording: AnswerLog | None, work: Work, case: EvalCase) -> tuple[str, ...]:
@@ -102,6 +113,8 @@ def overall(outcomes: Sequence[EvalOutcome]) -> Verdict:
 
 
 def scores_by_eval(works: Mapping[str, Work], log: AnswerLog, recording: AnswerLog | None,
-                   rubrics: Mapping[str, RubricGrading] | None = None) -> dict[str, list[CaseScore]]:
+                   rubrics: Mapping[str, RubricGrading] | None = None,
+                   baseline: AnswerLog | None = None) -> dict[str, list[CaseScore]]:
     rubrics = rubrics or {}
-    return {name: case_scores(work, log, recording, rubrics.get(name)) for name, work in works.items()}
+    return {name: case_scores(work, log, recording, rubrics.get(name), baseline)
+            for name, work in works.items()}

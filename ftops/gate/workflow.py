@@ -142,11 +142,13 @@ def _recording(root: Path, name: str, model_id: str | None) -> AnswerLog | None:
 def _judge(works: dict[str, Work], candidate: AnswerLog, baseline: AnswerLog | None,
            recording: AnswerLog | None, name: str, margin: float, min_score: float | None,
            rubrics: dict[str, RubricJudge]) -> tuple[EvalOutcome, ...]:
-    cand = scores_by_eval(works, candidate, recording, rubrics)
+    # A pairwise rubric compares the candidate's answers with the baseline's; the baseline's own
+    # answers, compared with themselves, tie without a request.
+    cand = scores_by_eval(works, candidate, recording, rubrics, baseline)
     base = None
     if baseline is not None:
         try:
-            base = scores_by_eval(works, baseline, recording, rubrics)
+            base = scores_by_eval(works, baseline, recording, rubrics, baseline)
         except LookupError as missing:
             raise PlanError(f"models.{name}: the recording has no answer to case {missing.args[0]!r}",
                             hint=f"Run ftops record {name} to record the missing cases.") from None

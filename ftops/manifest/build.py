@@ -44,6 +44,11 @@ DEFAULT_RUBRIC_PROMPT = (
     "You grade one answer of an AI assistant against criteria. Reply with the single word PASS when "
     "the answer meets every criterion, else with the single word FAIL."
 )
+DEFAULT_PAIRWISE_PROMPT = (
+    "You compare two answers of AI assistants to the same question against criteria. Reply with the "
+    "single word A when answer A meets the criteria better, B when answer B does, or TIE when they "
+    "meet them equally well. The order in which the answers are shown does not matter."
+)
 _INT_PARAMS = ("n_epochs", "batch_size", "eval_interval", "eval_samples", "n_checkpoints", "n_evals",
                "lora_rank", "lora_alpha")
 _FLOAT_PARAMS = ("learning_rate_multiplier", "beta", "compute_multiplier", "learning_rate", "warmup_ratio",
@@ -99,7 +104,8 @@ def dataset(entry: Entry, path: Path, root: Path) -> Dataset:
 def eval_suite(entry: Entry, path: Path, root: Path) -> EvalSuite:
     data = entry.data
     raw = data.get("grader")
-    grader = RubricGrader(raw["model"], raw.get("prompt", DEFAULT_RUBRIC_PROMPT)) if raw else None
+    grader = RubricGrader(raw["model"], raw.get("prompt", DEFAULT_RUBRIC_PROMPT),
+                          raw.get("pairwise_prompt", DEFAULT_PAIRWISE_PROMPT)) if raw else None
     return EvalSuite(entry.name, path, data["file"], samples=int(data.get("samples", 1)),
                      temperature=float(data.get("temperature", 0.0)), seed=int(data.get("seed", 0)),
                      max_tokens=int(data.get("max_tokens", 512)),

@@ -70,7 +70,7 @@ def test_a_rubric_is_asked_only_once_the_other_expectations_hold(tmp_path: Path)
     case = _case(tmp_path, contains="Ryan", rubric="Says whose cat Chunsik is.")
     asked: list[str] = []
 
-    def rubric(graded: EvalCase, text: str) -> Any:
+    def rubric(graded: EvalCase, text: str, baseline: str | None) -> Any:
         from ftops.evals.graders import Grade
 
         asked.append(text)
