@@ -117,12 +117,14 @@ def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatu
 
 def gate_text(verdict: Mapping[str, Any] | None, model_id: str) -> str | None:
     """``PASS on 2026-11-24T10:00:00Z``; ``FAIL for ft:... on ...`` when a later candidate was
-    refused; who accepted an INCONCLUSIVE verdict, and when."""
+    refused; where a reused verdict was reached; who accepted an INCONCLUSIVE verdict, and when."""
     if not verdict:
         return None
     candidate = verdict.get("candidate")
     other = f" for {candidate}" if candidate and candidate != model_id else ""
     text = f"{verdict.get('verdict')}{other} on {verdict.get('decided_at')}"
+    if verdict.get("evaluated_by"):
+        text += f" (verdict from {verdict['evaluated_by']} at {verdict.get('evaluated_at')})"
     if verdict.get("accepted_by"):
         text += f", accepted by {verdict['accepted_by']} at {verdict.get('accepted_at')}"
     return text

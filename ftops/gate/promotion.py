@@ -1,9 +1,10 @@
 """The gate at promotion time: ``apply`` moves a name only on a passing (or accepted) verdict.
 
-Runs after the job succeeded and the checks passed. The candidate's answers come
-from the answer cache when ``ftops eval`` already asked them, and grading and
-statistics are deterministic, so a verdict ``ftops eval`` reached for exactly
-this candidate and these eval files is reached again without a request.
+Runs after the job succeeded and the checks passed. A verdict ``ftops eval``
+reached for exactly this candidate, these eval files and graders, this baseline,
+margin and confidence is reused as it is (``verdicts``), and says so; otherwise
+the candidate is judged, its answers coming from the answer cache where
+``ftops eval`` already asked them.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ def promotion_gate(project: Project, provider: Provider, provider_name: str, *,
         spec = project.models.get(name)
         if spec is None or spec.gate is None:
             return None
-        result = judge_candidate(project, provider, provider_name, name, candidate, current_id, say=say)
+        result = judge_candidate(project, provider, provider_name, name, candidate, current_id, say=say,
+                                 reuse_verdict=True)
         accepted = result.verdict is Verdict.INCONCLUSIVE and name in accept_inconclusive
         summary = "; ".join(_eval_summary(result, i) for i in range(len(result.outcomes)))
+        if result.reused_from is not None:
+            summary += f" (verdict from ftops eval at {result.reused_from})"
         if result.verdict is Verdict.PASS or accepted:
             say(f"models.{name}: gate {result.verdict.value}{' (accepted)' if accepted else ''}: {summary}")
             return verdict_record(result, accepted_by=who if accepted else None)
@@ -78,6 +82,9 @@ def verdict_record(result: Evaluation, *, accepted_by: str | None) -> dict[str, 
         "scores": {o.eval_name: {"candidate": o.candidate_score, "baseline": o.baseline_score}
                    for o in result.outcomes},
     }
+    if result.reused_from is not None:
+        record["evaluated_by"] = "ftops eval"
+        record["evaluated_at"] = result.reused_from
     if accepted_by is not None:
         record["accepted_by"] = accepted_by
         record["accepted_at"] = now

@@ -10,7 +10,7 @@ nothing, and a changed expectation only re-grades.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +51,7 @@ class Evaluation:
     usd: float | None
     eval_hashes: tuple[tuple[str, str], ...] = ()  # (eval, hash of its cases and expectations)
     grades_asked: int = 0  # rubric grades asked of grader models (the others came from the cache)
+    reused_from: str | None = None  # when ``ftops eval`` reached this verdict, if it is reused
 
 
 def evaluate(settings: Settings, name: str, against: str | None = None, *,
@@ -73,15 +74,21 @@ def evaluate(settings: Settings, name: str, against: str | None = None, *,
         if candidate is None:
             raise UsageError(f"models.{name} has no model to evaluate yet: apply until its job succeeds")
         return judge_candidate(project, current.provider, settings.provider or project.provider.type, name,
-                               candidate, current_id, against, concurrency=concurrency, say=say)
+                               candidate, current_id, against, concurrency=concurrency, say=say,
+                               keep_verdict=True)
 
 
 def judge_candidate(project: Project, provider: Provider, provider_name: str, name: str, candidate: str,
                     current_id: str | None, against: str | None = None, *,
                     concurrency: int = DEFAULT_CONCURRENCY,
-                    say: Callable[[str], None] = lambda _: None) -> Evaluation:
-    """Judge ``candidate`` for the name on its gate's evals; answers come from the cache when there."""
+                    say: Callable[[str], None] = lambda _: None,
+                    keep_verdict: bool = False, reuse_verdict: bool = False) -> Evaluation:
+    """Judge ``candidate`` for the name on its gate's evals; answers come from the cache when there.
+
+    ``keep_verdict`` (``ftops eval``) keeps the verdict under the key of everything it depends on;
+    ``reuse_verdict`` (apply's gate) returns a verdict kept under exactly that key without judging."""
     from ftops.evals.record import check_budget, name_works
+    from ftops.gate import verdicts
 
     spec = project.models[name]
     if spec.gate is None:
@@ -95,6 +102,16 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
     if mode == "recording" and current_id is not None and recording is None:
         raise PlanError(f"models.{name}: there is no recording of {current_id} to compare with",
                         hint=f"Run ftops record {name} while {current_id} still answers.")
+    # The recording is in the key whenever there is one: it is the baseline against `recording`, and
+    # the reference of `similar: {recording: true}` against any baseline.
+    key = verdicts.verdict_key(name, candidate, mode if mode in ("current", "recording") else "model",
+                               baseline, recording.path if recording is not None else None, works,
+                               gate.margin, gate.min_score)
+    if reuse_verdict:
+        kept = verdicts.find(project.root, name, key)
+        if kept is not None:
+            return replace(kept.evaluation, reused_from=kept.decided_at, asked=0, cache_hits=0,
+                           grades_asked=0, prompt_tokens=0, completion_tokens=0, usd=0.0)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     live = [candidate] if mode == "recording" or baseline in (None, candidate) else [candidate, baseline]
     logs = {model: AnswerLog(cache_path(project.root, model),
@@ -115,7 +132,7 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
     outcomes = _judge(works, logs[candidate], baseline_log, recording, name, gate.margin, gate.min_score,
                       rubrics)
     graders = list(rubrics.values())
-    return Evaluation(
+    result = Evaluation(
         name=name, candidate=candidate, candidate_is_pending=candidate != current_id, baseline=baseline,
         against=mode if mode in ("current", "recording") else "model",
         recording=recording.path.as_posix() if recording is not None and mode == "recording" else None,
@@ -128,6 +145,9 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
         usd=_spent(collected, graders), eval_hashes=tuple((n, w.file_hash) for n, w in works.items()),
         grades_asked=sum(g.asked for g in graders),
     )
+    if keep_verdict:
+        verdicts.keep(project.root, key, result)
+    return result
 
 
 def _recording(root: Path, name: str, model_id: str | None) -> AnswerLog | None:
