@@ -225,6 +225,15 @@ class RubricGrader:
     pairwise_prompt: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChatPricing:
+    """USD per 1M (input, output) tokens of answers, from the manifests' ``pricing``: ``chat`` for
+    the model named itself, ``fine_tuned_chat`` for the models fine-tuned from it."""
+
+    chat: tuple[float, float] | None = None
+    fine_tuned_chat: tuple[float, float] | None = None
+
+
 Baseline = Literal["current", "recording"]
 DEFAULT_MARGIN: Final = 0.05
 
@@ -292,6 +301,8 @@ class Project:
     pricing: Mapping[str, float] = field(default_factory=empty_mapping)
     # Provider aliases (``providers:``), beside ``provider``, the project's default.
     providers: Mapping[str, ProviderConfig] = field(default_factory=empty_mapping)
+    # Chat prices by model, base model or family, overriding the packaged chat price table.
+    chat_pricing: Mapping[str, ChatPricing] = field(default_factory=empty_mapping)
 
 
 ADDRESS_KINDS: Final = ("datasets", "jobs", "models")

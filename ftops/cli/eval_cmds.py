@@ -56,7 +56,7 @@ def record(
         targets = recorder.targets(project, records, [n.removeprefix("models.") for n in chosen_names],
                                    prompts=prompts, samples=samples)
         provider_name = provider or project.provider.type
-        cost = recorder.estimate_all(targets, provider_name)
+        cost = recorder.estimate_all(targets, provider_name, project.chat_pricing)
         typer.echo(f"Recording {len(targets)} name(s): {cost.describe()}.")
         recorder.check_budget(project, cost, "ftops record")
         done = recorder.record_all(current.provider, targets, provider_name, concurrency=concurrency)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ftops.evals.answers import AnswerLog
 from ftops.evals.cases import EvalCase
-from ftops.evals.costs import CostEstimate, estimate, sum_costs
+from ftops.evals.costs import ChatPrices, CostEstimate, estimate, sum_costs
 from ftops.evals.sampling import DEFAULT_CONCURRENCY, Answer, Question, SamplingParams, ask_all
 from ftops.resources import RubricGrader
 
@@ -44,15 +44,16 @@ class Collected:
     completion_tokens: int
 
 
-def plan_cost(model: str, works: Sequence[Work], log: AnswerLog) -> CostEstimate:
-    """What asking for the answers not yet in the log will cost at most."""
+def plan_cost(model: str, works: Sequence[Work], log: AnswerLog,
+              prices: ChatPrices | None = None) -> CostEstimate:
+    """What asking for the answers not yet in the log will cost at most (``prices``: the manifests')."""
     parts = []
     for work in works:
         missing: dict[str, tuple[EvalCase, int]] = {}
         for case, _k in work.missing(log):
             count = missing.get(case.input_hash, (case, 0))[1]
             missing[case.input_hash] = (case, count + 1)
-        parts.append(estimate(model, missing.values(), work.params))
+        parts.append(estimate(model, missing.values(), work.params, prices))
     return sum_costs(parts)
 
 

@@ -2,15 +2,18 @@
 
 Prompt tokens are counted offline (tiktoken, as the service bills them: 3
 framing tokens a message and 3 to prime the answer); each answer is counted at
-its max_tokens, so the estimate is an upper bound. Prices per model family come
-from a packaged table (``data/chat_prices.json``); a model it does not list is
-asked without an estimate, and the caller says so.
+its max_tokens, so the estimate is an upper bound. Prices come from the
+manifests' ``pricing`` (``chat`` and ``fine_tuned_chat``, by model id, base model
+or family) first, then from a packaged table by family (``data/chat_prices.json``,
+dated, each figure with its source, and those no source confirmed listed under
+``review``); a model neither lists is asked without an estimate, and the caller
+says so.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,6 +22,9 @@ from typing import Any, Final
 from ftops.datasets.models import base_model, model_info
 from ftops.evals.cases import EvalCase
 from ftops.evals.sampling import SamplingParams
+from ftops.resources import ChatPricing
+
+ChatPrices = Mapping[str, ChatPricing]  # the manifests' chat prices (``Project.chat_pricing``)
 
 _FRAMING: Final = 3
 
@@ -44,13 +50,36 @@ def _prices() -> dict[str, Any]:
     return table
 
 
-def price_per_million(model: str) -> tuple[float, float] | None:
-    """(input, output) USD per 1M tokens, by the longest family name the base model starts with."""
+def chat_price_table_date() -> str:
+    text = resources.files("ftops.evals").joinpath("data/chat_prices.json").read_text(encoding="utf-8")
+    return str(json.loads(text)["date"])
+
+
+def unconfirmed_prices() -> list[str]:
+    """``family (base|fine_tuned)`` of every packaged figure that no source confirmed."""
+    return [f"{family} ({kind})" for family, entry in sorted(_prices().items()) for kind in entry["review"]]
+
+
+def price_per_million(model: str, overrides: ChatPrices | None = None) -> tuple[float, float] | None:
+    """(input, output) USD per 1M tokens of ``model``'s answers: the manifests' price for the model
+    itself, else for what it was fine-tuned from (``fine_tuned_chat``) or its family (``chat``),
+    else the packaged table's, by the longest family name the base model starts with."""
     base = base_model(model)
+    fine_tuned = base != model
+    if overrides:
+        own = overrides.get(model)
+        if own is not None and own.chat is not None:
+            return own.chat
+        family = max((name for name in overrides if base == name or base.startswith(name + "-")), key=len,
+                     default=None)
+        if family is not None:
+            found = overrides[family].fine_tuned_chat if fine_tuned else overrides[family].chat
+            if found is not None:
+                return found
     family = max((name for name in _prices() if base.startswith(name)), key=len, default=None)
     if family is None:
         return None
-    entry = _prices()[family]["fine_tuned" if base_model(model) != model else "base"]
+    entry = _prices()[family]["fine_tuned" if fine_tuned else "base"]
     return float(entry[0]), float(entry[1])
 
 
@@ -71,8 +100,9 @@ def prompt_tokens(model: str, case: EvalCase) -> int:
     return total
 
 
-def estimate(model: str, work: Iterable[tuple[EvalCase, int]], params: SamplingParams) -> CostEstimate:
-    """``work``: each case and how many answers of it are still to ask."""
+def estimate(model: str, work: Iterable[tuple[EvalCase, int]], params: SamplingParams,
+             prices: ChatPrices | None = None) -> CostEstimate:
+    """``work``: each case and how many answers of it are still to ask; ``prices``: the manifests'."""
     requests = prompt = completion = 0
     for case, answers in work:
         if answers <= 0:
@@ -80,7 +110,7 @@ def estimate(model: str, work: Iterable[tuple[EvalCase, int]], params: SamplingP
         requests += answers
         prompt += prompt_tokens(model, case) * answers
         completion += params.max_tokens * answers
-    price = price_per_million(model)
+    price = price_per_million(model, prices)
     usd = None if price is None else (prompt * price[0] + completion * price[1]) / 1_000_000
     return CostEstimate(requests, prompt, completion, usd if requests else 0.0)
 

@@ -18,7 +18,7 @@ from ftops.errors import BudgetExceededError, InputError, UsageError
 from ftops.evals.answers import AnswerLog, Header
 from ftops.evals.cases import read_eval_file
 from ftops.evals.collect import Collected, Work, collect, plan_cost
-from ftops.evals.costs import CostEstimate, sum_costs
+from ftops.evals.costs import ChatPrices, CostEstimate, sum_costs
 from ftops.evals.recordings import recording_path
 from ftops.evals.sampling import DEFAULT_CONCURRENCY, SamplingParams
 from ftops.plan.records import StateRecords
@@ -96,8 +96,9 @@ def open_log(target: RecordTarget, provider: str) -> AnswerLog:
     return AnswerLog(target.path, Header(target.model_id, provider, target.base_model, now, target.name))
 
 
-def estimate_all(chosen: Sequence[RecordTarget], provider: str) -> CostEstimate:
-    return sum_costs(plan_cost(t.model_id, t.works, open_log(t, provider)) for t in chosen)
+def estimate_all(chosen: Sequence[RecordTarget], provider: str,
+                 prices: ChatPrices | None = None) -> CostEstimate:
+    return sum_costs(plan_cost(t.model_id, t.works, open_log(t, provider), prices) for t in chosen)
 
 
 def check_budget(project: Project, cost: CostEstimate, what: str) -> None:

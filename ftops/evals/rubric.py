@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from ftops.evals.answers import AnswerLog, Header, safe_file_name
 from ftops.evals.cases import EvalCase, digest
-from ftops.evals.costs import CostEstimate
+from ftops.evals.costs import ChatPrices, CostEstimate
 from ftops.evals.graders import Grade
 from ftops.evals.pairwise import ORDERS, Order, combine, preference, reply_word
 from ftops.evals.sampling import Answer, SamplingParams
@@ -123,7 +123,8 @@ class RubricJudge:
         return graded
 
 
-def grading_estimate(grader: RubricGrader, work: Work, graded_per_sample: int) -> CostEstimate:
+def grading_estimate(grader: RubricGrader, work: Work, graded_per_sample: int,
+                     prices: ChatPrices | None = None) -> CostEstimate:
     """At most what grading ``work``'s rubric cases costs, the answers at their max_tokens in the
     prompts. A single-answer rubric grades every answer once (``graded_per_sample`` per sample: the
     candidate's, and the baseline's when there is one); a pairwise rubric asks twice per sample of
@@ -138,9 +139,9 @@ def grading_estimate(grader: RubricGrader, work: Work, graded_per_sample: int) -
         return work.samples * len(ORDERS) if graded_per_sample > 1 else 0
 
     rubric_cases = [(c, requests(c)) for c in work.cases if c.expect.rubric]
-    base = estimate(grader.model, rubric_cases, GRADE_PARAMS)
+    base = estimate(grader.model, rubric_cases, GRADE_PARAMS, prices)
     shown = {c.input_hash: 2 if c.expect.rubric_pairwise else 1 for c, _ in rubric_cases}
     riding = sum(work.params.max_tokens * n * shown[c.input_hash] for c, n in rubric_cases)
-    price = price_per_million(grader.model)
+    price = price_per_million(grader.model, prices)
     usd = None if price is None or base.usd is None else base.usd + riding * price[0] / 1_000_000
     return CostEstimate(base.requests, base.prompt_tokens + riding, base.completion_tokens, usd)

@@ -70,7 +70,8 @@ def preview_gates(project: Project) -> Mapping[str, GatePreview]:
                      else spec.model or "unknown")
         previews = []
         for eval_name, work in zip(spec.gate.evals, name_works(project, name, None), strict=True):
-            cost = estimate(priced_as, ((case, work.samples) for case in work.cases), work.params)
+            cost = estimate(priced_as, ((case, work.samples) for case in work.cases), work.params,
+                            project.chat_pricing)
             previews.append(EvalPreview(
                 eval_name, len(work.cases), work.samples, smallest_detectable_regression(len(work.cases)),
                 cost.requests, cost.usd, MappingProxyType(_cached(project, work)),

@@ -19,7 +19,7 @@ from ftops.datasets.models import base_model
 from ftops.errors import PlanError, UsageError
 from ftops.evals.answers import AnswerLog, Header
 from ftops.evals.collect import Collected, Work, collect, plan_cost
-from ftops.evals.costs import price_per_million, sum_costs
+from ftops.evals.costs import ChatPrices, price_per_million, sum_costs
 from ftops.evals.recordings import cache_path, recording_path
 from ftops.evals.rubric import RubricJudge, grading_estimate
 from ftops.evals.sampling import DEFAULT_CONCURRENCY
@@ -118,8 +118,9 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
                              Header(model, provider_name, base_model(model), now))
             for model in live if model is not None}
     graded = 1 if baseline is None or baseline == candidate else 2
-    grading = [grading_estimate(w.grader, w, graded) for w in works.values() if w.grader is not None]
-    answering = [plan_cost(model, list(works.values()), log) for model, log in logs.items()]
+    prices = project.chat_pricing
+    grading = [grading_estimate(w.grader, w, graded, prices) for w in works.values() if w.grader is not None]
+    answering = [plan_cost(model, list(works.values()), log, prices) for model, log in logs.items()]
     cost = sum_costs([*answering, *grading])
     say(f"Evaluating models.{name}: {cost.describe()}.")
     check_budget(project, cost, f"evaluating models.{name}")
@@ -142,7 +143,7 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
         + sum(g.prompt_tokens for g in graders),
         completion_tokens=sum(c.completion_tokens for c in collected.values())
         + sum(g.completion_tokens for g in graders),
-        usd=_spent(collected, graders), eval_hashes=tuple((n, w.file_hash) for n, w in works.items()),
+        usd=_spent(collected, graders, prices), eval_hashes=tuple((n, w.file_hash) for n, w in works.items()),
         grades_asked=sum(g.asked for g in graders),
     )
     if keep_verdict:
@@ -176,19 +177,19 @@ def _judge(works: dict[str, Work], candidate: AnswerLog, baseline: AnswerLog | N
                  for eval_name in works)
 
 
-def _spent(collected: dict[str, Collected], graders: list[RubricJudge]) -> float | None:
+def _spent(collected: dict[str, Collected], graders: list[RubricJudge], prices: ChatPrices) -> float | None:
     """What the answers and grades asked cost, by each model's price; None when a model that was
     asked has no known price."""
     total = 0.0
     for judge_ in graders:
-        price = price_per_million(judge_.grader.model)
+        price = price_per_million(judge_.grader.model, prices)
         if price is None:
             if judge_.asked:
                 return None
             continue
         total += (judge_.prompt_tokens * price[0] + judge_.completion_tokens * price[1]) / 1_000_000
     for model, got in collected.items():
-        price = price_per_million(model)
+        price = price_per_million(model, prices)
         if price is None:
             if got.asked:
                 return None

@@ -22,6 +22,7 @@ from ftops.resources import (
     BackendConfig,
     Baseline,
     Budget,
+    ChatPricing,
     Check,
     Dataset,
     DatasetFormat,
@@ -209,8 +210,25 @@ def budget(doc: LocatedDocument | None, root: Path) -> Budget | None:
 
 
 def pricing(docs: list[LocatedDocument]) -> Mapping[str, float]:
+    """Training prices: ``MODEL: N``, or the ``training`` of ``MODEL: {training: N, ...}``."""
     prices: dict[str, float] = {}
     for doc in docs:
         for model_name, price in (doc.data.get("pricing") or {}).items():
-            prices[model_name] = float(price)
+            training = price.get("training") if isinstance(price, dict) else price
+            if training is not None:
+                prices[model_name] = float(training)
+    return _frozen_map(prices)
+
+
+def chat_pricing(docs: list[LocatedDocument]) -> Mapping[str, ChatPricing]:
+    """Chat prices: ``MODEL: {chat: [IN, OUT], fine_tuned_chat: [IN, OUT]}`` (either or both)."""
+
+    def pair(value: Any) -> tuple[float, float] | None:
+        return None if value is None else (float(value[0]), float(value[1]))
+
+    prices: dict[str, ChatPricing] = {}
+    for doc in docs:
+        for model_name, price in (doc.data.get("pricing") or {}).items():
+            if isinstance(price, dict) and ("chat" in price or "fine_tuned_chat" in price):
+                prices[model_name] = ChatPricing(pair(price.get("chat")), pair(price.get("fine_tuned_chat")))
     return _frozen_map(prices)

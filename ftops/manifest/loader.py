@@ -243,6 +243,7 @@ def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, 
         budget=build.budget(first("budget"), root),
         pricing=build.pricing(docs),
         providers=build.providers(docs),
+        chat_pricing=build.chat_pricing(docs),
     )
 
 

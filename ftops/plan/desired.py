@@ -95,9 +95,9 @@ class Desired:
 # Fields that say where something was written, not what it is: moving the repository or
 # adding a comment to a manifest does not make a saved plan stale.
 _LAYOUT_FIELDS = frozenset({"declared_at", "root", "manifests_dir", "manifest_files", "path"})
-# Fields added with provider aliases, left out while unset: a project without aliases keeps the
-# digest it had, so plans saved before them stay fresh.
-_OMITTED_WHEN_UNSET = frozenset({"provider", "providers"})
+# Fields added later (provider aliases, chat prices), left out while unset: a project that does not
+# use them keeps the digest it had, so plans saved before them stay fresh.
+_OMITTED_WHEN_UNSET = frozenset({"provider", "providers", "chat_pricing"})
 
 
 def project_model_json(value: Any) -> Any:
