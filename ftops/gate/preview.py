@@ -29,13 +29,25 @@ class EvalPreview:
     requests: int  # answers a candidate is asked for
     usd: float | None  # at most, for a candidate without any cached answer; None: no known price
     cached: Mapping[str, int] = field(default_factory=empty_mapping)  # model id -> answers in the cache
+    # At most what the grader's rubric grades cost, against a baseline and with none (a name's first
+    # model); 0 without rubric cases, None when the grader has no known price. Cached grades are
+    # not subtracted: the answers they grade are not known before the candidate answers.
+    grading_usd: float | None = 0.0
+    grading_usd_first: float | None = 0.0
 
-    def usd_for(self, model: str | None) -> float | None:
-        """The estimate with the answers already cached for ``model`` subtracted."""
-        if self.usd is None or self.requests == 0:
-            return self.usd
+    def usd_for(self, model: str | None, *, baseline: bool = True) -> float | None:
+        """Sampling, with the answers already cached for ``model`` subtracted, plus grading."""
+        grading = self.grading_usd if baseline else self.grading_usd_first
+        if self.usd is None or grading is None:
+            return None
+        if self.requests == 0:
+            return self.usd + grading
         missing = self.requests - (self.cached.get(model, 0) if model else 0)
-        return self.usd * max(0, missing) / self.requests
+        return self.usd * max(0, missing) / self.requests + grading
+
+    @property
+    def graded(self) -> bool:
+        return self.grading_usd != 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +55,10 @@ class GatePreview:
     gate: Gate
     evals: tuple[EvalPreview, ...]
 
-    def usd_for(self, model: str | None) -> float | None:
+    def usd_for(self, model: str | None, *, baseline: bool = True) -> float | None:
         total = 0.0
         for one in self.evals:
-            usd = one.usd_for(model)
+            usd = one.usd_for(model, baseline=baseline)
             if usd is None:
                 return None
             total += usd
@@ -75,9 +87,21 @@ def preview_gates(project: Project) -> Mapping[str, GatePreview]:
             previews.append(EvalPreview(
                 eval_name, len(work.cases), work.samples, smallest_detectable_regression(len(work.cases)),
                 cost.requests, cost.usd, MappingProxyType(_cached(project, work)),
+                _grading(project, work, against_baseline=True),
+                _grading(project, work, against_baseline=False),
             ))
         out[name] = GatePreview(spec.gate, tuple(previews))
     return MappingProxyType(out)
+
+
+def _grading(project: Project, work: Work, *, against_baseline: bool) -> float | None:
+    """At most what grading the eval's rubric cases costs (``ftops.evals.rubric.grading_estimate``)."""
+    from ftops.evals.rubric import grading_estimate
+
+    if work.grader is None or not any(case.expect.rubric for case in work.cases):
+        return 0.0
+    per_sample = 2 if against_baseline else 1
+    return grading_estimate(work.grader, work, per_sample, project.chat_pricing).usd
 
 
 def _cached(project: Project, work: Work) -> dict[str, int]:

@@ -228,7 +228,7 @@ def _gate_text(ctx: Context, draft: Draft, name: str, target: str | None, curren
             and not is_recorded(ctx.project.root, name, current):
         raise PlanError(f"{address}: its gate compares with the recording of {current}, and there is none",
                         hint=f"Run ftops record {name} while {current} still answers.")
-    usd = preview.usd_for(target)
+    usd = preview.usd_for(target, baseline=current is not None)
     draft.gate_costs[address] = usd
     evals = ", ".join(f"evals.{e.name} ({e.cases} cases, detects a drop beyond {e.detectable:.3f})"
                       for e in preview.evals)
@@ -246,7 +246,8 @@ def _gate_text(ctx: Context, draft: Draft, name: str, target: str | None, curren
         draft.warn(f"{address}: evals.{blind[0]} has too few cases to show a drop of at most "
                    f"{gate.margin:g}: its gate can only say INCONCLUSIVE or FAIL")
     cost = f"at most ${usd:.4f}" if usd is not None else "cost unknown"
-    return f"; gate: {evals}; {against}; sampling {cost}"
+    what = "sampling and grading" if any(e.graded for e in preview.evals) else "sampling"
+    return f"; gate: {evals}; {against}; {what} {cost}"
 
 
 def _plan_removed(

@@ -8,6 +8,7 @@ closest one), served over HTTP to the real openai SDK like every other model.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -99,6 +100,13 @@ def test_a_pairwise_rubric_asks_the_grader_in_both_orders_once(project: Project,
     again = json.loads(run("eval", "alpha", "--format", "json").out)
     assert again["grades_asked"] == 0 and again["answers_asked"] == 0 and again["verdict"] == "PASS"
     assert _chats(project) == 0
+
+    # The plan's estimate of the promotion: the candidate's answers are cached, the grading is not
+    # subtracted (its answers are not known before the candidate answers).
+    plan = run("plan")
+    assert plan.code == 0, plan.text
+    found = re.search(r"sampling and grading at most \$([0-9]+\.[0-9]+)", plan.out)
+    assert found and float(found.group(1)) > 0, plan.out
 
     # The same criteria on one answer at a time: the recording's answers are graded too, once each.
     evals.write_text(_cases(CRITERIA))
