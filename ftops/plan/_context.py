@@ -46,8 +46,9 @@ def _with_full_identities(
     """The jobs, each read back with only a digest of its identity (a service without job
     metadata: ``JobIdentity.digest``) given the full identity it carries when that is one the
     manifests or the state know: the declared jobs with their inputs now, the recorded ones
-    with theirs. A job no known identity fits keeps its digest, and counts as the project's job
-    of no known resource (an orphan to cancel while it runs)."""
+    with theirs. A job no known identity fits keeps its digest: the project's job of no known
+    resource (an orphan to cancel while it runs) if the service's names said the project, else
+    (project "") no job of this project anything knows of: never cancelled as an orphan."""
     listed = list(jobs)
     if not any(j.identity is not None and j.identity.digest is not None for j in listed):
         return listed

@@ -54,8 +54,10 @@ class FineTuningProvider(Protocol):
 
     def list_jobs(self, project: str, since: int | None = None) -> tuple[ObservedJob, ...]:
         """This project's jobs (by the identity the adapter stored), each with its ``identity``.
-        ``since``: only jobs created since then are needed (used when the capabilities say the
-        listing is newest first)."""
+        Where the identity is derived (``JobIdentityStore.DERIVED``) and the service's names do
+        not say a job's project, the jobs that may be this project's, with project "" and a
+        digest (``JobIdentity.carries`` tells; the planner keeps those it knows). ``since``: only jobs
+        created since then are needed (used when the capabilities say the listing is newest first)."""
         ...
 
     def list_models(self) -> tuple[ObservedModel, ...]: ...

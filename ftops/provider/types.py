@@ -128,8 +128,9 @@ class JobIdentity:
 
     ``resource`` is None where the service has no room to keep the address. Where it keeps only
     a digest of the identity (``JobIdentityStore.DERIVED``), the adapter reads back ``project``
-    and ``digest`` (``resource`` None, ``inputs_hash`` empty): whoever knows a full identity
-    tells whether the job carries it (``carries``), as the planner does for the jobs it knows
+    ("" when the service's names do not say it) and ``digest`` (``resource`` None,
+    ``inputs_hash`` empty): whoever knows a full identity tells whether the job carries it
+    (``carries``; the digest covers the project), as the planner does for the jobs it knows
     (``ftops.plan._context``)."""
 
     project: str
@@ -142,7 +143,7 @@ class JobIdentity:
         if self.digest is None:
             return self == identity
         return (
-            self.project == identity.project
+            self.project in ("", identity.project)  # "": a project the service's names do not say
             and identity.resource is not None
             and self.digest == identity_digest(identity.project, identity.resource, identity.inputs_hash)
         )

@@ -114,14 +114,20 @@ def test_a_job_is_encoded_from_its_spec_and_found_again_by_its_identity(
     assert provider.capabilities.identity_store is JobIdentityStore.DERIVED
 
 
-def test_only_this_projects_jobs_are_listed(provider: TogetherProvider, tmp_path: Path) -> None:
+def test_jobs_with_a_token_are_listed_and_told_apart_by_their_digest(
+    provider: TogetherProvider, tmp_path: Path
+) -> None:
     ours = _upload(provider, write_jsonl(tmp_path / "a.jsonl", chat_lines("ours")))
     theirs = _upload(provider, write_jsonl(tmp_path / "b.jsonl", chat_lines("theirs")), project="tg-other")
     mine = provider.create_job(_spec(), ours.id, None)
-    provider.create_job(_spec(project="tg-other"), theirs.id, None)
+    other = provider.create_job(_spec(project="tg-other"), theirs.id, None)
     by_hand = _sdk_job_without_identity(provider, ours.id)
 
-    assert [j.id for j in provider.list_jobs("tg")] == [mine.id]
+    listed = {j.id: j.identity for j in provider.list_jobs("tg")}
+    assert set(listed) == {mine.id, other.id}  # not the job made by hand: it has no token
+    assert all(i is not None and (i.project, i.resource) == ("", None) for i in listed.values())
+    carrying = [job_id for job_id, i in listed.items() if i is not None and i.carries(_spec().identity)]
+    assert carrying == [mine.id]
     assert by_hand in {j.id for j in provider.list_all_jobs()}
 
 
@@ -215,3 +221,32 @@ def test_a_running_job_says_when_it_should_finish(
         assert time.monotonic() < end and not seen.is_terminal, seen.status
         time.sleep(0.05)
     assert seen.estimated_finish is not None and seen.estimated_finish >= int(time.time())
+
+
+def test_a_second_cancel_of_a_cancelled_job_returns_it(
+    start_emulator, connect, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    provider = connect(start_emulator(speed=20.0))
+    train = _upload(provider, write_jsonl(tmp_path / "train.jsonl", chat_lines("cats")))
+    job = provider.create_job(_spec(), train.id, None)
+    provider.cancel_job(job.id)
+    assert _wait(provider, job.id) is JobPhase.CANCELLED
+    again = provider.cancel_job(job.id)  # the service answers 400: the job is returned as it is
+    assert again.id == job.id and again.phase is JobPhase.CANCELLED
+
+
+def test_the_same_bytes_in_two_projects_train_each_projects_own_job(
+    provider: TogetherProvider, tmp_path: Path
+) -> None:
+    """The service answers the second project's upload with the first's file (same sha256), whose
+    name says the first project: the second project's job is still found by its digest."""
+    path = write_jsonl(tmp_path / "train.jsonl", chat_lines("shared"))
+    first = _upload(provider, path, project="tg")
+    second = _upload(provider, path, project="tg-two")
+    assert second.id == first.id and second.filename == first.filename  # the first project's name
+    ours = provider.create_job(_spec(project="tg-two"), second.id, None)
+
+    assert [j.id for j in provider.find_job(_spec(project="tg-two").identity)] == [ours.id]
+    assert provider.find_job(_spec(project="tg").identity) == ()
+    seen = {j.id: j.identity for j in provider.list_jobs("tg")}[ours.id]
+    assert seen is not None and not seen.carries(_spec(project="tg").identity)  # not tg's job

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ftops.provider.together.identity import MAX_SUFFIX, digest_of, is_upload_of, suffix_for
+from ftops.provider.together.identity import MAX_SUFFIX, digest_of, suffix_for
 from ftops.provider.types import JobIdentity, identity_digest
 
 IDENTITY = JobIdentity("kakao-friends", "jobs.chunsik", "a" * 64)
@@ -33,16 +33,8 @@ def test_the_token_is_read_from_the_output_model_when_the_suffix_is_not_echoed()
 
 
 def test_the_digest_tells_project_resource_and_inputs_apart() -> None:
-    derived = JobIdentity("kakao-friends", None, "", TOKEN.removeprefix("ftops-"))
+    derived = JobIdentity("", None, "", TOKEN.removeprefix("ftops-"))
     assert derived.carries(IDENTITY)
     assert not derived.carries(JobIdentity("kakao-friends", "jobs.other", "a" * 64))
     assert not derived.carries(JobIdentity("kakao-friends", "jobs.chunsik", "b" * 64))
     assert not derived.carries(JobIdentity("other", "jobs.chunsik", "a" * 64))
-
-
-def test_an_upload_belongs_to_the_project_its_name_says() -> None:
-    name = "ftops-kakao-friends--chunsik-train--0123456789ab.jsonl"
-    assert is_upload_of("kakao-friends", name)
-    assert not is_upload_of("kakao", name)
-    assert not is_upload_of("kakao-friends", "chunsik-train.jsonl")
-    assert not is_upload_of("kakao-friends", "ftops-kakao-friends--x--nothex.jsonl")

@@ -85,11 +85,9 @@ class TogetherProvider:
             self._capabilities = replace(
                 self.CAPABILITIES, max_poll_interval_s=connection.max_poll_interval_s
             )
-        # The last file listing (id -> name), which says whose each job is. The last job listing,
-        # which ``list_models`` reads instead of asking for it again (a refresh lists files, jobs,
-        # then models: each listing is read once) unless a mutation came between; and every job
-        # seen, whose output model names its base (``base_model_of``).
-        self._filenames: dict[str, str] = {}
+        # The last job listing, which ``list_models`` reads instead of asking for it again (a
+        # refresh lists files, jobs, then models: each listing is read once) unless a mutation came
+        # between; and every job seen, whose output model names its base (``base_model_of``).
         self._jobs_for_models: list[dict[str, Any]] | None = None
         self._seen_jobs: list[dict[str, Any]] = []
 
@@ -174,7 +172,6 @@ class TogetherProvider:
             "list files", lambda after: self._client.files.with_raw_response.list(**self._after(after))
         ))
         files = tuple(convert.observed_file(item) for item in items)
-        self._filenames = {f.id: f.filename for f in files}
         return tuple(f for f in files if f.purpose == FINE_TUNE_PURPOSE)
 
     def _all_job_items(self) -> list[dict[str, Any]]:
@@ -184,27 +181,19 @@ class TogetherProvider:
         self._jobs_for_models = self._seen_jobs = items
         return items
 
-    def _filename_of(self, items: Sequence[Mapping[str, Any]]) -> Callable[[str], str | None]:
-        """File id -> name, listing the files again if a job trains on one not seen yet."""
-        if any(str(item.get("training_file") or "") not in self._filenames for item in items):
-            self.list_files()
-        return self._filenames.get
-
     def list_jobs(self, project: str, since: int | None = None) -> tuple[ObservedJob, ...]:
-        """This project's jobs: those whose suffix holds ftops's token and whose training file is
-        an upload of the project. ``since`` is ignored: the listing is one page."""
-        items = self._all_job_items()
-        filename_of = self._filename_of(items)
-        jobs = (
-            convert.observed_job(item, convert.job_identity(item, filename_of, project)) for item in items
-        )
+        """Every job with ftops's token in its suffix, each known by its digest only (project
+        ""): no name the service keeps says the project for sure, and the digest covers it
+        (``JobIdentity.carries``; the planner keeps the jobs whose identity it knows). ``since``
+        is ignored: the listing is one page."""
+        jobs = (convert.observed_job(item) for item in self._all_job_items())
         return tuple(j for j in jobs if j.identity is not None)
 
     def find_job(
         self, identity: JobIdentity, exclude: frozenset[str] = frozenset()
     ) -> tuple[ObservedJob, ...]:
         """Jobs that carry ``identity``, oldest first: the digest in the suffix matches project,
-        resource and inputs, and the training file is the project's."""
+        resource and inputs."""
         found = [
             job for job in self.list_jobs(identity.project)
             if job.identity is not None and job.identity.carries(identity) and job.id not in exclude
@@ -220,7 +209,7 @@ class TogetherProvider:
             items = self._all_job_items()
             self._jobs_for_models = None
         bases = tuple(ObservedModel(id=name, owned_by="together", created=0) for name in self._base_models())
-        jobs = (convert.observed_job(item, None) for item in items)
+        jobs = (convert.observed_job(item) for item in items)
         return bases + tuple(convert.observed_model(j) for j in jobs if j.fine_tuned_model is not None)
 
     def _base_models(self) -> tuple[str, ...]:
@@ -234,7 +223,7 @@ class TogetherProvider:
 
     def list_all_jobs(self) -> tuple[ObservedJob, ...]:
         items = self._all_job_items()
-        jobs = [convert.observed_job(item, None) for item in items]
+        jobs = [convert.observed_job(item) for item in items]
         return tuple(sorted(jobs, key=lambda j: (j.created_at, j.id), reverse=True))
 
     def download_file(self, file_id: str, destination: Path) -> int:
@@ -264,13 +253,7 @@ class TogetherProvider:
         )
 
     def retrieve_job(self, job_id: str) -> ObservedJob:
-        item = self._job_item(job_id)
-        return convert.observed_job(item, self._identity_of_one(item))
-
-    def _identity_of_one(self, item: Mapping[str, Any]) -> JobIdentity | None:
-        filename = self._filename_of([item])(str(item.get("training_file") or ""))
-        project = _project_named_in(filename) if filename else None
-        return convert.job_identity(item, self._filenames.get, project) if project else None
+        return convert.observed_job(self._job_item(job_id))
 
     def job_events(self, job_id: str, limit: int = 20) -> tuple[JobEvent, ...]:
         """The most recent events, newest first (Together lists them oldest first)."""
@@ -284,7 +267,7 @@ class TogetherProvider:
         """A completed job's progress by step (from its events: Together's carry no loss) and its
         checkpoints; a job that has not completed is a clear error."""
         item = self._job_item(job_id)
-        job = convert.observed_job(item, None)
+        job = convert.observed_job(item)
         if job.phase is not JobPhase.SUCCEEDED:
             raise UsageError(
                 f"{job_id} is {job.status} and has no results yet: Together keeps them when the job "
@@ -420,15 +403,24 @@ class TogetherProvider:
         self._jobs_for_models = None
         job = self._call(Kind.CREATE, what, create)
         item = job.model_dump(by_alias=True) if hasattr(job, "model_dump") else dict(job)
-        identity = self._filename_of([item])
-        return convert.observed_job(item, convert.job_identity(item, identity, spec.identity.project))
+        return convert.observed_job(item)
 
     def cancel_job(self, job_id: str) -> ObservedJob:
+        """Idempotent: a job already cancelled (by an earlier try whose answer was lost, or by hand)
+        is returned as it is; the service answers 400 to a cancel of a finished job."""
         self._jobs_for_models = None
-        job = self._call(Kind.IDEMPOTENT, f"cancel job {job_id}",
-                         lambda: self._client.fine_tuning.cancel(job_id))
+        try:
+            job = self._call(Kind.IDEMPOTENT, f"cancel job {job_id}",
+                             lambda: self._client.fine_tuning.cancel(job_id))
+        except ProviderError as refused:
+            if refused.status != 400:
+                raise
+            seen = self.retrieve_job(job_id)
+            if seen.phase is not JobPhase.CANCELLED:
+                raise
+            return seen
         item = job.model_dump(by_alias=True) if hasattr(job, "model_dump") else dict(job)
-        return convert.observed_job(item, self._identity_of_one(item))
+        return convert.observed_job(item)
 
     def delete_file(self, file_id: str) -> bool:
         return self._delete(f"delete file {file_id}", lambda: self._client.files.delete(file_id))
@@ -439,7 +431,7 @@ class TogetherProvider:
         makers = [
             str(item.get("id")) for item in self._all_job_items()
             if convert.output_model(item) == model_id
-            and convert.observed_job(item, None).phase is JobPhase.SUCCEEDED
+            and convert.observed_job(item).phase is JobPhase.SUCCEEDED
         ]
         self._jobs_for_models = None
         if not makers:
@@ -456,11 +448,3 @@ class TogetherProvider:
             return False
         return True
 
-
-def _project_named_in(filename: str) -> str | None:
-    """The project of an upload named ``ftops-<project>--<dataset>--<hash12>.jsonl`` (the
-    dataset's name taken as having no ``--``)."""
-    if not filename.startswith("ftops-") or not filename.endswith(".jsonl"):
-        return None
-    parts = filename[len("ftops-"):-len(".jsonl")].rsplit("--", 2)
-    return parts[0] if len(parts) == 3 and all(parts) else None

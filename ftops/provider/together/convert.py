@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -61,19 +61,14 @@ def observed_file(obj: Any) -> ObservedFile:
     )
 
 
-def job_identity(
-    obj: Any, filename_of: Callable[[str], str | None], project: str | None
-) -> JobIdentity | None:
-    """The identity a job carries, when its suffix holds ftops's token and its training file is an
-    upload of ``project``; None otherwise (and when ``project`` is None)."""
+def job_identity(obj: Any) -> JobIdentity | None:
+    """The identity a job carries, known by its digest only (``JobIdentity.carries`` tells whose
+    it is); None for a job without ftops's token in its suffix. No name the service keeps says
+    the project for sure: the training file's name might (``ftops-<project>--...``), but the
+    service answers an upload of bytes it already holds with the first file, whose name may be
+    another project's."""
     digest = identity.digest_of(field(obj, "suffix"), output_model(obj))
-    filename = filename_of(str(field(obj, "training_file") or ""))
-    if digest is None or filename is None:
-        return None
-    owner = project if project is not None and identity.is_upload_of(project, filename) else None
-    if owner is None:
-        return None
-    return JobIdentity(owner, None, "", digest)
+    return JobIdentity("", None, "", digest) if digest is not None else None
 
 
 def output_model(obj: Any) -> str | None:
@@ -89,7 +84,7 @@ def _error(obj: Any, status: str) -> JobError | None:
     return JobError(code=status, message=messages[-1] if messages else f"the job ended with status {status}")
 
 
-def observed_job(obj: Any, job_identity_: JobIdentity | None) -> ObservedJob:
+def observed_job(obj: Any) -> ObservedJob:
     status = str(field(obj, "status") or "")
     phase = phase_of(status, JOB_PHASES)
     validation = field(obj, "validation_file")
@@ -116,7 +111,7 @@ def observed_job(obj: Any, job_identity_: JobIdentity | None) -> ObservedJob:
         error=_error(obj, status),
         hyperparameters=freeze(settings),
         reported_phase=phase,
-        identity=job_identity_,
+        identity=job_identity(obj),
     )
 
 

@@ -1,17 +1,16 @@
 """Where a Together job keeps ftops's identity: Together jobs carry no user metadata.
 
-Two things the service keeps say whose a job is:
+The job's **suffix** ends with ``ftops-<digest>``, the 12-hex digest of project, resource
+address and inputs hash (``ftops.provider.types.identity_digest``); the service puts the
+suffix in the output model's name, so it shows there too. Together takes at most 40
+characters of ``[A-Za-z0-9._-]``: a suffix of the manifest's is kept in front, cut to fit
+and with other characters made ``-``.
 
-- the **suffix** ends with ``ftops-<digest>``, the 12-hex digest of project, resource
-  address and inputs hash (``ftops.provider.types.identity_digest``); the service puts
-  the suffix in the output model's name, so it shows there too. Together takes at most
-  40 characters of ``[A-Za-z0-9._-]``: a suffix of the manifest's is kept in front, cut
-  to fit and with other characters made ``-``;
-- the **training file's name**, ``ftops-<project>--<dataset>--<hash12>.jsonl`` (the name
-  ftops gives each upload), says the project (``is_upload_of``).
-
-A job with both is read back as ``JobIdentity(project, None, "", digest)``: whoever knows a
-full identity (the planner, ``find_job``) tells whether the job carries it.
+A job with a token is read back as ``JobIdentity("", None, "", digest)``: whoever knows a
+full identity (the planner, ``find_job``) tells whether the job carries it. The training
+file's name (``ftops-<project>--<dataset>--<hash12>.jsonl``) is not trusted to say the
+project: the service answers an upload of bytes it already holds with the first file, whose
+name may be another project's.
 """
 
 from __future__ import annotations
@@ -26,9 +25,6 @@ MARK: Final = "ftops-"
 _TOKEN: Final = re.compile(rf"(?:^|-){MARK}([0-9a-f]{{{IDENTITY_DIGEST_LENGTH}}})$")
 _IN_MODEL_NAME: Final = re.compile(rf"-{MARK}([0-9a-f]{{{IDENTITY_DIGEST_LENGTH}}})-")
 _NOT_ALLOWED: Final = re.compile(r"[^A-Za-z0-9._-]+")
-UPLOAD_PREFIX: Final = "ftops-"
-UPLOAD_SEPARATOR: Final = "--"
-_HASH12: Final = re.compile(r"[0-9a-f]{12}")
 
 
 def suffix_for(identity: JobIdentity, user_suffix: str | None) -> str:
@@ -50,14 +46,3 @@ def digest_of(suffix: str | None, output_model: str | None) -> str | None:
     if found is None and output_model:
         found = _IN_MODEL_NAME.search(output_model)
     return found.group(1) if found else None
-
-
-def is_upload_of(project: str, filename: str) -> bool:
-    """Whether ``filename`` is an upload ftops named for ``project``:
-    ``ftops-<project>--<dataset>--<hash12>.jsonl``. (Names may hold ``--`` themselves: projects
-    ``a`` and ``a--b`` could not be told apart here; the digest still tells their jobs apart.)"""
-    prefix = f"{UPLOAD_PREFIX}{project}{UPLOAD_SEPARATOR}"
-    if not filename.startswith(prefix) or not filename.endswith(".jsonl"):
-        return False
-    dataset, separator, content = filename[len(prefix):-len(".jsonl")].rpartition(UPLOAD_SEPARATOR)
-    return bool(dataset and separator and _HASH12.fullmatch(content))
