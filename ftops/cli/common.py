@@ -129,8 +129,8 @@ ProviderOption = Annotated[
     str | None,
     typer.Option(
         "--provider",
-        help="Override the manifests' provider: openai, azure, or emulator "
-        "(starts a local emulator in-process).",
+        help="Override the manifests' provider: openai, azure, together, or emulator "
+        "(starts a local emulator in-process, speaking the manifests' provider's API).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
