@@ -42,7 +42,10 @@ def _terms(project: Project, job: Job | None) -> TrainingTerms:
 
     if job is None:
         return TrainingTerms(project.provider.type)
-    return TrainingTerms(project.provider.type, job.method.type, job.method.training)
+    # A job on an alias trains on the alias's service: its rules and its price table.
+    alias = project.providers.get(job.provider) if job.provider is not None else None
+    service = alias.type if alias is not None else project.provider.type
+    return TrainingTerms(service, job.method.type, job.method.training)
 
 
 def build_desired(project: Project, *, cache: bool = True) -> Desired:

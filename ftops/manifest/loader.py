@@ -14,10 +14,10 @@ from typing import Any
 from ftops.diagnostics import Diagnostic, errors_of
 from ftops.errors import ManifestError
 from ftops.manifest import build, provider_rules, rules
-from ftops.manifest.aliases import provider_aliases
+from ftops.manifest.aliases import provider_aliases, provider_of_job
 from ftops.manifest.reader import LocatedDocument, read_manifest
 from ftops.manifest.schema import schema_diagnostics
-from ftops.provider.accepts import acceptance_for
+from ftops.provider.accepts import JobAcceptance, acceptance_for
 from ftops.resources import DATASET_FORMATS, Project
 
 SUFFIXES = (".yaml", ".yml")
@@ -129,11 +129,17 @@ def examine(manifests_dir: Path) -> Outcome:
     diagnostics.extend(rules.project_wide(docs))
     diagnostics.extend(rules.backend_path(docs, root))
     accepts = acceptance_for(rules.provider_type(docs))
-    diagnostics.extend(rules.references(entries, accepts))
-    diagnostics.extend(provider_rules.job_fields(entries, accepts))
+    provider_of = provider_of_job(docs)  # a job on an alias is checked against the alias's service
+
+    def accepts_of(entry: rules.Entry) -> JobAcceptance:
+        kind = provider_of(entry).get("type", "openai")
+        return acceptance_for(kind) if isinstance(kind, str) else accepts
+
+    diagnostics.extend(rules.references(entries, accepts, accepts_of))
+    diagnostics.extend(provider_rules.job_fields(entries, accepts, accepts_of))
     diagnostics.extend(rules.check_regexes(entries))
     diagnostics.extend(provider_aliases(docs, entries))
-    base_model_problems = rules.base_models(docs, entries)
+    base_model_problems = rules.base_models(docs, entries, provider_of)
     diagnostics.extend(base_model_problems)
     dataset_paths: dict[str, Path] = {}
     for entry in entries["datasets"].values():

@@ -9,7 +9,7 @@ values defensively: a value of the wrong type was reported by the schema and is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeGuard
 
 from ftops.diagnostics import Diagnostic
@@ -25,13 +25,16 @@ LORA_SETTINGS: Final = ("lora_rank", "lora_alpha", "lora_dropout")
 _KIND_NAMES: Final = {"lora": "LoRA", "full": "full"}
 
 
-def job_fields(entries: dict[str, dict[str, Entry]], accepts: JobAcceptance) -> list[Diagnostic]:
-    """One diagnostic per thing the provider would refuse, at the key that says it."""
+def job_fields(entries: dict[str, dict[str, Entry]], accepts: JobAcceptance,
+               accepts_of: Callable[[Entry], JobAcceptance] | None = None) -> list[Diagnostic]:
+    """One diagnostic per thing the provider would refuse, at the key that says it (``accepts_of``:
+    each job's own provider, where they differ)."""
     out: list[Diagnostic] = []
     for _, entry in sorted(entries["jobs"].items()):
         if isinstance(entry.data, dict):
+            taken = accepts_of(entry) if accepts_of is not None else accepts
             out.extend(entry.doc.diagnostic(path, message, CODE, key=True)
-                       for path, message in _job_problems(entry.path, entry.data, accepts))
+                       for path, message in _job_problems(entry.path, entry.data, taken))
     return out
 
 

@@ -101,3 +101,34 @@ def test_a_lost_state_is_found_again_by_name_and_suffix_never_uploaded_or_traine
     assert creates == []
     assert ftops(root, "plan", "--detailed-exitcode").code == 0
     assert KEY not in state.read_text()
+
+
+def test_a_job_moves_from_openai_to_a_together_alias_checked_and_priced_as_together(
+    tmp_path: Path, ftops: Callable[..., Result]
+) -> None:
+    """Issue 15's move, rehearsed on the embedded emulators (one per alias): the job on the
+    Together alias is validated and priced as Together's, trained through the Together adapter,
+    and the name moves once its check passes there."""
+    root = copy_example(tmp_path / "project")
+    manifest = root / "manifests" / "kakao-friends.yaml"
+    yaml = manifest.read_text().replace("\nbackend:", "\nproviders:\n  tg: {type: together}\n\nbackend:", 1)
+    manifest.write_text(yaml)
+    first = ftops(root, "apply", "--provider", "emulator", "--auto-approve", "--wait")
+    assert first.code == 0, text(first)
+
+    moved = yaml.replace("    model: gpt-4.1-mini-2025-04-14", f"    provider: tg\n    model: {LLAMA_8B}")
+    moved = re.sub(r"\n    metadata:\n      owner: [^\n]*", "", moved)
+    manifest.write_text(moved)
+    valid = ftops(root, "validate")
+    assert valid.code == 0, text(valid)
+    plan = ftops(root, "plan", "--provider", "emulator")
+    assert plan.code == 0, text(plan)
+    assert "+ jobs.chunsik@tg" in plan.out and "moves openai -> together" in plan.out
+    priced = re.search(r"jobs\.chunsik@tg\s+\S+\s+~?\s*[\d,]+ tokens\s+\$(\S+)", plan.out)
+    assert priced is not None and priced.group(1) != "unknown", plan.out  # Together's own table
+    applied = ftops(root, "apply", "--provider", "emulator", "--auto-approve", "--wait")
+    assert applied.code == 0, text(applied)
+    assert re.search(r"models\.chunsik: now emulator/Meta-Llama-3\.1-8B-Instruct-Reference-chunsik-ftops-"
+                     r"[0-9a-f]{12}-[0-9a-f]{8}, 1 check\(s\) passed", applied.out), applied.out
+    again = ftops(root, "plan", "--provider", "emulator", "--detailed-exitcode")
+    assert again.code == 0 and "No changes." in again.out, text(again)
