@@ -4,6 +4,7 @@ against a served emulator, a lost state is found again by the jobs' derived iden
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -132,3 +133,39 @@ def test_a_job_moves_from_openai_to_a_together_alias_checked_and_priced_as_toget
                      r"[0-9a-f]{12}-[0-9a-f]{8}, 1 check\(s\) passed", applied.out), applied.out
     again = ftops(root, "plan", "--provider", "emulator", "--detailed-exitcode")
     assert again.code == 0 and "No changes." in again.out, text(again)
+
+
+def test_the_move_checks_the_new_model_on_together_before_deleting_the_old_one_on_openai(
+    tmp_path: Path, emulator: RunningEmulator, ftops: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One served emulator speaks both APIs, so its request log orders the two services' requests."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("TOGETHER_API_KEY", KEY)
+    root = copy_example(tmp_path / "project")
+    manifest = root / "manifests" / "kakao-friends.yaml"
+    openai_block = f"type: openai\n  base_url: {emulator.base_url}"
+    yaml = re.sub(r"type: openai[^\n]*", openai_block, manifest.read_text(), count=1)
+    yaml = yaml.replace("\nbackend:", f"\nproviders:\n  tg: {{type: together, base_url: "
+                                      f"'{emulator.together_base_url}'}}\n\nbackend:", 1)
+    yaml = yaml.replace("keep_previous: 1", "keep_previous: 0")
+    manifest.write_text(yaml)
+    assert ftops(root, "apply", "--auto-approve", "--wait").code == 0
+    state = json.loads((root / "state" / "ftops.state.json").read_text())
+    old = state["resources"]["models.chunsik"]["model_id"]
+
+    moved = yaml.replace("    model: gpt-4.1-mini-2025-04-14", f"    provider: tg\n    model: {LLAMA_8B}")
+    manifest.write_text(re.sub(r"\n    metadata:\n      owner: [^\n]*", "", moved))
+    emulator.clear_requests()
+    applied = ftops(root, "apply", "--auto-approve", "--wait")
+    assert applied.code == 0, text(applied)
+
+    log = [(r.method, r.path, r.status) for r in emulator.requests()]
+    check = max(i for i, (method, path, _) in enumerate(log)
+                if (method, path) == ("POST", "/together/v1/chat/completions"))
+    deleted = [i for i, (method, path, status) in enumerate(log)
+               if method == "DELETE" and path.startswith("/v1/models/") and status == 200]
+    assert deleted and check < deleted[0], log  # the new model answered before the old one went
+    assert old.replace(":", "%3A") in log[deleted[0]][1] or old in log[deleted[0]][1]
+    creates = [p for m, p, _ in log if (m, p) == ("POST", "/together/v1/fine-tunes")]
+    assert len(creates) == 1
+    assert ftops(root, "plan", "--detailed-exitcode").code == 0
