@@ -166,3 +166,29 @@ def test_a_listing_that_never_ends_is_stopped_by_the_page_guard() -> None:
     with pytest.raises(PagingError, match="list files: the listing does not end"):
         provider.list_files()
     assert counter.total == 2  # the second page repeats the first: stopped there
+
+
+def test_results_read_the_services_loss_curve_where_it_serves_one() -> None:
+    """The emulator has no ``/fine-tunes/{id}/metrics`` (its steps come from events, without loss:
+    test_adapter); the service does, in its spec's shape: read by step, evaluations merged."""
+    job = {"id": "ft-1", "status": "completed", "model": "Qwen/Qwen2.5-7B-Instruct",
+           "training_file": "file-1",
+           "created_at": "2026-12-06T09:00:00.000Z", "updated_at": "2026-12-06T09:10:00.000Z",
+           "model_output_name": "acct/Qwen2.5-7B-Instruct-x-1a2b3c4d", "suffix": "x"}
+    metrics = {"metrics": [
+        {"train/loss": 0.5, "train/learning_rate": 1e-4, "train/global_step": 7},
+        {"train/loss": 0.45, "train/learning_rate": 9e-5, "train/global_step": 14},
+        {"eval/loss": 0.6, "eval/global_step": 14},
+        {"train/loss": "NaN?", "train/global_step": 21},
+    ]}
+    answers = {"/together/v1/fine-tunes/ft-1": job, "/together/v1/fine-tunes/ft-1/metrics": metrics,
+               "/together/v1/fine-tunes/ft-1/checkpoints": {"data": [
+                   {"step": 21, "path": "s3://x", "created_at": "2026-12-06T09:10:00.000Z",
+                    "checkpoint_type": "Final"}]}}
+    provider, _ = _served_by(lambda request: _json(200, answers[request.url.path]))
+
+    results = provider.job_results("ft-1", "jobs.x")
+
+    assert [(s.step, s.train_loss, s.valid_loss) for s in results.steps] == [
+        (7, 0.5, None), (14, 0.45, 0.6), (21, None, None)]
+    assert [(c.step, c.model) for c in results.checkpoints] == [(21, "acct/Qwen2.5-7B-Instruct-x-1a2b3c4d")]

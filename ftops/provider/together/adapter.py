@@ -264,8 +264,9 @@ class TogetherProvider:
         return tuple(reversed(events))[:limit]
 
     def job_results(self, job_id: str, address: str | None = None) -> JobMetrics:
-        """A completed job's progress by step (from its events: Together's carry no loss) and its
-        checkpoints; a job that has not completed is a clear error."""
+        """A completed job's curves (``GET /v1/fine-tunes/{id}/metrics``: loss by step; where the
+        service, a gateway or the emulator has no such path, the steps its events report, without
+        loss) and its checkpoints; a job that has not completed is a clear error."""
         item = self._job_item(job_id)
         job = convert.observed_job(item)
         if job.phase is not JobPhase.SUCCEEDED:
@@ -274,13 +275,20 @@ class TogetherProvider:
                 "completes",
                 hint="Wait for it first: ftops wait",
             )
-        steps = sorted({e.step for e in self.job_events(job_id, limit=10_000) if e.step is not None})
         return JobMetrics(
             job_id=job_id, address=address, status=job.status, base_model=job.model,
-            fine_tuned_model=job.fine_tuned_model,
-            steps=tuple(StepMetrics(step=s, train_loss=None, train_accuracy=None) for s in steps),
+            fine_tuned_model=job.fine_tuned_model, steps=self._steps(job_id),
             checkpoints=self._checkpoints(job_id, convert.output_model(item)),
         )
+
+    def _steps(self, job_id: str) -> tuple[StepMetrics, ...]:
+        try:
+            page = self._read(f"list metrics of {job_id}",
+                              lambda: self._client.fine_tuning.with_raw_response.list_metrics(job_id))
+        except NotFoundError:  # the job was just found: it is the path that is not served
+            steps = sorted({e.step for e in self.job_events(job_id, limit=10_000) if e.step is not None})
+            return tuple(StepMetrics(step=s, train_loss=None, train_accuracy=None) for s in steps)
+        return convert.step_metrics(page.get("metrics"))
 
     def _checkpoints(self, job_id: str, output: str | None) -> tuple[Checkpoint, ...]:
         """In step order. An intermediate one is named ``<job>:<step>`` (what ``from_checkpoint``

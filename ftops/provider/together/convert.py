@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from ftops.metrics.model import StepMetrics
 from ftops.plan.observed import JobError, ObservedFile, ObservedJob, ObservedModel
 from ftops.provider.together import identity
 from ftops.provider.together.naming import JOB_PHASES
@@ -122,6 +123,38 @@ def _estimated_finish(obj: Any) -> int | None:
         return None
     seconds = _number(field(progress, "seconds_remaining"))
     return int(time.time() + seconds) if seconds is not None else None
+
+
+# Together's metric names (its spec's example: train/loss, train/learning_rate, train/global_step);
+# the evaluation names are not in the spec: read under either form a service might use.
+_STEP_KEYS: Final = ("train/global_step", "eval/global_step", "global_step", "step")
+_TRAIN_LOSS_KEYS: Final = ("train/loss",)
+_VALID_LOSS_KEYS: Final = ("eval/loss", "validation/loss", "valid/loss")
+
+
+def _first_number(snapshot: Mapping[str, Any], names: tuple[str, ...]) -> float | None:
+    return next((found for name in names if (found := _number(snapshot.get(name))) is not None), None)
+
+
+def step_metrics(snapshots: Any) -> tuple[StepMetrics, ...]:
+    """``GET /fine-tunes/{id}/metrics``'s snapshots (flat maps of numbers) by step, training and
+    evaluation snapshots of one step merged; odd values left out, never raised on."""
+    by_step: dict[int, dict[str, float | None]] = {}
+    for snapshot in snapshots if isinstance(snapshots, list) else ():
+        if not isinstance(snapshot, Mapping):
+            continue
+        step = _first_number(snapshot, _STEP_KEYS)
+        if step is None:
+            continue
+        row = by_step.setdefault(int(step), {"train": None, "valid": None})
+        for key, names in (("train", _TRAIN_LOSS_KEYS), ("valid", _VALID_LOSS_KEYS)):
+            found = _first_number(snapshot, names)
+            if found is not None:
+                row[key] = found
+    return tuple(
+        StepMetrics(step=step, train_loss=row["train"], train_accuracy=None, valid_loss=row["valid"])
+        for step, row in sorted(by_step.items())
+    )
 
 
 def observed_model(job: ObservedJob) -> ObservedModel:
