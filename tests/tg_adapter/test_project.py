@@ -169,3 +169,14 @@ def test_the_move_checks_the_new_model_on_together_before_deleting_the_old_one_o
     creates = [p for m, p, _ in log if (m, p) == ("POST", "/together/v1/fine-tunes")]
     assert len(creates) == 1
     assert ftops(root, "plan", "--detailed-exitcode").code == 0
+
+
+def test_a_suffix_longer_than_the_identity_token_leaves_room_for_is_refused_offline(
+    tmp_path: Path, ftops: Callable[..., Result]
+) -> None:
+    root = together_example(tmp_path / "project")
+    manifest = root / "manifests" / "kakao-friends.yaml"
+    manifest.write_text(manifest.read_text().replace("suffix: chunsik", "suffix: chunsik-the-cat-of-ryan-v2"))
+    refused = ftops(root, "validate")
+    assert refused.code == 1, text(refused)
+    assert re.search(r"kakao-friends\.yaml:\d+:\d+: .*suffix of at most 21 characters, not 26", text(refused))

@@ -14,12 +14,15 @@ from types import MappingProxyType
 from typing import Final
 
 from ftops.provider.accepts import COMMON_JOB_FIELDS, JobAcceptance
+from ftops.provider.together.identity import MAX_USER_SUFFIX
 from ftops.provider.together.models import MODELS
 
 SUPERVISED: Final = frozenset({"n_epochs", "batch_size", "learning_rate", "n_checkpoints", "n_evals",
                                "warmup_ratio", "lora_rank", "lora_alpha", "lora_dropout"})
 LORA_SETTINGS: Final = frozenset({"lora_rank", "lora_alpha", "lora_dropout"})
-MAX_SUFFIX: Final = 40  # the SDK's docstring: "up to 40 characters"
+# The service takes 40 characters (the SDK's docstring); ftops ends each suffix with the job's
+# identity token (19 of them: ftops.provider.together.identity), so a manifest has the rest.
+MAX_SUFFIX: Final = MAX_USER_SUFFIX
 
 ACCEPTS: Final = JobAcceptance(
     service="Together AI",

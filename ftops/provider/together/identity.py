@@ -22,6 +22,9 @@ from ftops.provider.types import IDENTITY_DIGEST_LENGTH, JobIdentity, identity_d
 
 MAX_SUFFIX: Final = 40  # the SDK's docstring, and what the service refuses beyond
 MARK: Final = "ftops-"
+# What is left of the 40 to a manifest's suffix once "-ftops-<digest>" is added: the validator
+# refuses a longer one offline (``ftops.provider.together.accepts``), so nothing is cut unseen.
+MAX_USER_SUFFIX: Final = MAX_SUFFIX - 1 - len(MARK) - IDENTITY_DIGEST_LENGTH
 _TOKEN: Final = re.compile(rf"(?:^|-){MARK}([0-9a-f]{{{IDENTITY_DIGEST_LENGTH}}})$")
 _IN_MODEL_NAME: Final = re.compile(rf"-{MARK}([0-9a-f]{{{IDENTITY_DIGEST_LENGTH}}})-")
 _NOT_ALLOWED: Final = re.compile(r"[^A-Za-z0-9._-]+")
