@@ -71,3 +71,20 @@ def test_without_the_extra_mistral_is_estimated_and_the_hint_says_so(monkeypatch
     assert report.stats is not None and report.stats.tokens_estimated
     assert report.stats.encoding == "cl100k_base"
     assert "pip install 'ftops[tokenizers]' counts it with its own" in "\n".join(report.summary_lines())
+
+
+def test_worker_processes_count_with_it_too() -> None:
+    from ftops.datasets.tokens import BatchCounter, can_fork
+
+    if not can_fork():
+        pytest.skip("this process cannot fork safely (it has other threads)")
+    counter: Any = own_tokenizers.own_tokenizer(MISTRAL)
+    text = "Größe, naïve café — 東京 🙂"
+    batch = BatchCounter(counter, workers=1, processes=True)
+    try:
+        done = list(batch.submit([Shape(prompt=[text], trained=[text, text])], "only"))
+        done += list(batch.drain())
+    finally:
+        batch.close()
+    assert batch.uses_processes
+    assert done == [("only", ([_length(text)], [2 * _length(text)]))]
