@@ -37,12 +37,15 @@ def _epochs(job: Job) -> int | None:
 
 
 def _terms(project: Project, job: Job | None) -> TrainingTerms:
-    """What a job's provider and method mean for its files' rules and price."""
+    """What a job's provider (its alias's, or the project's) and method mean for its files' rules
+    and price."""
     from ftops.datasets import TrainingTerms
+    from ftops.multi.partition import DEFAULT, config_of
 
     if job is None:
         return TrainingTerms(project.provider.type)
-    return TrainingTerms(project.provider.type, job.method.type, job.method.training)
+    kind = config_of(project, job.provider or DEFAULT).type
+    return TrainingTerms(kind, job.method.type, job.method.training)
 
 
 def build_desired(project: Project, *, cache: bool = True) -> Desired:
