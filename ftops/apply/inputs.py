@@ -37,15 +37,15 @@ def _epochs(job: Job) -> int | None:
 
 
 def _terms(project: Project, job: Job | None) -> TrainingTerms:
-    """What a job's provider and method mean for its files' rules and price."""
+    """What a job's provider (its alias's, or the project's) and method mean for its files' rules
+    and price."""
     from ftops.datasets import TrainingTerms
+    from ftops.multi.partition import DEFAULT, config_of
 
     if job is None:
         return TrainingTerms(project.provider.type)
-    # A job on an alias trains on the alias's service: its rules and its price table.
-    alias = project.providers.get(job.provider) if job.provider is not None else None
-    service = alias.type if alias is not None else project.provider.type
-    return TrainingTerms(service, job.method.type, job.method.training)
+    kind = config_of(project, job.provider or DEFAULT).type
+    return TrainingTerms(kind, job.method.type, job.method.training)
 
 
 def build_desired(project: Project, *, cache: bool = True) -> Desired:

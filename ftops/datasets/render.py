@@ -43,7 +43,11 @@ def summary_lines(report: DatasetReport) -> list[str]:
         return lines
     who = f"{stats.model} ({stats.encoding})" if stats.model else f"{stats.encoding} (no model given)"
     if stats.tokens_estimated:
-        who = f"{stats.encoding}, an ESTIMATE: no tokenizer of {stats.model} is packaged"
+        from ftops.datasets.own_tokenizers import OWN_TOKENIZERS
+
+        own = stats.model in OWN_TOKENIZERS
+        extra = " (pip install 'ftops[tokenizers]' counts it with its own)" if own else ""
+        who = f"{stats.encoding}, an ESTIMATE: no tokenizer of {stats.model} is installed{extra}"
     lines += [
         f"  tokens counted with {who}; chat overhead counted as in OpenAI's cookbook"
         + (

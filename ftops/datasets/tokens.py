@@ -64,6 +64,11 @@ def count_lists(
 ) -> Counts:
     """The tokens of each list of texts, summed per list, for two parallel sequences of lists."""
     distinct = list(dict.fromkeys(chain(chain.from_iterable(prompts), chain.from_iterable(trained))))
+    own = getattr(encoding, "count_each", None)
+    if own is not None:  # a model's own tokenizer (own_tokenizers): no word cache, each text whole
+        lookup_own = dict(zip(distinct, own(distinct), strict=True)).__getitem__
+        return ([sum(map(lookup_own, texts)) for texts in prompts],
+                [sum(map(lookup_own, texts)) for texts in trained])
     by_words = word_counter(encoding).count_many(distinct)
     counts = {text: count for text, count in zip(distinct, by_words, strict=True) if count is not None}
     whole = [text for text, count in zip(distinct, by_words, strict=True) if count is None]
@@ -80,7 +85,9 @@ def count_batch_whole(encoding: tiktoken.Encoding, shapes: Sequence[Shape]) -> C
     distinct = list(
         dict.fromkeys(text for shape in shapes for part in (shape.prompt, shape.trained) for text in part)
     )
-    lookup = dict(zip(distinct, encode_each(encoding, distinct), strict=True)).__getitem__
+    own = getattr(encoding, "count_each", None)
+    counts = own(distinct) if own is not None else encode_each(encoding, distinct)
+    lookup = dict(zip(distinct, counts, strict=True)).__getitem__
     return (
         [sum(map(lookup, shape.prompt)) for shape in shapes],
         [sum(map(lookup, shape.trained)) for shape in shapes],

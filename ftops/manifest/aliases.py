@@ -8,12 +8,11 @@ uploaded to the provider of each job that reads it (``ftops.multi.partition``); 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 
 from ftops.diagnostics import Diagnostic
 from ftops.manifest.reader import LocatedDocument
-from ftops.manifest.rules import Entry, provider_settings
+from ftops.manifest.rules import Entry
 from ftops.manifest.schema import did_you_mean
 
 DEFAULT_ALIAS: Final = "default"
@@ -37,20 +36,6 @@ def declared_aliases(docs: list[LocatedDocument]) -> tuple[dict[str, Any], list[
                     ("providers", alias), f"provider alias {alias!r} disagrees with its declaration at "
                     f"{first[0].display}:{pos.line}:{pos.column}", "manifest.alias-conflict", key=True))
     return {alias: settings for alias, (_, settings) in found.items()}, out
-
-
-def provider_of_job(docs: list[LocatedDocument]) -> Callable[[Entry], dict[str, Any]]:
-    """The provider block a job trains on: its alias's settings, or the project's ``provider:``
-    (so each job is checked against the service it goes to, not the project's)."""
-    aliases, _ = declared_aliases(docs)
-    project = provider_settings(docs)
-
-    def of(entry: Entry) -> dict[str, Any]:
-        alias = entry.data.get("provider") if isinstance(entry.data, dict) else None
-        settings = aliases.get(alias) if isinstance(alias, str) and alias != DEFAULT_ALIAS else None
-        return settings if isinstance(settings, dict) else project
-
-    return of
 
 
 def provider_aliases(docs: list[LocatedDocument], entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:

@@ -6,6 +6,7 @@ run shows the whole list, like ``terraform validate``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -14,10 +15,9 @@ from typing import Any
 from ftops.diagnostics import Diagnostic, errors_of
 from ftops.errors import ManifestError
 from ftops.manifest import build, provider_rules, rules
-from ftops.manifest.aliases import provider_aliases, provider_of_job
+from ftops.manifest.aliases import provider_aliases
 from ftops.manifest.reader import LocatedDocument, read_manifest
 from ftops.manifest.schema import schema_diagnostics
-from ftops.provider.accepts import JobAcceptance, acceptance_for
 from ftops.resources import DATASET_FORMATS, Project
 
 SUFFIXES = (".yaml", ".yml")
@@ -128,18 +128,12 @@ def examine(manifests_dir: Path) -> Outcome:
     diagnostics.extend(duplicates)
     diagnostics.extend(rules.project_wide(docs))
     diagnostics.extend(rules.backend_path(docs, root))
-    accepts = acceptance_for(rules.provider_type(docs))
-    provider_of = provider_of_job(docs)  # a job on an alias is checked against the alias's service
-
-    def accepts_of(entry: rules.Entry) -> JobAcceptance:
-        kind = provider_of(entry).get("type", "openai")
-        return acceptance_for(kind) if isinstance(kind, str) else accepts
-
-    diagnostics.extend(rules.references(entries, accepts, accepts_of))
-    diagnostics.extend(provider_rules.job_fields(entries, accepts, accepts_of))
+    providers = provider_rules.JobProviders.of(docs)  # each job's provider, by its alias
+    diagnostics.extend(rules.references(entries, providers.accepts_of))
+    diagnostics.extend(provider_rules.job_fields(entries, providers))
     diagnostics.extend(rules.check_regexes(entries))
     diagnostics.extend(provider_aliases(docs, entries))
-    base_model_problems = rules.base_models(docs, entries, provider_of)
+    base_model_problems = rules.base_models(entries, providers.settings_of)
     diagnostics.extend(base_model_problems)
     dataset_paths: dict[str, Path] = {}
     for entry in entries["datasets"].values():
@@ -161,7 +155,7 @@ def examine(manifests_dir: Path) -> Outcome:
         elif resolved is not None:
             eval_paths[entry.name] = resolved
 
-    targets, pairs = _dataset_targets(entries, dataset_paths, unpriced, rules.provider_type(docs))
+    targets, pairs = _dataset_targets(entries, dataset_paths, unpriced, providers.type_of)
     evals = tuple(EvalTarget(name, path, display_path(path), "grader" in entries["evals"][name].data)
                   for name, path in sorted(eval_paths.items()))
     if errors_of(diagnostics) or len(docs) < len(files):
@@ -186,7 +180,7 @@ def _outside_root(file: Path, root: Path) -> Diagnostic | None:
 
 
 def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str, Path],
-                     unpriced: set[str], provider: str = "openai",
+                     unpriced: set[str], provider_of: Callable[[Any], str],
                      ) -> tuple[tuple[DatasetTarget, ...], tuple[tuple[str, str], ...]]:
     users: dict[str, dict[str, Any]] = {}
     pairs: list[tuple[str, str]] = []
@@ -213,6 +207,7 @@ def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str
         method = rules.method_type(job) or "supervised"
         raw_method = job.get("method")
         training = raw_method.get("training") if isinstance(raw_method, dict) else None
+        provider = provider_of(job or data)  # the first job's provider; with no job, the dataset's own
         targets.append(DatasetTarget(name, path, display_path(path), fmt, model, n_epochs, provider, method,
                                      training if isinstance(training, str) else None))
     return tuple(targets), tuple(dict.fromkeys(pairs))

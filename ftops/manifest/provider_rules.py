@@ -1,6 +1,6 @@
 """What the chosen provider would refuse in a job, found offline with its file and line.
 
-The schema accepts every provider's fields; this rule reads the provider's facts
+The schema accepts every provider's fields; this rule reads each job's provider's facts
 (``ftops.provider.accepts``: one table per service) and refuses, in each job, a field,
 method, hyperparameter, training kind or ``auto`` the provider does not take, a base
 model it cannot train that way, and a value beyond the model's limits. It reads the plain
@@ -9,14 +9,17 @@ values defensively: a value of the wrong type was reported by the schema and is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final, TypeGuard
 
 from ftops.diagnostics import Diagnostic
-from ftops.manifest.reader import PathKey
-from ftops.manifest.rules import Entry, method_type
+from ftops.manifest.aliases import DEFAULT_ALIAS, declared_aliases
+from ftops.manifest.reader import LocatedDocument, PathKey
+from ftops.manifest.rules import Entry, method_type, provider_settings
 from ftops.manifest.schema import did_you_mean
-from ftops.provider.accepts import JobAcceptance, ModelLimits, every_acceptance
+from ftops.provider.accepts import JobAcceptance, ModelLimits, acceptance_for, every_acceptance
 from ftops.resources import AUTO
 
 CODE: Final = "manifest.provider-refuses"
@@ -25,16 +28,43 @@ LORA_SETTINGS: Final = ("lora_rank", "lora_alpha", "lora_dropout")
 _KIND_NAMES: Final = {"lora": "LoRA", "full": "full"}
 
 
-def job_fields(entries: dict[str, dict[str, Entry]], accepts: JobAcceptance,
-               accepts_of: Callable[[Entry], JobAcceptance] | None = None) -> list[Diagnostic]:
-    """One diagnostic per thing the provider would refuse, at the key that says it (``accepts_of``:
-    each job's own provider, where they differ)."""
+@dataclass(frozen=True, slots=True)
+class JobProviders:
+    """Each job's provider, from the plain values: its ``provider:`` alias's settings, or the
+    project's ``provider:`` block (``default``, and for an alias not declared, which
+    ``aliases`` reports)."""
+
+    settings: Mapping[str, Mapping[str, Any]]  # alias -> settings as written
+
+    @classmethod
+    def of(cls, docs: list[LocatedDocument]) -> JobProviders:
+        declared, _ = declared_aliases(docs)  # their conflicts are reported by ``aliases``
+        settings: dict[str, Mapping[str, Any]] = {
+            alias: value for alias, value in declared.items() if isinstance(value, dict)}
+        settings[DEFAULT_ALIAS] = provider_settings(docs)
+        return cls(MappingProxyType(settings))
+
+    def settings_of(self, job: Any) -> Mapping[str, Any]:
+        alias = job.get("provider") if isinstance(job, dict) else None
+        return self.settings.get(alias if isinstance(alias, str) else DEFAULT_ALIAS,
+                                 self.settings[DEFAULT_ALIAS])
+
+    def type_of(self, job: Any) -> str:
+        kind = self.settings_of(job).get("type", "openai")
+        return kind if isinstance(kind, str) else "openai"
+
+    def accepts_of(self, job: Any) -> JobAcceptance:
+        return acceptance_for(self.type_of(job))
+
+
+def job_fields(entries: dict[str, dict[str, Entry]], providers: JobProviders) -> list[Diagnostic]:
+    """One diagnostic per thing a job's provider would refuse, at the key that says it."""
     out: list[Diagnostic] = []
     for _, entry in sorted(entries["jobs"].items()):
         if isinstance(entry.data, dict):
-            taken = accepts_of(entry) if accepts_of is not None else accepts
+            accepts = providers.accepts_of(entry.data)
             out.extend(entry.doc.diagnostic(path, message, CODE, key=True)
-                       for path, message in _job_problems(entry.path, entry.data, taken))
+                       for path, message in _job_problems(entry.path, entry.data, accepts))
     return out
 
 

@@ -8,7 +8,7 @@ skipped here), and reports where the problem stands.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -182,23 +182,16 @@ def provider_settings(docs: list[LocatedDocument]) -> dict[str, Any]:
     return provider
 
 
-def provider_type(docs: list[LocatedDocument]) -> str:
-    kind = provider_settings(docs).get("type", "openai")
-    return kind if isinstance(kind, str) else "openai"
-
-
 def references(entries: dict[str, dict[str, Entry]],
-               accepts: JobAcceptance | None = None,
-               accepts_of: Callable[[Entry], JobAcceptance] | None = None) -> list[Diagnostic]:
-    """Jobs name datasets that exist and fit their method on the provider (``accepts_of``: each
-    job's own, where they differ); models name jobs that exist."""
-    project_accepts = accepts or acceptance_for("openai")
+               accepts_of: Callable[[Any], JobAcceptance] | None = None) -> list[Diagnostic]:
+    """Jobs name datasets that exist and fit their method on their provider (``accepts_of`` a job's
+    plain values: its provider's facts); models name jobs that exist."""
     out: list[Diagnostic] = []
     datasets, jobs = entries["datasets"], entries["jobs"]
     for job in jobs.values():
         if not isinstance(job.data, dict):
             continue
-        accepts = accepts_of(job) if accepts_of is not None else project_accepts
+        accepts = accepts_of(job.data) if accepts_of is not None else acceptance_for("openai")
         method = method_type(job.data)
         if "hyperparameters" in job.data and "method" in job.data:
             out.append(job.doc.diagnostic((*job.path, "hyperparameters"),
@@ -330,17 +323,15 @@ def check_regexes(entries: dict[str, dict[str, Entry]]) -> list[Diagnostic]:
     return out
 
 
-def base_models(docs: list[LocatedDocument], entries: dict[str, dict[str, Entry]],
-                provider_of: Callable[[Entry], dict[str, Any]] | None = None) -> list[Diagnostic]:
-    """A job's base model that the provider's packaged catalogue is sure it cannot train:
+def base_models(entries: dict[str, dict[str, Entry]],
+                settings_of: Callable[[Any], Mapping[str, Any]]) -> list[Diagnostic]:
+    """A job's base model that its provider's packaged catalogue is sure it cannot train:
     refused offline, before a plan prices it or an apply uploads for it (issue 17).
-    ``provider_of``: the provider block each job trains on (default: the project's)."""
-    project = provider_settings(docs)
+    ``settings_of``: a job's plain values -> its provider's settings (its alias's, or the project's)."""
     out = []
     for _, entry in sorted(entries["jobs"].items()):
-        provider = provider_of(entry) if provider_of is not None else project
-        kind = provider.get("type", "openai")
-        base_url = provider.get("base_url")
+        provider = settings_of(entry.data)
+        kind, base_url = provider.get("type", "openai"), provider.get("base_url")
         catalogue = catalogue_for(kind, base_url if isinstance(base_url, str) else None) \
             if isinstance(kind, str) else None
         if catalogue is None:

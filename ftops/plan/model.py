@@ -199,7 +199,7 @@ class CostLine:
     model: str
     training_tokens: int
     usd: float | None
-    tokens_estimated: bool = False  # no tokenizer of the model is packaged: every view says so
+    tokens_estimated: bool = False  # no tokenizer of the model is installed: every view says so
 
 
 @dataclass(frozen=True, slots=True)

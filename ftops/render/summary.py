@@ -8,7 +8,7 @@ from ftops.plan.model import Action, CancelJob, DeleteFile, DeleteModel, Plan
 
 _DESTRUCTIVE = (CancelJob, DeleteFile, DeleteModel)
 # Said wherever a plan shows token counts made with another model's encoding (Together's models).
-ESTIMATED_TOKENS = ("token counts are estimates: no tokenizer of the base model is packaged, so they are "
+ESTIMATED_TOKENS = ("token counts are estimates: no tokenizer of the base model is installed, so they are "
                     "counted with cl100k_base (docs/pricing.md)")
 
 

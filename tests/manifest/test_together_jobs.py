@@ -113,7 +113,7 @@ def test_validate_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Monkey
     stats = json.loads(result.stdout)["datasets"]["train"]["stats"]
     assert stats["tokens_estimated"] is True and stats["cost"]["source"] == "package table"
     text = runner.invoke(app, ["validate", "--no-cache"])
-    assert "an ESTIMATE: no tokenizer of Qwen/Qwen2.5-7B-Instruct is packaged" in text.output
+    assert "an ESTIMATE: no tokenizer of Qwen/Qwen2.5-7B-Instruct is installed" in text.output
 
     (tmp_path / "manifests" / "main.yaml").write_text(
         manifest + "    metadata: {team: search}\n", encoding="utf-8")

@@ -103,3 +103,29 @@ def test_evaluations_on_the_validation_file_are_priced(tmp_path: Path) -> None:
     costs = {c.address: c for c in _world(manifests).plan().costs}
     per_pass = _tokens(LINE["prompt"]) + _tokens(LINE["completion"])
     assert costs["jobs.full"].training_tokens == 4 * per_pass + 3 * per_pass  # 4 epochs + 3 evaluations
+
+
+def test_a_job_on_a_together_alias_is_priced_by_together_s_table(tmp_path: Path) -> None:
+    """In a project on several providers, a job's price and its file's rules are its alias's."""
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "train.jsonl").write_text(json.dumps(LINE) + "\n", encoding="utf-8")
+    (tmp_path / "manifests" / "main.yaml").write_text(f"""\
+project: moving
+provider: {{type: openai}}
+providers:
+  tg: {{type: together}}
+datasets:
+  train: {{file: ../datasets/train.jsonl, format: instruction}}
+jobs:
+  moved:
+    provider: tg
+    model: {QWEN}
+    training_file: train
+    method: {{type: supervised, training: full, hyperparameters: {{n_epochs: 2}}}}
+""", encoding="utf-8")
+    desired = build_desired(load_project(tmp_path / "manifests"), cache=False)
+    estimate = desired.estimates["moved"]
+    tokens = 2 * (_tokens(LINE["prompt"]) + _tokens(LINE["completion"]))
+    assert estimate.training_tokens == tokens and estimate.tokens_estimated
+    assert estimate.usd == round(tokens * 0.54 / 1_000_000, 6)
