@@ -17,6 +17,7 @@ import pytest
 from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
 
 REPO = Path(__file__).resolve().parents[2]
+OPENAI_EXAMPLE = REPO / "tests" / "fixtures" / "kakao-openai" / "kakao-friends.yaml"
 AZURE_KEY = "azure-test-key-5f0c9e7d2b"
 API_VERSION = "2025-04-01-preview"
 SPEED = 2000.0  # the example job trains in well under a second
@@ -45,13 +46,14 @@ def azure_manifest(text: str, endpoint: str, api_version: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path, emulator: RunningEmulator) -> Path:
-    """The example (manifests/ and datasets/) on Azure: the endpoint is the emulator's root URL."""
+    """The example on Azure (its OpenAI form, tests/fixtures/kakao-openai/, with the example's
+    datasets): the endpoint is the emulator's root URL."""
     root = tmp_path / "example"
     root.mkdir()
-    for folder in ("manifests", "datasets"):
-        shutil.copytree(REPO / folder, root / folder)
+    shutil.copytree(REPO / "datasets", root / "datasets")
+    (root / "manifests").mkdir()
     manifest = root / "manifests" / "kakao-friends.yaml"
-    manifest.write_text(azure_manifest(manifest.read_text(), emulator.root_url, API_VERSION))
+    manifest.write_text(azure_manifest(OPENAI_EXAMPLE.read_text(), emulator.root_url, API_VERSION))
     return root
 
 

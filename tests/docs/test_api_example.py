@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitops.support import REPO, run_ftops
+from gitops.support import REPO, copy_openai_example, run_ftops
 
 from ftops.emulator import RunningEmulator
 
@@ -20,8 +20,10 @@ def python_blocks(page: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
 
 
-def test_the_api_example_runs_and_converges(example: Path, emulator: RunningEmulator,
+def test_the_api_example_runs_and_converges(tmp_path: Path, emulator: RunningEmulator,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # The example in its OpenAI form: the page's code reads OpenAI's per-step losses.
+    example = copy_openai_example(tmp_path / "project")
     (code,) = python_blocks(API_PAGE)
     done = subprocess.run([sys.executable, "-c", code], cwd=example, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300, check=False)

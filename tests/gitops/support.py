@@ -1,7 +1,7 @@
 """Shared by the gitops, metrics and docs tests: the example project on a fixture emulator.
 
-The emulator runs on an ephemeral loopback port; ``OPENAI_BASE_URL`` points the
-manifests' ``openai`` provider at it, so commands run exactly as a user (or a
+The emulator runs on an ephemeral loopback port; ``OPENAI_BASE_URL`` and
+``TOGETHER_BASE_URL`` point the manifests' provider at it, so commands run exactly as a user (or a
 CI recipe) would type them. ``ftops`` runs in this process (fast) or, for shell
 lines with redirections, through bash as a separate process.
 """
@@ -23,6 +23,7 @@ import pytest
 from ftops.emulator import EmulatorConfig, RunningEmulator, start_background
 
 REPO = Path(__file__).resolve().parents[2]
+OPENAI_EXAMPLE = REPO / "tests" / "fixtures" / "kakao-openai" / "kakao-friends.yaml"
 FAKE_KEY = "sk-test-GITOPSGITOPS0123456789abcdef"
 SPEED = 2000.0  # the example job (180 steps) ends in well under a second
 
@@ -34,10 +35,18 @@ class Result:
     err: str
 
 
+def copy_openai_example(root: Path) -> Path:
+    """The example as it was on OpenAI (tests/fixtures/kakao-openai/), with the example's datasets:
+    for tests of what only OpenAI's jobs show (its step counts, losses, ``ft:`` names)."""
+    copy_example(root)
+    shutil.copy(OPENAI_EXAMPLE, root / "manifests" / "kakao-friends.yaml")
+    return root
+
+
 def copy_example(root: Path) -> Path:
-    """The repository's example project (manifests/ and datasets/) in a fresh folder."""
+    """The repository's example project (manifests/, datasets/ and evals/) in a fresh folder."""
     root.mkdir(parents=True, exist_ok=True)
-    for folder in ("manifests", "datasets"):
+    for folder in ("manifests", "datasets", "evals"):
         shutil.copytree(REPO / folder, root / folder)
     return root
 
@@ -52,6 +61,9 @@ def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runnin
     emu = start_emulator(tmp_path / "emulator")
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", emu.base_url)
+    # The example trains on Together: its SDK reads its address from TOGETHER_BASE_URL likewise.
+    monkeypatch.setenv("TOGETHER_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("TOGETHER_BASE_URL", emu.together_base_url)
     monkeypatch.setenv("CI", "true")
     monkeypatch.setenv("NO_COLOR", "1")
     yield emu

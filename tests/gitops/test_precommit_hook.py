@@ -73,6 +73,6 @@ def test_the_hook_passes_on_the_example_and_fails_on_a_broken_manifest(example: 
                                                      "training_file: chunsik-trian"))
     broken = run_shell(example, command)
     assert broken.code == 1
-    assert "manifests/kakao-friends.yaml:31:20: jobs.chunsik.training_file: no dataset named " \
+    assert "manifests/kakao-friends.yaml:33:20: jobs.chunsik.training_file: no dataset named " \
         "'chunsik-trian'" in broken.out
     assert "Invalid: 1 error(s)" in broken.err

@@ -14,8 +14,8 @@ import os
 import subprocess
 from pathlib import Path
 
-import openai
 import pytest
+from together import Together
 
 from ftops.emulator import RunningEmulator
 from gitops.recipes import Command, commands, github_scripts, gitlab_scripts
@@ -51,9 +51,10 @@ def test_every_script_is_valid_shell(recipe: str) -> None:
 
 
 def delete_uploaded_files(emu: RunningEmulator) -> None:
-    """Someone deletes the project's files by hand: the drift a scheduled check must report."""
-    client = openai.OpenAI(api_key=FAKE_KEY, base_url=emu.base_url, max_retries=0)
-    for file in client.files.list(purpose="fine-tune"):
+    """Someone deletes the project's files by hand (with Together's SDK: the example trains
+    there): the drift a scheduled check must report."""
+    client = Together(api_key=FAKE_KEY, base_url=emu.together_base_url, max_retries=0)
+    for file in client.files.list().data:
         client.files.delete(file.id)
 
 
@@ -70,7 +71,7 @@ def test_the_recipe_commands_run_in_order(recipe: str, example: Path, emulator: 
     assert "**Plan: 4 to add, 0 to change, 0 to destroy.**" in plan_md
     assert (example / "ftops.plan").stat().st_size > 0
     models = json.loads((example / "models.json").read_text())
-    assert models["chunsik"].startswith("ft:gpt-4.1-mini-2025-04-14:")
+    assert "/Meta-Llama-3.1-8B-Instruct-Reference-chunsik-" in models["chunsik"]  # a Together fine-tune
     assert "No changes" in (example / "drift.md").read_text()
 
     # A reviewed plan applies once: the same file again is refused as stale, with one line.

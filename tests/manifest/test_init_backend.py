@@ -20,6 +20,7 @@ def ftops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def make_project(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=shutil.ignore_patterns("*.json"))
     shutil.copytree(REPO / "datasets", tmp_path / "datasets")
+    shutil.copytree(REPO / "evals", tmp_path / "evals")
     return tmp_path
 
 

@@ -295,12 +295,13 @@ def test_the_repository_example_is_valid() -> None:
     job = project.jobs["chunsik"]
     assert job.method.type == "supervised" and job.method.hyperparameters.n_epochs == 3
     assert job.suffix == "chunsik"
-    assert job.model in ("gpt-4.1-mini-2025-04-14", "gpt-4o-mini-2024-07-18")
+    assert project.provider.type == "together"  # it trains on every calendar day (issue 21)
+    assert job.model == "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference" and job.method.training == "lora"
     model = project.models["chunsik"]
     assert model.job == "chunsik"
     assert model.checks[0].contains == ("Ryan",)
     assert model.checks[0].messages[-1] == {"role": "user", "content": "Who is Chunsik?"}
-    assert project.provider.type == "openai"
+    assert model.gate is not None and model.gate.evals == ("chunsik-facts",)
     assert project.backend == BackendConfig("local", "state/ftops.state.json")
     train = project.datasets["chunsik-train"].path.read_text(encoding="utf-8").splitlines()
     valid = project.datasets["chunsik-valid"].path.read_text(encoding="utf-8").splitlines()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gitops.support import Result, copy_example, run_ftops
+from gitops.support import Result, copy_example, copy_openai_example, run_ftops
 
 from ftops.emulator import RunningEmulator
 
@@ -20,14 +20,13 @@ PRICE = "  meta-llama/Meta-Llama-3.1-8B-Instruct-Reference: 0.48\n"
 
 
 def together_example(root: Path, base_url: str | None = None) -> Path:
-    """The repository's example project (manifests/ and datasets/), switched to Together."""
+    """The repository's example project (on Together), at ``base_url`` when given, with a price."""
     copy_example(root)
     manifest = root / "manifests" / "kakao-friends.yaml"
     yaml = manifest.read_text()
     provider = "type: together" + (f"\n  base_url: {base_url}" if base_url else "")
-    yaml = re.sub(r"type: openai[^\n]*", provider, yaml, count=1)
-    yaml = yaml.replace("gpt-4.1-mini-2025-04-14", LLAMA_8B)
-    yaml = re.sub(r"\n    metadata:\n      owner: [^\n]*", "", yaml)  # Together jobs take no metadata
+    yaml, count = re.subn(r"type: together[^\n]*", provider, yaml, count=1)
+    assert count == 1 and LLAMA_8B in yaml, "the example's provider or base model moved: update this"
     yaml = yaml.replace("\nbudget:", f"\npricing:\n{PRICE}\nbudget:")
     manifest.write_text(yaml)
     return root
@@ -110,7 +109,7 @@ def test_a_job_moves_from_openai_to_a_together_alias_checked_and_priced_as_toget
     """Issue 15's move, rehearsed on the embedded emulators (one per alias): the job on the
     Together alias is validated and priced as Together's, trained through the Together adapter,
     and the name moves once its check passes there."""
-    root = copy_example(tmp_path / "project")
+    root = copy_openai_example(tmp_path / "project")
     manifest = root / "manifests" / "kakao-friends.yaml"
     yaml = manifest.read_text().replace("\nbackend:", "\nproviders:\n  tg: {type: together}\n\nbackend:", 1)
     manifest.write_text(yaml)
@@ -141,7 +140,7 @@ def test_the_move_checks_the_new_model_on_together_before_deleting_the_old_one_o
     """One served emulator speaks both APIs, so its request log orders the two services' requests."""
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("TOGETHER_API_KEY", KEY)
-    root = copy_example(tmp_path / "project")
+    root = copy_openai_example(tmp_path / "project")
     manifest = root / "manifests" / "kakao-friends.yaml"
     openai_block = f"type: openai\n  base_url: {emulator.base_url}"
     yaml = re.sub(r"type: openai[^\n]*", openai_block, manifest.read_text(), count=1)

@@ -35,11 +35,14 @@ class Run:
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    """A copy of the repository's example (manifests/ and datasets/)."""
+    """The repository's example in its OpenAI form (tests/fixtures/kakao-openai/): the progress
+    these tests read (steps, loss, ``succeeded``) is what OpenAI's jobs report."""
     root = tmp_path / "example"
     root.mkdir()
     for folder in ("manifests", "datasets"):
         shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "tests" / "fixtures" / "kakao-openai" / "kakao-friends.yaml",
+                root / "manifests" / "kakao-friends.yaml")
     return root
 
 
