@@ -1,9 +1,16 @@
 """Through the CLI, per provider: a tiny project plans, applies with ``--wait`` and converges to
 ``No changes.``, also when the answer to its upload or its job create is lost on the way (the
-executor looks, finds and adopts: one upload, one job); a refused key is one line, exit 1."""
+executor looks, finds and adopts: one upload, one job), and when the apply is SIGKILLed right
+after its upload or its job create reached the service (the next apply finds them by the
+intent it journalled); a refused key is one line, exit 1."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +24,9 @@ from .subjects import Subject
 from .support import write_dataset
 
 Run = Callable[..., Result]
+REPO = Path(__file__).resolve().parents[3]
+# Not a speed assertion: a guard so that an apply that never reaches the request fails the test.
+NEVER_REACHED_S = 60.0
 
 MANIFEST = """\
 project: {project}
@@ -100,3 +110,36 @@ def test_a_refused_key_is_one_line_and_exit_1(emulator: RunningEmulator, ftops: 
     errors = [line for line in refused.err.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "401" in errors[0], refused.err
     assert "Traceback" not in refused.err
+
+
+@pytest.mark.parametrize(("k", "killed_after"), [(1, "upload"), (2, "job-create")])
+def test_an_apply_killed_after_a_create_converges_without_a_second_one(
+    k: int, killed_after: str, subject: Subject, emulator: RunningEmulator, ftops: Run, tmp_path: Path,
+) -> None:
+    before = subject.count_jobs(emulator)
+    hold = emulator.hold_mutation(k)  # the k-th mutating request is done, its answer held back
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ftops", "apply", "--auto-approve", "--wait"], cwd=tmp_path / "project",
+        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reached = hold.reached.wait(NEVER_REACHED_S)
+        os.kill(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        assert reached, out + err
+    finally:
+        hold.release()
+    path = subject.file_upload_path if killed_after == "upload" else subject.job_create_path
+    assert [r.path for r in emulator.requests() if r.mutating][-1] == path
+
+    stale = ftops("apply", "--auto-approve", "--wait")
+    assert stale.code == 1 and "the holder is gone" in stale.err, stale.err  # the user's next step:
+    lock_id = re.search(r"ftops force-unlock (\S+)", stale.err)
+    assert lock_id is not None and ftops("force-unlock", lock_id.group(1)).code == 0
+    converged = ftops("apply", "--auto-approve", "--wait")
+    assert converged.code == 0, converged.out + converged.err
+    for created in (subject.file_upload_path, subject.job_create_path):
+        assert len(_sent(subject, emulator, created)) == 1, created
+    assert subject.count_jobs(emulator) == before + 1
+    assert "No changes." in ftops("plan").out
