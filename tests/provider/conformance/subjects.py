@@ -49,8 +49,10 @@ class Subject:
     capabilities: Capabilities  # the adapter's own, before it is opened (where its key comes from)
     open: Callable[[RunningEmulator, RetryPolicy], FineTuningProvider]
     manifest_provider: Callable[[RunningEmulator], str]  # the manifests' provider: block (YAML)
-    job_create_path: str  # the emulator path of a job create (a fault scope)
-    file_upload_path: str  # the emulator path of the request that creates a file
+    # Path globs on the emulator (fault and hold scopes): the POST that creates a job, and the POST
+    # whose answer completes an upload (the file is usable once it is done).
+    job_create_path: str
+    file_upload_path: str
     jobs_table: str  # the emulator's table of this service's jobs (the ground truth of counts)
     base_model: str  # a base model the service fine-tunes (cheaply: chat, a few examples)
     missing_job_id: str  # a well-formed job id no job has

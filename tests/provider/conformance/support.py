@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from fnmatch import fnmatchcase
 from pathlib import Path
 
+from ftops.emulator import RunningEmulator
 from ftops.plan.identity import upload_filename
 from ftops.plan.observed import ObservedFile, ObservedJob
 from ftops.provider.base import FineTuningProvider
@@ -66,3 +68,8 @@ def wait_until_finished(provider: FineTuningProvider, job_id: str) -> ObservedJo
         time.sleep(POLL_S)
         job = provider.retrieve_job(job_id)
     return job
+
+
+def sent(emulator: RunningEmulator, path_glob: str) -> list[str | None]:
+    """The fault met by each POST the emulator logged on ``path_glob`` (None: answered)."""
+    return [r.fault for r in emulator.requests() if r.method == "POST" and fnmatchcase(r.path, path_glob)]

@@ -14,7 +14,7 @@ from ftops.emulator import RunningEmulator
 from ftops.provider.base import FineTuningProvider
 
 from .subjects import Subject
-from .support import sha256_of, upload, upload_name, write_dataset
+from .support import sent, sha256_of, upload, upload_name, write_dataset
 
 
 def test_an_upload_is_found_again_by_its_name_as_the_executor_looks(
@@ -38,7 +38,7 @@ def test_a_lost_answer_to_an_upload_leaves_one_file_that_is_found(
     with pytest.raises(errors.OutcomeUnknownError) as caught:
         upload(provider, project, "train", data)
     assert "\n" not in str(caught.value)
-    assert [r.fault for r in emulator.requests() if r.path == subject.file_upload_path] == ["drop-after"]
+    assert sent(emulator, subject.file_upload_path) == ["drop-after"]
     name = upload_name(project, "train", data)
     same_name = [f for f in provider.list_files() if f.filename == name]
     assert len(same_name) == 1
