@@ -67,3 +67,15 @@ def test_deleting_a_file_twice_says_it_was_already_gone(
     assert provider.delete_file(made.id) is True
     assert provider.delete_file(made.id) is False
     assert find_file(provider.list_files(), made.filename, set()) is None
+
+
+def test_a_lost_answer_to_a_delete_is_retried_harmlessly(
+    emulator: RunningEmulator, provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    if not provider.capabilities.supports_file_deletion:
+        pytest.skip("the service cannot delete files")
+    made = upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "lost delete"))
+    emulator.set_faults("[DELETE *] seq:drop-after")
+    provider.delete_file(made.id)  # True or False (the retry found it gone): either way, no error
+    assert next(r.fault for r in emulator.requests() if r.method == "DELETE") == "drop-after"
+    assert find_file(provider.list_files(), made.filename, set()) is None
