@@ -19,13 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ftops.emulator import RunningEmulator
-from ftops.errors import PermissionDeniedError, ProviderError, RateLimitedError
+from ftops.errors import (
+    FtopsError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    RateLimitedError,
+    UsageError,
+)
 from ftops.provider.azure.adapter import CAPABILITIES as AZURE_CAPABILITIES
 from ftops.provider.base import FineTuningProvider
 from ftops.provider.openai.adapter import CAPABILITIES as OPENAI_CAPABILITIES
 from ftops.provider.retry import RetryPolicy
+from ftops.provider.together.adapter import CAPABILITIES as TOGETHER_CAPABILITIES
 from ftops.provider.types import Capabilities, Endpoint
-from ftops.resources import ProviderConfig
+from ftops.resources import ProviderConfig, TrainingKind
 
 SPEED = 2000.0  # a default job's simulated minutes pass in a fraction of a second
 AZURE_API_VERSION = "2025-04-01-preview"
@@ -38,8 +46,9 @@ class Refusal:
     name: str
     stage: Callable[[RunningEmulator], None]  # set the emulator up to refuse (reset after the test)
     model: str  # the base model the refused job asks for
-    error: type[ProviderError]  # the one ftops.errors class it must become
+    error: type[FtopsError]  # the one ftops.errors class it must become
     words: str  # what the one line must say
+    training: TrainingKind | None = None  # the job's LoRA or full training, where it matters
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,4 +156,42 @@ AZURE = Subject(
     refusals=_OPENAI_REFUSALS,
 )
 
-SUBJECTS: tuple[Subject, ...] = (OPENAI, AZURE)
+
+# ---- Together AI -------------------------------------------------------------------------------
+
+
+def _open_together(emulator: RunningEmulator, retry: RetryPolicy) -> FineTuningProvider:
+    from ftops.provider.together import client
+    from ftops.provider.together.adapter import TogetherProvider
+
+    connection = client.connect(ProviderConfig(type="together", base_url=emulator.together_base_url))
+    return TogetherProvider(connection, retry=retry)
+
+
+TOGETHER_BASE = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
+TOGETHER_LORA_ONLY = "meta-llama/Meta-Llama-3.1-70B-Instruct-Reference"
+
+# The SDK uploads in three requests (register, PUT the bytes, preprocess); the last one's answer
+# makes the file usable. It reads the model's limits and a price estimate before each create.
+TOGETHER = Subject(
+    name="together",
+    provider_type="together",
+    capabilities=TOGETHER_CAPABILITIES,
+    open=_open_together,
+    manifest_provider=lambda emu: f"provider: {{type: together, base_url: '{emu.together_base_url}'}}\n",
+    job_create_path="/together/v1/fine-tunes",
+    file_upload_path="/together/v1/files/*/preprocess",
+    jobs_table="together_jobs",
+    base_model=TOGETHER_BASE,
+    missing_job_id="ft-00000000-0000-0000-0000-000000000000",
+    refusals=(
+        # The SDK asks the model's limits first; the service answers 404 for a model it does not tune.
+        Refusal("untunable-model", lambda _emu: None, "gpt-4o-mini-2024-07-18", NotFoundError,
+                "not available for fine-tuning"),
+        # Offered with LoRA only: the SDK refuses full training from the limits, before sending it.
+        Refusal("full-training-not-offered", lambda _emu: None, TOGETHER_LORA_ONLY, UsageError,
+                "Full training is not supported", training="full"),
+    ),
+)
+
+SUBJECTS: tuple[Subject, ...] = (OPENAI, AZURE, TOGETHER)

@@ -57,7 +57,7 @@ def ftops(subject: Subject, emulator: RunningEmulator, project: str, tmp_path: P
         (root / folder).mkdir(parents=True)
     (root / "manifests" / "main.yaml").write_text(MANIFEST.format(
         project=project, provider=subject.manifest_provider(emulator), model=subject.base_model))
-    write_dataset(root / "datasets" / "train.jsonl", "the command line")
+    write_dataset(root / "datasets" / "train.jsonl", f"{project}: the command line")
     for name in subject.capabilities.secret_env_vars:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(subject.key_env, KEY)

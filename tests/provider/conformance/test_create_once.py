@@ -16,12 +16,12 @@ from ftops.provider.base import FineTuningProvider
 from ftops.provider.retry import RetryPolicy
 
 from .subjects import Subject
-from .support import job_spec, sent, upload, write_dataset
+from .support import job_spec, sent, upload_training
 
 
 @pytest.fixture
 def training(provider: FineTuningProvider, project: str, tmp_path: Path) -> ObservedFile:
-    return upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "jobs"))
+    return upload_training(provider, project, tmp_path, "jobs")
 
 
 def test_a_lost_answer_after_the_job_was_made_is_found_exactly_once(

@@ -16,7 +16,7 @@ from ftops.provider.retry import RetryPolicy
 
 from .conftest import KEY
 from .subjects import Subject
-from .support import job_spec, upload, write_dataset
+from .support import job_spec, upload_training
 
 
 def one_line(error: errors.FtopsError) -> str:
@@ -98,14 +98,14 @@ def test_a_refused_connection_is_a_service_error(unreachable: FineTuningProvider
 def test_each_refusal_of_a_job_is_one_error_and_makes_no_job(
     subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, project: str, tmp_path: Path,
 ) -> None:
-    file = upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "refused"))
+    file = upload_training(provider, project, tmp_path, "refused")
     assert subject.refusals, "every service refuses some jobs: stage them on its emulator"
     for refusal in subject.refusals:
         emulator.runtime.refusals = ()
         refusal.stage(emulator)
         before = subject.count_jobs(emulator)
-        with pytest.raises(errors.ProviderError) as caught:
-            provider.create_job(job_spec(project, refusal.model), file.id, None)
+        with pytest.raises(errors.FtopsError) as caught:
+            provider.create_job(job_spec(project, refusal.model, training=refusal.training), file.id, None)
         assert type(caught.value) is refusal.error, (refusal.name, caught.value)
         assert refusal.words in one_line(caught.value), refusal.name
         assert subject.count_jobs(emulator) == before, refusal.name

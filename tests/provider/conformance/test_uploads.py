@@ -14,13 +14,13 @@ from ftops.emulator import RunningEmulator
 from ftops.provider.base import FineTuningProvider
 
 from .subjects import Subject
-from .support import sent, sha256_of, upload, upload_name, write_dataset
+from .support import sent, sha256_of, upload, upload_name, upload_training, write_dataset
 
 
 def test_an_upload_is_found_again_by_its_name_as_the_executor_looks(
     provider: FineTuningProvider, project: str, tmp_path: Path,
 ) -> None:
-    data = write_dataset(tmp_path / "train.jsonl", "uploads")
+    data = write_dataset(tmp_path / "train.jsonl", f"{project}: uploads")
     made = upload(provider, project, "train", data)
     assert made.filename == upload_name(project, "train", data) and made.usable
     assert made.bytes == data.stat().st_size
@@ -33,7 +33,7 @@ def test_an_upload_is_found_again_by_its_name_as_the_executor_looks(
 def test_a_lost_answer_to_an_upload_leaves_one_file_that_is_found(
     subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, project: str, tmp_path: Path,
 ) -> None:
-    data = write_dataset(tmp_path / "train.jsonl", "lost uploads")
+    data = write_dataset(tmp_path / "train.jsonl", f"{project}: lost uploads")
     emulator.set_faults(f"[POST {subject.file_upload_path}] seq:drop-after")
     with pytest.raises(errors.OutcomeUnknownError) as caught:
         upload(provider, project, "train", data)
@@ -48,10 +48,10 @@ def test_a_lost_answer_to_an_upload_leaves_one_file_that_is_found(
 def test_bytes_changed_since_the_plan_are_refused_and_not_left_usable(
     provider: FineTuningProvider, project: str, tmp_path: Path,
 ) -> None:
-    data = write_dataset(tmp_path / "train.jsonl", "planned")
+    data = write_dataset(tmp_path / "train.jsonl", f"{project}: planned")
     planned = sha256_of(data)
     name = upload_name(project, "train", data)
-    write_dataset(data, "edited after the plan")
+    write_dataset(data, f"{project}: edited after the plan")
     with pytest.raises(errors.DatasetError) as caught:
         provider.upload(data, name, data.stat().st_size, expected_sha256=planned)
     assert "changed" in str(caught.value) and "\n" not in str(caught.value)
@@ -63,7 +63,7 @@ def test_deleting_a_file_twice_says_it_was_already_gone(
 ) -> None:
     if not provider.capabilities.supports_file_deletion:
         pytest.skip("the service cannot delete files")  # no adapter yet; kept for the next one
-    made = upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "deleted"))
+    made = upload_training(provider, project, tmp_path, "deleted")
     assert provider.delete_file(made.id) is True
     assert provider.delete_file(made.id) is False
     assert find_file(provider.list_files(), made.filename, set()) is None
@@ -74,7 +74,7 @@ def test_a_lost_answer_to_a_delete_is_retried_harmlessly(
 ) -> None:
     if not provider.capabilities.supports_file_deletion:
         pytest.skip("the service cannot delete files")
-    made = upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "lost delete"))
+    made = upload_training(provider, project, tmp_path, "lost delete")
     emulator.set_faults("[DELETE *] seq:drop-after")
     provider.delete_file(made.id)  # True or False (the retry found it gone): either way, no error
     assert next(r.fault for r in emulator.requests() if r.method == "DELETE") == "drop-after"
