@@ -19,10 +19,11 @@ import pytest
 from gitops.support import Result, run_ftops
 
 from ftops.emulator import RunningEmulator
+from ftops.provider.base import FineTuningProvider
 
 from .conftest import KEY
 from .subjects import Subject
-from .support import sent, write_dataset
+from .support import sent, upload, write_dataset
 
 Run = Callable[..., Result]
 REPO = Path(__file__).resolve().parents[3]
@@ -140,3 +141,18 @@ def test_an_apply_killed_after_a_create_converges_without_a_second_one(
         assert len(sent(emulator, created)) == 1, created
     assert subject.count_jobs(emulator) == before + 1
     assert "No changes." in ftops("plan").out
+
+
+def test_a_project_on_bytes_another_project_uploaded_first_converges(
+    subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, project: str, ftops: Run,
+    tmp_path: Path,
+) -> None:
+    """Together answers the upload with the neighbour's file: the project records it by its id,
+    and its job on that file must still be seen as its own by the next plan."""
+    upload(provider, project + "-first", "train", tmp_path / "project" / "datasets" / "train.jsonl")
+    before = subject.count_jobs(emulator)
+    applied = ftops("apply", "--auto-approve", "--wait")
+    assert applied.code == 0, applied.out + applied.err
+    again = ftops("plan")
+    assert again.code == 0 and "No changes." in again.out, again.out
+    assert subject.count_jobs(emulator) == before + 1
