@@ -25,11 +25,15 @@ def finished(subject: Subject, provider: FineTuningProvider, project: str, tmp_p
     return wait_until_finished(provider, created.id)
 
 
+SLOW_SPEED = 20.0  # a default job's few simulated minutes take about ten seconds
+
+
 @pytest.fixture
 def slow(emulator: RunningEmulator) -> Iterator[None]:
-    """Jobs created now run in real time (minutes): still running when the test acts on them."""
+    """Jobs created now take seconds to train (minutes simulated): still running when the test acts
+    on them, while what follows a cancel (Together's cancel_requested, then cancelled) is quick."""
     speed = emulator.runtime.speed
-    emulator.runtime.speed = 1.0
+    emulator.runtime.speed = SLOW_SPEED
     yield
     emulator.runtime.speed = speed
 
