@@ -156,3 +156,21 @@ def test_a_project_on_bytes_another_project_uploaded_first_converges(
     again = ftops("plan")
     assert again.code == 0 and "No changes." in again.out, again.out
     assert subject.count_jobs(emulator) == before + 1
+
+
+def test_after_a_lost_state_the_account_is_adopted_not_made_again(
+    subject: Subject, emulator: RunningEmulator, project: str, ftops: Run, tmp_path: Path,
+) -> None:
+    assert ftops("apply", "--auto-approve", "--wait").code == 0
+    jobs = subject.count_jobs(emulator)
+    for saved in (tmp_path / "project" / "state").iterdir():  # the state and its backup: gone
+        saved.unlink()
+    emulator.clear_requests()
+    adopted = ftops("apply", "--auto-approve", "--wait")
+    assert adopted.code == 0, adopted.out + adopted.err
+    assert "adopted" in adopted.out, adopted.out
+    for created in (subject.file_upload_path, subject.job_create_path):
+        assert sent(emulator, created) == [], created
+    assert subject.count_jobs(emulator) == jobs
+    again = ftops("plan")
+    assert "No changes." in again.out, again.out
