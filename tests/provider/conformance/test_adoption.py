@@ -43,6 +43,9 @@ def test_list_jobs_returns_the_projects_jobs_with_their_identity_and_no_others(
 
     listed = provider.list_jobs(project)
     assert sorted(job.id for job in listed) == sorted(i for i, who in made.items() if who.project == project)
+    # What a plan reads when it only needs recent jobs: every job created since then, at least.
+    since = min(job.created_at for job in listed)
+    assert {job.id for job in listed} <= {job.id for job in provider.list_jobs(project, since)}
     for job in listed:
         assert _same_identity(provider, job.identity, made[job.id]), job.identity
     assert [job.id for job in provider.list_jobs(neighbour)] == [

@@ -13,6 +13,7 @@ from ftops.apply.steps import find_file
 from ftops.emulator import RunningEmulator
 from ftops.provider.base import FineTuningProvider
 
+from .conftest import KEY
 from .subjects import Subject
 from .support import sent, sha256_of, upload, upload_name, upload_training, write_dataset
 
@@ -79,3 +80,15 @@ def test_a_lost_answer_to_a_delete_is_retried_harmlessly(
     provider.delete_file(made.id)  # True or False (the retry found it gone): either way, no error
     assert next(r.fault for r in emulator.requests() if r.method == "DELETE") == "drop-after"
     assert find_file(provider.list_files(), made.filename, set()) is None
+
+
+def test_the_request_counts_match_the_services_log(
+    emulator: RunningEmulator, provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    """What plans and benchmarks report as requests sent is what the service received."""
+    upload_training(provider, project, tmp_path, "counted")
+    provider.list_files()
+    logged = emulator.requests()
+    assert provider.request_count == len(logged)
+    assert provider.mutating_request_count == sum(1 for r in logged if r.mutating)
+    assert emulator.root_url in provider.description and KEY not in provider.description
