@@ -49,7 +49,8 @@ def test_a_job_is_retrieved_as_created_and_trains_to_success(
     assert seen.phase is not JobPhase.SUCCEEDED or seen.fine_tuned_model
     done = wait_until_finished(provider, created.id)
     assert done.phase is JobPhase.SUCCEEDED and done.fine_tuned_model
-    assert provider.base_model_of(done.fine_tuned_model) is not None
+    assert provider.base_model_of(done.fine_tuned_model) == subject.base_model
+    assert provider.base_model_of(subject.base_model) is None
 
 
 def test_cancel_moves_the_job_to_cancelled_and_a_second_cancel_is_harmless(

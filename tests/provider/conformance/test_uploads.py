@@ -92,3 +92,13 @@ def test_the_request_counts_match_the_services_log(
     assert provider.request_count == len(logged)
     assert provider.mutating_request_count == sum(1 for r in logged if r.mutating)
     assert emulator.root_url in provider.description and KEY not in provider.description
+
+
+def test_a_download_gives_back_the_bytes_uploaded(
+    provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    made = upload_training(provider, project, tmp_path, "downloaded")
+    copy = tmp_path / "copy.jsonl"
+    assert provider.download_file(made.id, copy) == made.bytes
+    assert copy.read_bytes() == (tmp_path / "train.jsonl").read_bytes()
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith("copy")] == ["copy.jsonl"]
