@@ -12,10 +12,21 @@ from ftops import errors
 from ftops.apply.steps import find_file
 from ftops.emulator import RunningEmulator
 from ftops.provider.base import FineTuningProvider
+from ftops.provider.retry import RetryPolicy
+from ftops.provider.types import JobPhase
 
 from .conftest import KEY
 from .subjects import Subject
-from .support import sent, sha256_of, upload, upload_name, upload_training, write_dataset
+from .support import (
+    job_spec,
+    sent,
+    sha256_of,
+    upload,
+    upload_name,
+    upload_training,
+    wait_until_finished,
+    write_dataset,
+)
 
 
 def test_an_upload_is_found_again_by_its_name_as_the_executor_looks(
@@ -102,3 +113,33 @@ def test_a_download_gives_back_the_bytes_uploaded(
     assert provider.download_file(made.id, copy) == made.bytes
     assert copy.read_bytes() == (tmp_path / "train.jsonl").read_bytes()
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith("copy")] == ["copy.jsonl"]
+
+
+def test_a_429_on_an_upload_is_waited_out_and_leaves_one_usable_file(
+    subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, retry: RetryPolicy,
+    project: str, tmp_path: Path,
+) -> None:
+    data = write_dataset(tmp_path / "train.jsonl", f"{project}: rate-limited upload")
+    emulator.set_faults(f"[POST {subject.file_upload_path}] seq:429, retry-after:1.5s")
+    made = upload(provider, project, "train", data)
+    assert retry.waits == [1.5]
+    assert sent(emulator, subject.file_upload_path)[0] == "429"
+    usable = [f for f in provider.list_files() if f.filename == made.filename and f.usable]
+    assert [f.id for f in usable] == [made.id]
+
+
+def test_after_a_5xx_on_an_upload_what_the_executor_finds_or_makes_trains(
+    subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, project: str, tmp_path: Path,
+) -> None:
+    """The 5xx came before the work (or, on a flow of several requests, between them): the
+    executor looks, adopts a usable file if one is listed, else uploads again; either way one
+    usable file, which a job trains on."""
+    data = write_dataset(tmp_path / "train.jsonl", f"{project}: a 5xx on the upload")
+    name = upload_name(project, "train", data)
+    emulator.set_faults(f"[POST {subject.file_upload_path}] seq:500")
+    with pytest.raises(errors.OutcomeUnknownError):
+        upload(provider, project, "train", data)
+    file = find_file(provider.list_files(), name, set()) or upload(provider, project, "train", data)
+    assert [f.id for f in provider.list_files() if f.filename == name and f.usable] == [file.id]
+    job = provider.create_job(job_spec(project, subject.base_model), file.id, None)
+    assert wait_until_finished(provider, job.id).phase is JobPhase.SUCCEEDED
