@@ -5,8 +5,8 @@ endpoint, the retry policy the test injects) and the few facts that legitimately
 between services and are not in its ``Capabilities``: where its API lives on the emulator
 (for faults scoped to one request), a base model it fine-tunes, what a missing job id looks
 like, the refusals of job creation its emulator can stage (a base model it does not fine-tune
-among them), and the manifest's
-provider block. Everything else a test needs comes from ``provider.capabilities``.
+among them), and the manifests' provider block. Everything else a test needs comes from
+``provider.capabilities``.
 
 Adding a provider to the suite is adding one ``Subject`` to ``SUBJECTS``.
 """
@@ -14,7 +14,7 @@ Adding a provider to the suite is adding one ``Subject`` to ``SUBJECTS``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,6 @@ class Refusal:
 @dataclass(frozen=True, slots=True)
 class Subject:
     name: str
-    provider_type: str  # provider.type in the manifests
     capabilities: Capabilities  # the adapter's own, before it is opened (where its key comes from)
     open: Callable[[RunningEmulator, RetryPolicy], FineTuningProvider]
     manifest_provider: Callable[[RunningEmulator], str]  # the manifests' provider: block (YAML)
@@ -66,7 +65,7 @@ class Subject:
     base_model: str  # a base model the service fine-tunes (cheaply: chat, a few examples)
     missing_job_id: str  # a well-formed job id no job has
     refusals: tuple[Refusal, ...] = ()
-    emulator_options: dict[str, Any] = field(default_factory=dict)
+    emulator_options: Mapping[str, Any] = field(default_factory=dict)  # EmulatorConfig settings
 
     @property
     def key_env(self) -> str:
@@ -126,7 +125,6 @@ _OPENAI_REFUSALS = (
 
 OPENAI = Subject(
     name="openai",
-    provider_type="openai",
     capabilities=OPENAI_CAPABILITIES,
     open=_open_openai,
     manifest_provider=lambda emu: f"provider: {{type: openai, base_url: '{emu.base_url}'}}\n",
@@ -142,7 +140,6 @@ OPENAI = Subject(
 # where faults and the request log see them.
 AZURE = Subject(
     name="azure",
-    provider_type="azure",
     capabilities=AZURE_CAPABILITIES,
     open=_open_azure,
     manifest_provider=lambda emu: (
@@ -175,7 +172,6 @@ TOGETHER_LORA_ONLY = "meta-llama/Meta-Llama-3.1-70B-Instruct-Reference"
 # makes the file usable. It reads the model's limits and a price estimate before each create.
 TOGETHER = Subject(
     name="together",
-    provider_type="together",
     capabilities=TOGETHER_CAPABILITIES,
     open=_open_together,
     manifest_provider=lambda emu: f"provider: {{type: together, base_url: '{emu.together_base_url}'}}\n",
