@@ -6,6 +6,7 @@ intent it journalled); a refused key is one line, exit 1."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -174,3 +175,25 @@ def test_after_a_lost_state_the_account_is_adopted_not_made_again(
     assert subject.count_jobs(emulator) == jobs
     again = ftops("plan")
     assert "No changes." in again.out, again.out
+
+
+def test_status_metrics_then_destroy_leave_nothing_of_the_project(
+    subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, project: str, ftops: Run,
+) -> None:
+    assert ftops("apply", "--auto-approve", "--wait").code == 0
+    output = ftops("output", "assistant", "--json")
+    assert output.code == 0, output.err
+    model = json.loads(output.out)
+    assert model in {m.id for m in provider.list_models()}
+    status = ftops("status")
+    assert status.code == 0 and "jobs.tune" in status.out, status.out + status.err
+    metrics = ftops("metrics", "jobs.tune")
+    assert metrics.code == 0, metrics.out + metrics.err
+
+    emulator.clear_requests()
+    destroyed = ftops("destroy", "--auto-approve")
+    assert destroyed.code == 0, destroyed.out + destroyed.err
+    assert [r for r in emulator.requests() if r.method == "DELETE"], "destroy deleted nothing"
+    ours = f"ftops-{project}--"
+    assert not [f for f in provider.list_files() if f.filename.startswith(ours) and f.usable]
+    assert model not in {m.id for m in provider.list_models()}
