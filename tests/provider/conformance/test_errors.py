@@ -13,6 +13,7 @@ from ftops import errors
 from ftops.emulator import RunningEmulator
 from ftops.provider.base import FineTuningProvider
 from ftops.provider.retry import RetryPolicy
+from ftops.secrets import SECRET_ENV_VARS
 
 from .conftest import KEY
 from .subjects import Subject
@@ -121,3 +122,10 @@ def test_each_refusal_of_a_job_is_one_error_and_makes_no_job(
         assert type(caught.value) is refusal.error, (refusal.name, caught.value)
         assert refusal.words in one_line(caught.value), refusal.name
         assert subject.count_jobs(emulator) == before, refusal.name
+
+
+def test_every_variable_the_adapter_takes_a_key_from_is_one_ftops_redacts(
+    subject: Subject, provider: FineTuningProvider,
+) -> None:
+    assert provider.capabilities.secret_env_vars == subject.capabilities.secret_env_vars
+    assert set(provider.capabilities.secret_env_vars) <= set(SECRET_ENV_VARS)
