@@ -12,6 +12,7 @@ socket). Unarmed, it costs one comparison per request.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import threading
 
 from ftops.emulator.requestlog import MUTATING_METHODS
@@ -24,15 +25,17 @@ class MutationHold:
         self._lock = threading.Lock()
         self._count = 0
         self._target: int | None = None
+        self._path_glob = "*"
         self.reached = threading.Event()
         self._released = threading.Event()
 
-    def arm(self, k: int) -> None:
-        """Hold the answer to the k-th mutating request from now on (k >= 1)."""
+    def arm(self, k: int, path_glob: str = "*") -> None:
+        """Hold the answer to the k-th mutating request from now on (k >= 1) among those whose path
+        matches ``path_glob`` (e.g. one service's job create, whatever requests come before it)."""
         if k < 1:
             raise ValueError("k counts from 1")
         with self._lock:
-            self._count, self._target = 0, k
+            self._count, self._target, self._path_glob = 0, k, path_glob
             self.reached.clear()
             self._released.clear()
 
@@ -42,12 +45,12 @@ class MutationHold:
             self._target = None
         self._released.set()
 
-    def claim(self, method: str) -> bool:
+    def claim(self, method: str, path: str = "") -> bool:
         """Count this request; true if it is the one to hold."""
         if self._target is None or method not in MUTATING_METHODS:
             return False
         with self._lock:
-            if self._target is None:
+            if self._target is None or not fnmatch.fnmatchcase(path, self._path_glob):
                 return False
             self._count += 1
             return self._count == self._target

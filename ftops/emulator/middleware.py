@@ -56,7 +56,7 @@ class FaultAndLogMiddleware:
         recorded = [False]
         request_id = new_id("req_", 32)
         held: list[Message] = []  # the answer to a held request (see ftops.emulator.holds)
-        holding = self.hold.claim(method)
+        holding = self.hold.claim(method, path)
 
         def record() -> None:
             # Before the last byte leaves: a client that got its answer finds its request logged.

@@ -118,10 +118,11 @@ class RunningEmulator:
     def set_faults(self, spec: str | None) -> None:
         self.runtime.faults.set_spec(spec)
 
-    def hold_mutation(self, k: int) -> MutationHold:
-        """Hold the answer to the k-th mutating request from now on (``ftops.emulator.holds``):
-        wait on ``.reached``, kill the client, then ``.release()``."""
-        self.runtime.hold.arm(k)
+    def hold_mutation(self, k: int, path_glob: str = "*") -> MutationHold:
+        """Hold the answer to the k-th mutating request from now on (``ftops.emulator.holds``),
+        counting only those whose path matches ``path_glob``: wait on ``.reached``, kill the
+        client, then ``.release()``."""
+        self.runtime.hold.arm(k, path_glob)
         return self.runtime.hold
 
     def set_non_owner_keys(self, keys: frozenset[str] | set[str]) -> None:

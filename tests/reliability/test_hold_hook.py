@@ -46,3 +46,13 @@ def test_k_counts_from_one() -> None:
 
     with pytest.raises(ValueError, match="from 1"):
         MutationHold().arm(0)
+
+
+def test_a_path_glob_counts_only_the_matching_requests() -> None:
+    from ftops.emulator.holds import MutationHold
+
+    hold = MutationHold()
+    hold.arm(1, "*/fine_tuning/jobs")
+    assert not hold.claim("POST", "/v1/files")  # another create comes first: not counted
+    assert not hold.claim("GET", "/v1/fine_tuning/jobs")  # a read: never
+    assert hold.claim("POST", "/v1/fine_tuning/jobs")

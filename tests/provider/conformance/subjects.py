@@ -5,8 +5,8 @@ endpoint, the retry policy the test injects) and the few facts that legitimately
 between services and are not in its ``Capabilities``: where its API lives on the emulator
 (for faults scoped to one request), a base model it fine-tunes, what a missing job id looks
 like, the refusals of job creation its emulator can stage (a base model it does not fine-tune
-among them), and the manifest's
-provider block. Everything else a test needs comes from ``provider.capabilities``.
+among them), and the manifests' provider block. Everything else a test needs comes from
+``provider.capabilities``.
 
 Adding a provider to the suite is adding one ``Subject`` to ``SUBJECTS``.
 """
@@ -14,18 +14,26 @@ Adding a provider to the suite is adding one ``Subject`` to ``SUBJECTS``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ftops.emulator import RunningEmulator
-from ftops.errors import PermissionDeniedError, ProviderError, RateLimitedError
+from ftops.errors import (
+    FtopsError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    RateLimitedError,
+    UsageError,
+)
 from ftops.provider.azure.adapter import CAPABILITIES as AZURE_CAPABILITIES
 from ftops.provider.base import FineTuningProvider
 from ftops.provider.openai.adapter import CAPABILITIES as OPENAI_CAPABILITIES
 from ftops.provider.retry import RetryPolicy
+from ftops.provider.together.adapter import CAPABILITIES as TOGETHER_CAPABILITIES
 from ftops.provider.types import Capabilities, Endpoint
-from ftops.resources import ProviderConfig
+from ftops.resources import ProviderConfig, TrainingKind
 
 SPEED = 2000.0  # a default job's simulated minutes pass in a fraction of a second
 AZURE_API_VERSION = "2025-04-01-preview"
@@ -38,24 +46,26 @@ class Refusal:
     name: str
     stage: Callable[[RunningEmulator], None]  # set the emulator up to refuse (reset after the test)
     model: str  # the base model the refused job asks for
-    error: type[ProviderError]  # the one ftops.errors class it must become
+    error: type[FtopsError]  # the one ftops.errors class it must become
     words: str  # what the one line must say
+    training: TrainingKind | None = None  # the job's LoRA or full training, where it matters
 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
     name: str
-    provider_type: str  # provider.type in the manifests
     capabilities: Capabilities  # the adapter's own, before it is opened (where its key comes from)
     open: Callable[[RunningEmulator, RetryPolicy], FineTuningProvider]
     manifest_provider: Callable[[RunningEmulator], str]  # the manifests' provider: block (YAML)
-    job_create_path: str  # the emulator path of a job create (a fault scope)
-    file_upload_path: str  # the emulator path of the request that creates a file
+    # Path globs on the emulator (fault and hold scopes): the POST that creates a job, and the POST
+    # whose answer completes an upload (the file is usable once it is done).
+    job_create_path: str
+    file_upload_path: str
     jobs_table: str  # the emulator's table of this service's jobs (the ground truth of counts)
     base_model: str  # a base model the service fine-tunes (cheaply: chat, a few examples)
     missing_job_id: str  # a well-formed job id no job has
     refusals: tuple[Refusal, ...] = ()
-    emulator_options: dict[str, Any] = field(default_factory=dict)
+    emulator_options: Mapping[str, Any] = field(default_factory=dict)  # EmulatorConfig settings
 
     @property
     def key_env(self) -> str:
@@ -115,7 +125,6 @@ _OPENAI_REFUSALS = (
 
 OPENAI = Subject(
     name="openai",
-    provider_type="openai",
     capabilities=OPENAI_CAPABILITIES,
     open=_open_openai,
     manifest_provider=lambda emu: f"provider: {{type: openai, base_url: '{emu.base_url}'}}\n",
@@ -131,7 +140,6 @@ OPENAI = Subject(
 # where faults and the request log see them.
 AZURE = Subject(
     name="azure",
-    provider_type="azure",
     capabilities=AZURE_CAPABILITIES,
     open=_open_azure,
     manifest_provider=lambda emu: (
@@ -145,4 +153,41 @@ AZURE = Subject(
     refusals=_OPENAI_REFUSALS,
 )
 
-SUBJECTS: tuple[Subject, ...] = (OPENAI, AZURE)
+
+# ---- Together AI -------------------------------------------------------------------------------
+
+
+def _open_together(emulator: RunningEmulator, retry: RetryPolicy) -> FineTuningProvider:
+    from ftops.provider.together import client
+    from ftops.provider.together.adapter import TogetherProvider
+
+    connection = client.connect(ProviderConfig(type="together", base_url=emulator.together_base_url))
+    return TogetherProvider(connection, retry=retry)
+
+
+TOGETHER_BASE = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
+TOGETHER_LORA_ONLY = "meta-llama/Meta-Llama-3.1-70B-Instruct-Reference"
+
+# The SDK uploads in three requests (register, PUT the bytes, preprocess); the last one's answer
+# makes the file usable. It reads the model's limits and a price estimate before each create.
+TOGETHER = Subject(
+    name="together",
+    capabilities=TOGETHER_CAPABILITIES,
+    open=_open_together,
+    manifest_provider=lambda emu: f"provider: {{type: together, base_url: '{emu.together_base_url}'}}\n",
+    job_create_path="/together/v1/fine-tunes",
+    file_upload_path="/together/v1/files/*/preprocess",
+    jobs_table="together_jobs",
+    base_model=TOGETHER_BASE,
+    missing_job_id="ft-00000000-0000-0000-0000-000000000000",
+    refusals=(
+        # The SDK asks the model's limits first; the service answers 404 for a model it does not tune.
+        Refusal("untunable-model", lambda _emu: None, "gpt-4o-mini-2024-07-18", NotFoundError,
+                "not available for fine-tuning"),
+        # Offered with LoRA only: the SDK refuses full training from the limits, before sending it.
+        Refusal("full-training-not-offered", lambda _emu: None, TOGETHER_LORA_ONLY, UsageError,
+                "Full training is not supported", training="full"),
+    ),
+)
+
+SUBJECTS: tuple[Subject, ...] = (OPENAI, AZURE, TOGETHER)

@@ -16,16 +16,12 @@ from ftops.provider.base import FineTuningProvider
 from ftops.provider.retry import RetryPolicy
 
 from .subjects import Subject
-from .support import job_spec, upload, write_dataset
+from .support import job_spec, sent, upload_training
 
 
 @pytest.fixture
 def training(provider: FineTuningProvider, project: str, tmp_path: Path) -> ObservedFile:
-    return upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "jobs"))
-
-
-def _creates(subject: Subject, emulator: RunningEmulator) -> list[str | None]:
-    return [r.fault for r in emulator.requests() if r.method == "POST" and r.path == subject.job_create_path]
+    return upload_training(provider, project, tmp_path, "jobs")
 
 
 def test_a_lost_answer_after_the_job_was_made_is_found_exactly_once(
@@ -38,11 +34,11 @@ def test_a_lost_answer_after_the_job_was_made_is_found_exactly_once(
     with pytest.raises(errors.OutcomeUnknownError) as caught:
         provider.create_job(spec, training.id, None)
     assert "\n" not in str(caught.value)
-    assert _creates(subject, emulator) == ["drop-after"]  # sent once, never blindly again
+    assert sent(emulator, subject.job_create_path) == ["drop-after"]  # sent once, never blindly again
     assert subject.count_jobs(emulator) == before + 1
     found = provider.find_job(spec.identity)
     assert len(found) == 1
-    assert found[0].training_file == training.id and found[0].model.startswith(subject.base_model[:6])
+    assert found[0].training_file == training.id and found[0].model == subject.base_model
     assert provider.find_job(spec.identity, frozenset({found[0].id})) == ()
 
 
@@ -58,7 +54,7 @@ def test_a_create_refused_before_the_work_is_unknown_to_the_client_and_finds_not
     emulator.set_faults(f"[POST {subject.job_create_path}] seq:{fault}")
     with pytest.raises(errors.OutcomeUnknownError):
         provider.create_job(spec, training.id, None)
-    assert _creates(subject, emulator) == [fault]
+    assert sent(emulator, subject.job_create_path) == [fault]
     assert provider.find_job(spec.identity) == ()
     assert subject.count_jobs(emulator) == before
     created = provider.create_job(spec, training.id, None)  # what the executor does after the look
@@ -75,7 +71,7 @@ def test_a_429_is_retried_after_the_wait_it_asks_and_makes_one_job(
     emulator.set_faults(f"[POST {subject.job_create_path}] seq:429, retry-after:1.5s")
     created = provider.create_job(spec, training.id, None)
     assert retry.waits == [1.5]
-    assert _creates(subject, emulator) == ["429", None]
+    assert sent(emulator, subject.job_create_path) == ["429", None]
     assert subject.count_jobs(emulator) == before + 1
     assert [job.id for job in provider.find_job(spec.identity)] == [created.id]
 

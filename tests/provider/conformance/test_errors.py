@@ -13,10 +13,11 @@ from ftops import errors
 from ftops.emulator import RunningEmulator
 from ftops.provider.base import FineTuningProvider
 from ftops.provider.retry import RetryPolicy
+from ftops.secrets import SECRET_ENV_VARS
 
 from .conftest import KEY
 from .subjects import Subject
-from .support import job_spec, upload, write_dataset
+from .support import job_spec, upload_training
 
 
 def one_line(error: errors.FtopsError) -> str:
@@ -29,21 +30,23 @@ def one_line(error: errors.FtopsError) -> str:
     return text
 
 
-Read = Callable[[FineTuningProvider], object]
-READS: dict[str, Read] = {
-    "list-files": lambda p: p.list_files(),
-    "list-jobs": lambda p: p.list_jobs("conf-errors"),
-    "list-models": lambda p: p.list_models(),
+Operation = Callable[[FineTuningProvider, Subject], object]
+OPERATIONS: dict[str, Operation] = {
+    "list-files": lambda p, _s: p.list_files(),
+    "list-jobs": lambda p, _s: p.list_jobs("conf-errors"),
+    "list-models": lambda p, _s: p.list_models(),
+    # A create refused for its key did nothing: its outcome is known, not OutcomeUnknownError.
+    "create-job": lambda p, s: p.create_job(job_spec("conf-errors", s.base_model), "file-none", None),
 }
 
 
-@pytest.mark.parametrize("read", READS.values(), ids=READS.keys())
+@pytest.mark.parametrize("operation", OPERATIONS.values(), ids=OPERATIONS.keys())
 def test_a_key_the_service_refuses_is_an_authentication_error(
-    read: Read, emulator: RunningEmulator, provider: FineTuningProvider,
+    operation: Operation, subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider,
 ) -> None:
     emulator.set_revoked_keys({KEY})
     with pytest.raises(errors.AuthenticationError) as caught:
-        read(provider)
+        operation(provider, subject)
     assert type(caught.value) is errors.AuthenticationError and caught.value.status == 401
     one_line(caught.value)
     assert provider.request_count == 1  # a wrong key is not retried
@@ -62,6 +65,16 @@ def test_a_429_is_waited_out_as_retry_after_asks(
     emulator.set_faults("[GET *] seq:429,429, retry-after:2.5s")
     assert provider.list_jobs("conf-errors") == ()
     assert retry.waits == [2.5, 2.5]
+
+
+def test_a_429_asking_a_wait_too_long_for_one_run_fails_at_once(
+    emulator: RunningEmulator, provider: FineTuningProvider, retry: RetryPolicy,
+) -> None:
+    emulator.set_faults("[GET *] seq:429, retry-after:300s")
+    with pytest.raises(errors.RateLimitedError) as caught:
+        provider.list_files()
+    one_line(caught.value)
+    assert retry.waits == [] and provider.request_count == 1
 
 
 def test_a_429_that_outlasts_the_retries_is_rate_limited(
@@ -98,14 +111,21 @@ def test_a_refused_connection_is_a_service_error(unreachable: FineTuningProvider
 def test_each_refusal_of_a_job_is_one_error_and_makes_no_job(
     subject: Subject, emulator: RunningEmulator, provider: FineTuningProvider, project: str, tmp_path: Path,
 ) -> None:
-    file = upload(provider, project, "train", write_dataset(tmp_path / "train.jsonl", "refused"))
+    file = upload_training(provider, project, tmp_path, "refused")
     assert subject.refusals, "every service refuses some jobs: stage them on its emulator"
     for refusal in subject.refusals:
         emulator.runtime.refusals = ()
         refusal.stage(emulator)
         before = subject.count_jobs(emulator)
-        with pytest.raises(errors.ProviderError) as caught:
-            provider.create_job(job_spec(project, refusal.model), file.id, None)
+        with pytest.raises(errors.FtopsError) as caught:
+            provider.create_job(job_spec(project, refusal.model, training=refusal.training), file.id, None)
         assert type(caught.value) is refusal.error, (refusal.name, caught.value)
         assert refusal.words in one_line(caught.value), refusal.name
         assert subject.count_jobs(emulator) == before, refusal.name
+
+
+def test_every_variable_the_adapter_takes_a_key_from_is_one_ftops_redacts(
+    subject: Subject, provider: FineTuningProvider,
+) -> None:
+    assert provider.capabilities.secret_env_vars == subject.capabilities.secret_env_vars
+    assert set(provider.capabilities.secret_env_vars) <= set(SECRET_ENV_VARS)
