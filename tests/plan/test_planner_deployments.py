@@ -193,3 +193,13 @@ def test_a_record_without_deployment_reads_as_before() -> None:
     assert "deployment" not in rec.to_json()
     assert ModelRecord.from_json(rec.to_json(), "models.bot") == rec
     assert isinstance(ActiveModel("bot", job="tune").deployment, type(None))
+
+
+def test_a_name_that_stops_declaring_its_deployment_has_it_deleted() -> None:
+    world = converged()
+    dep = next(iter(world.deployments))
+    world.want = desired(project())  # the same name, without `deployment:`
+    plan = world.plan()
+    assert actions(plan) == [(f"models.bot[deployment {dep}]", "delete")]
+    [line] = plan.hosting
+    assert (line.deployment, line.change) == (dep, "delete")
