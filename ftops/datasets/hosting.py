@@ -1,5 +1,5 @@
 """What a deployment costs by the hour: the packaged, dated table (``data/hosting_prices.json``,
-figures marked unconfirmed) or the manifests' ``hosting_pricing``.
+figures marked unconfirmed) or the manifests' ``pricing: {MODEL: {hosting: USD per hour}}``.
 
 A price is per deployment and hour, by deployment type (sku) and base model: a fine-tuned model
 is matched on its own id, then its base model, then its family (the longest prefix), as training

@@ -233,8 +233,9 @@ def budget(doc: LocatedDocument | None, root: Path) -> Budget | None:
 def hosting_pricing(docs: list[LocatedDocument]) -> Mapping[str, float]:
     prices: dict[str, float] = {}
     for doc in docs:
-        for model_name, price in (doc.data.get("hosting_pricing") or {}).items():
-            prices.setdefault(str(model_name), float(price))
+        for model_name, price in (doc.data.get("pricing") or {}).items():
+            if isinstance(price, dict) and price.get("hosting") is not None:
+                prices[str(model_name)] = float(price["hosting"])
     return MappingProxyType(prices)
 
 

@@ -329,7 +329,7 @@ def _check_hosting_budget(ctx: Context, draft: Draft) -> None:
         raise BudgetExceededError(
             f"the hosting cost of {', '.join(line.deployment for line in unknown)} cannot be estimated "
             f"(no hourly price for {models}), so budget.monthly_hosting cannot be checked",
-            hint=f"Add `hosting_pricing: {{{models}: USD per hour}}` to the manifests.",
+            hint=f"Add `pricing: {{{models}: {{hosting: USD per hour}}}}` to the manifests.",
         )
     total = sum(line.usd_per_month or 0.0 for line in running)
     if total > budget.monthly_hosting_usd:

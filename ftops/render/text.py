@@ -108,7 +108,7 @@ def hosting_lines(plan: Plan) -> list[str]:
     total = sum(h.usd_per_month or 0.0 for h in staying)
     unknown = " (some prices unknown)" if any(h.usd_per_hour is None for h in staying) else ""
     lines.append(f"  Run-rate after this plan: ${total:,.2f}/month{unknown} (packaged prices of "
-                 f"{table_date()}, unconfirmed; hosting_pricing overrides them)")
+                 f"{table_date()}, unconfirmed; pricing: {{MODEL: {{hosting: N}}}} overrides them)")
     return lines
 
 

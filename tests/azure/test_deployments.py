@@ -202,3 +202,8 @@ def test_a_monthly_hosting_budget_refuses_a_plan_above_it(
     assert (
         "the deployments' run-rate $1,241.00/month is above budget.monthly_hosting $1,000.00" in refused.err
     )
+    # The manifests' price wins over the packaged table.
+    manifest.write_text(manifest.read_text() + "pricing:\n  gpt-4.1-mini-2025-04-14: {hosting: 0.5}\n")
+    priced = ftops("plan", env=ENV)
+    assert priced.code == 0, priced.err
+    assert "Standard x2  $0.50/h  $365.00/month" in priced.out

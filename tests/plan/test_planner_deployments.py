@@ -185,7 +185,7 @@ def test_the_hosting_budget_refuses_a_run_rate_above_it_and_an_unknown_price() -
     unpriced.deploy("bot", sku="ProvisionedManaged")
     with pytest.raises(BudgetExceededError, match="no hourly price for ft:gpt-4o-mini") as refused:
         unpriced.plan()
-    assert refused.value.hint is not None and "hosting_pricing" in refused.value.hint
+    assert refused.value.hint is not None and "{hosting: USD per hour}" in refused.value.hint
 
 
 def test_a_record_without_deployment_reads_as_before() -> None:
