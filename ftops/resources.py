@@ -93,6 +93,11 @@ class ProviderConfig:
     project: str | None = None
     endpoint: str | None = None  # Azure
     api_version: str | None = None  # Azure
+    # Azure's management plane, for deployments (each else from an AZURE_* variable)
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    account_name: str | None = None
+    management_endpoint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +253,20 @@ class Gate:
     margin: float = DEFAULT_MARGIN
 
 
+DEFAULT_SKU: Final = "Standard"
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """How a model name is served where a model answers only through a deployment (Azure):
+    each model the name points at gets a deployment named ``<prefix>-<8 hex of its id>``."""
+
+    prefix: str  # the manifest's ``name``, else the model name
+    sku: str = DEFAULT_SKU
+    capacity: int = 1
+    declared_at: SourceLocation | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ActiveModel:
     """A name applications use. It stands for the model of one of this project's jobs
@@ -266,6 +285,7 @@ class ActiveModel:
     gate: Gate | None = None
     # A pinned name's provider alias; a name with a job is on its job's provider.
     provider: str | None = None
+    deployment: Deployment | None = None  # served through a deployment (Azure)
 
     @property
     def address(self) -> str:
@@ -280,6 +300,8 @@ class ActiveModel:
 class Budget:
     max_usd: float
     declared_at: SourceLocation | None = None
+    # A ceiling on the run-rate of the project's deployments, USD per 730-hour month; None: none.
+    monthly_hosting_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +325,8 @@ class Project:
     providers: Mapping[str, ProviderConfig] = field(default_factory=empty_mapping)
     # Chat prices by model, base model or family, overriding the packaged chat price table.
     chat_pricing: Mapping[str, ChatPricing] = field(default_factory=empty_mapping)
+    # USD per hour of a deployment by base model (or model id), overriding the packaged table.
+    hosting_pricing: Mapping[str, float] = field(default_factory=empty_mapping)
 
 
 ADDRESS_KINDS: Final = ("datasets", "jobs", "models")

@@ -23,13 +23,16 @@ from ftops.errors import FtopsError, StateError, UsageError
 
 if TYPE_CHECKING:
     from ftops.apply import ApplyResult, Reporter, StateJournal, WaitOptions
+    from ftops.apply.deployments import ChatRoutes
     from ftops.apply.status import JobStatus, ModelStatus
     from ftops.apply.unlocked_wait import WaitPhase
     from ftops.plan.desired import Desired
     from ftops.plan.model import Plan
     from ftops.plan.observed import Observed, ObservedJob
     from ftops.plan.options import PlanOptions
+    from ftops.plan.records import StateRecords
     from ftops.provider import JobPhase, Provider
+    from ftops.provider.deployments import DeploymentManager
     from ftops.resources import BackendConfig, Project, ProviderConfig
     from ftops.state import StateSnapshot, StateStorage
 
@@ -58,6 +61,9 @@ class Session:
     _provider: Provider | None = None
     _aliases: dict[str, Provider] = field(default_factory=dict)  # providers: ALIAS, opened on use
     _stack: ExitStack = field(default_factory=ExitStack)
+    _deployments: DeploymentManager | None = None
+    _emulator_root: str | None = None  # an Azure project rehearsed on the embedded emulator
+    _routes: ChatRoutes = field(default_factory=lambda: _new_routes())
 
     # A failure to release the lock, kept to be shown after the run's own outcome and error
     # (issue 22: it used to hide them).
@@ -86,7 +92,8 @@ class Session:
         """Opened on first use: commands that only read the state never need a key."""
         if self._provider is None:
             self._provider = self._stack.enter_context(
-                open_provider(self.project.provider, self.project.root, self.settings.provider)
+                open_provider(self.project.provider, self.project.root, self.settings.provider,
+                              on_emulator=self._rehearse_on)
             )
         return self._provider
 
@@ -102,6 +109,49 @@ class Session:
                 config_of(self.project, alias), self.project.root, self.settings.provider,
                 emulator_dir=f"{EMULATOR_DATA_DIR}/providers/{alias}"))
         return self._aliases[alias]
+
+    def deployments(self, records: StateRecords | None = None) -> DeploymentManager | None:
+        """The management plane, opened on first use, when the project deploys: on provider type
+        azure (not a rehearsal on the emulator's OpenAI form), a name declares ``deployment:`` or
+        the state records a deployment. The token comes from the standard chain (or
+        ``AZURE_MANAGEMENT_TOKEN``): ``ftops.provider.azure.management``."""
+        from ftops.provider import effective_provider
+
+        resolved = effective_provider(self.project.provider, self.settings.provider)
+        if self.project.provider.type != "azure" or resolved.type not in ("azure", "emulator"):
+            return None
+        declared = any(m.deployment is not None for m in self.project.models.values())
+        recorded = records is not None and any(r.deployment is not None for r in records.models.values())
+        if self._deployments is None and (declared or recorded):
+            from ftops.provider.azure.management import connect, static_token
+
+            if resolved.type == "emulator":
+                # The rehearsal: the embedded emulator's management plane, which takes any token;
+                # its subscription, group and account are the manifests' (or placeholders).
+                self.provider  # noqa: B018 (starts the emulator, which sets _emulator_root)
+                assert self._emulator_root is not None
+                config = replace(self.project.provider, management_endpoint=self._emulator_root,
+                                 subscription_id=self.project.provider.subscription_id or "rehearsal",
+                                 resource_group=self.project.provider.resource_group or "rehearsal",
+                                 account_name=self.project.provider.account_name or "rehearsal")
+                manager = connect(config, self.project.name, static_token(EMULATOR_PLACEHOLDER_KEY))
+            else:
+                manager = connect(resolved, self.project.name)
+            self._stack.callback(manager.close)
+            self._deployments = manager
+        return self._deployments
+
+    def _rehearse_on(self, root_url: str) -> None:
+        self._emulator_root = root_url
+
+    def chat_provider(self, records: StateRecords) -> Provider:
+        """The provider, its chats routed through the deployment that serves each recorded model."""
+        from ftops.apply.deployments import routed
+
+        for record in records.models.values():
+            if record.deployment is not None:
+                self._routes.set(record.deployment.model_id, record.deployment.name)
+        return routed(self.provider, self._routes)
 
     def read_state(self) -> StateSnapshot | None:
         """The stored state, refused if it is older than the newest its store has held (a
@@ -144,6 +194,8 @@ EMULATOR_STATE_PATH = ".ftops/emulator/ftops.state.json"
 EMULATOR_DATA_DIR = ".ftops/emulator"
 # The emulator accepts any bearer key; this one is used when OPENAI_API_KEY is unset.
 EMULATOR_PLACEHOLDER_KEY = "ftops-emulator-key"
+# The data-plane version an Azure project rehearsed on the emulator uses when its own is unknown there.
+EMULATOR_AZURE_API_VERSION = "2025-04-01-preview"
 # The embedded emulator trains in seconds: poll it at least this often.
 EMULATOR_POLL_INTERVAL_S = 0.5
 
@@ -151,7 +203,7 @@ EMULATOR_POLL_INTERVAL_S = 0.5
 @contextmanager
 def open_provider(
     config: ProviderConfig, project_root: Path, override: str | None = None, *,
-    emulator_dir: str = EMULATOR_DATA_DIR,
+    emulator_dir: str = EMULATOR_DATA_DIR, on_emulator: Callable[[str], None] | None = None,
 ) -> Iterator[Provider]:
     """The manifests' provider, or the one ``--provider`` names, open for the command's length.
 
@@ -160,7 +212,10 @@ def open_provider(
     its address and a short poll interval. The provider package never starts a server.
 
     The emulator speaks the manifests' provider: for ``type: together`` it is reached through
-    the Together adapter at its ``/together`` prefix, for the others through the OpenAI adapter."""
+    the Together adapter at its ``/together`` prefix, for the others through the OpenAI adapter;
+    an Azure project rehearsed on it (``--provider emulator``) speaks Azure's form of the API to
+    it, so that its deployments are rehearsed too; ``on_emulator`` learns the emulator's root URL
+    (its management plane, for the deployments)."""
     from ftops.provider import Endpoint, effective_provider, emulated_provider
     from ftops.provider import open_provider as open_adapter
 
@@ -174,7 +229,16 @@ def open_provider(
             data_dir.mkdir(parents=True, exist_ok=True)
             running = start_background(EmulatorConfig(data_dir=data_dir, speed=embedded_speed()))
             stack.callback(running.stop)  # after the provider's client is closed
-            resolved, base_url = emulated_provider(config, running.base_url, running.together_base_url)
+            if config.type == "azure":  # Azure's form, at the emulator's root (ftops.emulator.azure)
+                from ftops.emulator.azure import API_VERSIONS
+
+                version = config.api_version if config.api_version in API_VERSIONS else None
+                resolved = replace(config, api_version=version or EMULATOR_AZURE_API_VERSION)
+                base_url = running.root_url
+                if on_emulator is not None:
+                    on_emulator(running.root_url)
+            else:
+                resolved, base_url = emulated_provider(config, running.base_url, running.together_base_url)
             endpoint = Endpoint(
                 base_url=base_url, label="emulator", placeholder_key=EMULATOR_PLACEHOLDER_KEY,
                 max_poll_interval_s=EMULATOR_POLL_INTERVAL_S,
@@ -284,7 +348,10 @@ def _make_plan(current: Session, desired: Desired, options: PlanOptions) -> Plan
     check_options(desired, state, options)
     provider = current.provider
     since = _job_listing_since(desired, state, options, provider.capabilities.job_phases)
-    observed = refresh(provider, current.project.name, since)
+    from ftops.plan.records import read_records
+
+    deployments = current.deployments(read_records(state))
+    observed = refresh(provider, current.project.name, since, deployments)
     plan = make_plan(desired, state, observed, options)
     plan = replace(plan, base=replace(plan.base, provider=provider_kind(current.project, current.settings)))
     return PlanRun(plan=plan, desired=desired, state=state, observed=observed,
@@ -472,8 +539,16 @@ def _check_saved_plan(current: Session, desired: Desired, the_plan: Plan) -> Sta
 def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: ApplyHooks,
              wait: WaitOptions | None, parallelism: int) -> ApplyResult:
     from ftops.apply import execute
+    from ftops.apply.deployments import Deployer
 
     reporter = hooks.reporter()
+    records = journal.records()
+    provider = current.chat_provider(records)
+    manager = current.deployments(records)
+    deployer = None
+    if manager is not None:
+        deployer = Deployer(manager, journal, reporter, current.project.name, current._routes,
+                            poll_interval_s=_deployment_poll_interval(current))
     try:
         routes = None
         if is_multi(current.project):
@@ -482,12 +557,29 @@ def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: App
             routes = routes_of(current, journal, reporter,
                                lambda provider: _gate(current, reporter, provider))
         return execute(
-            the_plan, provider=current.provider, journal=journal, project=current.project,
-            reporter=reporter, wait=wait, parallelism=parallelism, gate=_gate(current, reporter),
-            routes=routes,
+            the_plan, provider=provider, journal=journal, project=current.project,
+            reporter=reporter, wait=wait, parallelism=parallelism, gate=_gate(current, reporter, provider),
+            routes=routes, deployer=deployer,
         )
     finally:
         reporter.close()
+
+
+def _deployment_poll_interval(current: Session) -> float:
+    """How often to look whether a deployment answers: as often as the provider's jobs are polled
+    when that is quick (the emulator), else every 10 s."""
+    from ftops.provider import effective_provider
+
+    endpoint = current._emulator_root or \
+        effective_provider(current.project.provider, current.settings.provider).management_endpoint
+    local = endpoint is not None and endpoint.startswith(("http://127.", "http://localhost", "http://[::1]"))
+    return 0.2 if local else 10.0
+
+
+def _new_routes() -> ChatRoutes:
+    from ftops.apply.deployments import ChatRoutes
+
+    return ChatRoutes()
 
 
 def _gate(current: Session, reporter: Reporter,
@@ -586,7 +678,13 @@ def _finish_after_wait(current: Session, desired: Desired, hooks: ApplyHooks, pa
         return _execute(current, changes, journal, hooks, wait, parallelism)
 
     provider = current.provider
-    total_before, mutating_before = provider.request_count, provider.mutating_request_count
+
+    def counts() -> tuple[int, int]:
+        management = current._deployments
+        extra = (management.request_count, management.mutating_request_count) if management else (0, 0)
+        return provider.request_count + extra[0], provider.mutating_request_count + extra[1]
+
+    total_before, mutating_before = counts()
     done = finish_after_wait(_wait_phase(current, hooks.reporter), the_plan, journal, wait, result,
                              replan=lambda: _make_plan(current, desired, PlanOptions()).plan,
                              run_changes=run_changes)
@@ -594,8 +692,8 @@ def _finish_after_wait(current: Session, desired: Desired, hooks: ApplyHooks, pa
     # refresh too), not only the changes it ran.
     return replace(
         done,
-        requests=result.requests + provider.request_count - total_before,
-        mutating_requests=result.mutating_requests + provider.mutating_request_count - mutating_before,
+        requests=result.requests + counts()[0] - total_before,
+        mutating_requests=result.mutating_requests + counts()[1] - mutating_before,
     )
 
 
@@ -636,6 +734,8 @@ def outputs_with_providers(settings: Settings) -> dict[str, Output]:
     resources = state.resources
     out = {}
     for name, model_id in outputs(settings).items():
+        if "." in name:  # NAME.deployment: no model of its own (a model name has no dot)
+            continue
         alias = model_alias(resources, name, project) if is_multi(project) else DEFAULT
         recorded = state.providers.get(alias)
         if recorded is None:
@@ -649,11 +749,17 @@ def outputs_with_providers(settings: Settings) -> dict[str, Output]:
 
 
 def outputs(settings: Settings) -> dict[str, str]:
-    """Model names → the fine-tuned model ids they point at now, from the state."""
+    """Model names → the fine-tuned model ids they point at now, from the state; and for a name
+    served through a deployment, ``NAME.deployment`` → the deployment's name."""
     from ftops.plan.records import read_records
 
     records = read_records(read_state(settings))
-    return {name: record.model_id for name, record in sorted(records.models.items())}
+    values: dict[str, str] = {}
+    for name, record in sorted(records.models.items()):
+        values[name] = record.model_id
+        if record.deployment is not None:  # what an application on Azure sends as the model
+            values[f"{name}.deployment"] = record.deployment.name
+    return values
 
 
 def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
@@ -670,7 +776,8 @@ def status(settings: Settings) -> tuple[list[JobStatus], list[ModelStatus]]:
 
             return statuses(current)
         rows = job_statuses(current.provider, current.project.name, records)
-        return rows, model_statuses(current.provider, records)
+        models = model_statuses(current.provider, records, hosting_pricing=current.project.hosting_pricing)
+        return rows, models
 
 
 def _job_phases(current: Session) -> Mapping[str, JobPhase]:
@@ -720,7 +827,7 @@ def chat(settings: Settings, name_or_model: str, text: str, *, system: str | Non
             model = name_or_model
         messages = [{"role": "system", "content": system}] if system is not None else []
         messages.append({"role": "user", "content": text})
-        provider = current.provider
+        provider = current.chat_provider(records)
         if is_multi(current.project) and name in records.models:
             from ftops.multi.partition import model_alias
 

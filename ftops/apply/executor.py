@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
+from ftops.apply.deployments import Deployer
 from ftops.apply.journal import StateJournal
 from ftops.apply.progress import Reporter
 from ftops.apply.steps import StepOutcome, StepRunner
@@ -179,15 +180,20 @@ def execute(
     parallelism: int = DEFAULT_PARALLELISM,
     gate: Gate | None = None,
     routes: Mapping[str, Route] | None = None,
+    deployer: Deployer | None = None,
 ) -> ApplyResult:
     """Run every actionable change of ``plan``; never raises for a step's failure (see the result).
-    ``routes``: a change with a ``provider`` alias runs through that alias's route."""
+    ``routes``: a change with a ``provider`` alias runs through that alias's route. ``deployer``:
+    the default provider's deployments (Azure), when the plan deploys."""
     everyone = list({id(p): p for p in [provider, *(r.provider for r in (routes or {}).values())]}.values())
-    start_requests = sum(p.request_count for p in everyone)
-    start_mutating = sum(p.mutating_request_count for p in everyone)
+    counted: list[Any] = [*everyone, deployer.manager] if deployer is not None else everyone
+    start_requests = sum(p.request_count for p in counted)
+    start_mutating = sum(p.mutating_request_count for p in counted)
     start_writes = journal.writes
     stop = threading.Event()
-    runner = StepRunner(provider, journal, project, reporter, wait, stop=stop, gate=gate)
+    runner = StepRunner(provider, journal, project, reporter, wait, stop=stop, gate=gate, deployer=deployer)
+    if deployer is not None:
+        deployer.stop = stop
     runners = {alias: StepRunner(r.provider, r.journal, project, r.reporter or reporter, wait, stop=stop,
                                  gate=r.gate)
                for alias, r in (routes or {}).items()}
@@ -230,7 +236,7 @@ def execute(
             outcomes[key] = Outcome(key, change.address, Status.SKIPPED, why)
     return ApplyResult(
         outcomes=tuple(outcomes[key] for key in graph.changes),
-        requests=sum(p.request_count for p in everyone) - start_requests,
-        mutating_requests=sum(p.mutating_request_count for p in everyone) - start_mutating,
+        requests=sum(p.request_count for p in counted) - start_requests,
+        mutating_requests=sum(p.mutating_request_count for p in counted) - start_mutating,
         state_writes=journal.writes - start_writes,
     )

@@ -9,13 +9,15 @@ listing already hold.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ftops.apply.jobprogress import EVENTS_PER_POLL, progress_of
 from ftops.lifecycle.model_ids import base_of
-from ftops.plan.records import StateRecords
+from ftops.plan.records import DeploymentRecord, StateRecords
 from ftops.provider import JobPhase, Provider
 from ftops.provider.types import phase_of
 
@@ -88,14 +90,59 @@ class ModelStatus:
     # record written before origins were kept.
     origin: str | None = None
     gate: str | None = None  # the name's last gate verdict, for people
+    deployment: DeploymentCost | None = None  # the deployment serving it (Azure), and its cost so far
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "model_id": self.model_id, "base_model": self.base_model,
-                "shutdown_date": self.shutdown_date, "origin": self.origin, "gate": self.gate}
+                "shutdown_date": self.shutdown_date, "origin": self.origin, "gate": self.gate,
+                "deployment": self.deployment.to_json() if self.deployment is not None else None}
 
 
-def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatus]:
-    """Each model name with its base model and shutdown date, from one models listing."""
+@dataclass(frozen=True)
+class DeploymentCost:
+    """What a deployment has cost since it was created: hosting is billed by the hour, started
+    hours counting whole, whether it answered or not (tokens are billed apart)."""
+
+    name: str
+    sku: str
+    capacity: int
+    created_at: int
+    hours: float
+    usd_per_hour: float | None
+    price_source: str | None
+
+    @property
+    def usd_so_far(self) -> float | None:
+        return None if self.usd_per_hour is None else math.ceil(self.hours) * self.usd_per_hour
+
+    def text(self) -> str:
+        since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.created_at))
+        cost = (f"${self.usd_so_far:,.2f} at ${self.usd_per_hour:.2f}/h ({self.price_source})"
+                if self.usd_so_far is not None else "no hourly price known")
+        return f"{self.name} ({self.sku} x{self.capacity}) since {since}: {self.hours:,.1f} h, {cost}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "sku": self.sku, "capacity": self.capacity, "created_at": self.created_at,
+                "hours": round(self.hours, 3), "usd_per_hour": self.usd_per_hour,
+                "usd_so_far": self.usd_so_far,
+                "price_source": self.price_source}
+
+
+def deployment_cost(record: DeploymentRecord, now: float,
+                    hosting_pricing: Mapping[str, float] | None = None) -> DeploymentCost:
+    from ftops.datasets.hosting import hosting_price
+
+    price = hosting_price(record.model_id, record.sku, hosting_pricing)
+    hours = max(0.0, now - record.created_at) / 3600
+    return DeploymentCost(record.name, record.sku, record.capacity, record.created_at, hours,
+                          price.usd_per_hour if price else None, price.source if price else None)
+
+
+def model_statuses(provider: Provider, records: StateRecords, *, now: float | None = None,
+                   hosting_pricing: Mapping[str, float] | None = None) -> list[ModelStatus]:
+    """Each model name with its base model and shutdown date, from one models listing; and its
+    deployment's cost since it was created."""
+    now = time.time() if now is None else now
     if not records.models:
         return []
     listed = {m.id: m for m in provider.list_models()}
@@ -110,8 +157,9 @@ def model_statuses(provider: Provider, records: StateRecords) -> list[ModelStatu
         date = own.shutdown_date if own else None
         if date is None and base is not None and base in listed:
             date = listed[base].shutdown_date
+        cost = deployment_cost(record.deployment, now, hosting_pricing) if record.deployment else None
         out.append(ModelStatus(name, record.model_id, base, date, record.origins.get(record.model_id),
-                               gate_text(record.gate, record.model_id)))
+                               gate_text(record.gate, record.model_id), cost))
     return out
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ftops.apply.checks import run_checks
+from ftops.apply.deployments import Deployer, record_deployment
 from ftops.apply.errors import CheckFailedError, GateRefusedError, JobFailedError, WaitStopped
 from ftops.apply.journal import StateJournal, now_iso
 from ftops.apply.progress import Reporter
@@ -33,8 +34,10 @@ from ftops.plan.model import (
     AdoptObject,
     CancelJob,
     CreateJob,
+    DeleteDeployment,
     DeleteFile,
     DeleteModel,
+    Deploy,
     ForgetResource,
     PromoteModel,
     Step,
@@ -71,6 +74,7 @@ class StepRunner:
     # models.<name>.gate: judges a promotion's candidate (raises to refuse it); see ftops.gate.promotion
     gate: Callable[[str, str, str | None], Mapping[str, Any] | None] | None = None
     who: str = field(default_factory=holder_name)  # user@host, written in each intent
+    deployer: Deployer | None = None  # the management plane, when the plan deploys (Azure)
 
     def run(self, step: Step) -> StepOutcome:
         if isinstance(step, UploadFile):
@@ -93,6 +97,10 @@ class StepRunner:
         elif isinstance(step, ForgetResource):
             self._record(step)
             self.reporter.line(f"{step.address}: removed from the state")
+        elif isinstance(step, Deploy):
+            self._deployer(step.address).deploy(step)
+        elif isinstance(step, DeleteDeployment):
+            self._deployer(step.address).delete(step)
         else:  # pragma: no cover - the Step union is closed
             raise PlanError(f"unknown plan step {type(step).__name__}")
         return StepOutcome.DONE
@@ -265,26 +273,46 @@ class StepRunner:
         model or a pinned one): its checks must pass against it; then the state says so."""
         current = self.journal.records().models.get(_name(step.address))
         keeps = f"; {step.address} keeps {current.model_id}" if current else ""
-        failure = run_checks(step.checks, lambda messages: self.provider.chat(model_id, messages))
-        if failure is not None:
-            raise CheckFailedError(failure.describe(step.address) + keeps)
-        verdict = None
-        if self.gate is not None:  # raises GateRefusedError unless the candidate passes
-            try:
-                verdict = self.gate(_name(step.address), model_id, current.model_id if current else None)
-            except GateRefusedError as refused:
-                kept = refused.verdict
-                if kept is not None:  # the name's last verdict, for status
-                    self.journal.update(lambda r: bookkeeping.after_gate_refused(r, step.address, kept))
-                raise
+        # Served through a deployment: the candidate is deployed first, and the checks and the
+        # gate ask it through that deployment (the provider routes its chats there).
+        deployed = None
+        if step.deployment is not None:
+            deployed = self._deployer(step.address).candidate(step.address, step.deployment, model_id)
+        try:
+            failure = run_checks(step.checks, lambda messages: self.provider.chat(model_id, messages))
+            if failure is not None:
+                raise CheckFailedError(failure.describe(step.address) + keeps)
+            verdict = None
+            if self.gate is not None:  # raises GateRefusedError unless the candidate passes
+                try:
+                    verdict = self.gate(_name(step.address), model_id, current.model_id if current else None)
+                except GateRefusedError as refused:
+                    kept = refused.verdict
+                    if kept is not None:  # the name's last verdict, for status
+                        self.journal.update(lambda r: bookkeeping.after_gate_refused(r, step.address, kept))
+                    raise
+        except (CheckFailedError, GateRefusedError):
+            if deployed is not None:
+                self._deployer(step.address).withdraw(step.address, deployed)
+            raise
         self.journal.update(
-            lambda resources: bookkeeping.after_promote(resources, step, model_id=model_id, job_id=job_id,
-                                                        gate=verdict)
+            lambda resources: record_deployment(
+                bookkeeping.after_promote(resources, step, model_id=model_id, job_id=job_id, gate=verdict),
+                step.address, deployed)
         )
+        if deployed is not None:  # the previous deployment goes before any prune of its model
+            self._deployer(step.address).retire(step.address, current.deployment if current else None,
+                                                deployed.name)
         passed = f", {len(step.checks)} check(s) passed" if step.checks else ""
         passed += f", gate {verdict['verdict']}" if verdict else ""
         self.reporter.line(f"{step.address}: now {model_id}{passed}")
         return StepOutcome.DONE
+
+    def _deployer(self, address: str) -> Deployer:
+        if self.deployer is None:
+            raise PlanError(f"{address}: the plan deploys, and this provider has no deployments "
+                            "(plan again against the provider the plan was made for)")
+        return self.deployer
 
     def delete_model(self, step: DeleteModel) -> None:
         gone = self.provider.delete_model(step.model_id)

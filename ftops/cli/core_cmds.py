@@ -394,7 +394,8 @@ def wait_cmd(
 
 
 def output(
-    name: Annotated[str | None, typer.Argument(help="A model name; default: all of them.")] = None,
+    name: Annotated[str | None, typer.Argument(
+        help="A model name, or NAME.deployment for its deployment (Azure); default: all of them.")] = None,
     manifests: ManifestsOption = DEFAULT_MANIFESTS,
     provider: ProviderOption = None,
     json_output: JsonOption = False,
@@ -402,7 +403,8 @@ def output(
         "--with-provider", help="Also each model's provider (alias, type, base URL): to follow a move.",
     )] = False,
 ) -> None:
-    """Model names → the fine-tuned model ids they point at (from the state), for applications and CI."""
+    """Model names → the fine-tuned model ids they point at (from the state), and NAME.deployment → the
+    deployment serving it (Azure), for applications and CI."""
     from ftops import workflow
     from ftops.errors import UsageError
 

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from ftops.emulator import azure_arm
 from ftops.emulator.apierrors import ApiError, server_error
 from ftops.emulator.azure import AzureGateway
 from ftops.emulator.middleware import FaultAndLogMiddleware
@@ -61,6 +62,7 @@ def build_app(rt: Runtime) -> Any:
             *models.ROUTES,
             *chat.ROUTES,
             *admin.ROUTES,
+            *azure_arm.ROUTES,  # Azure's management plane: model deployments
             *TOGETHER_ROUTES,  # Together AI's API under /together (ftops.emulator.together)
         ],
         exception_handlers={
@@ -72,6 +74,7 @@ def build_app(rt: Runtime) -> Any:
     )
     app.state.runtime = rt
     ensure_together_tables(rt.store)
+    azure_arm.ensure_tables(rt.store)
     # Outermost: Azure-form requests become /v1 ones before faults and the request log see them.
     return AzureGateway(FaultAndLogMiddleware(app, rt.faults, rt.log, rt.hold), rt.azure_api_keys,
                         rt.revoked_keys)

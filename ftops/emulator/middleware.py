@@ -22,7 +22,7 @@ from ftops.emulator.requestlog import RequestLog, RequestRecord
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 # The paths of the emulated APIs; the rest (/_emulator admin) is neither faulted nor logged.
-API_PREFIXES = ("/v1", "/together/")
+API_PREFIXES = ("/v1", "/together/", "/subscriptions/")  # the last: Azure's management plane
 
 
 async def _drop_connection(send: Any) -> None:

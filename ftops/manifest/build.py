@@ -18,6 +18,7 @@ from ftops.manifest.rules import Entry
 from ftops.resources import (
     AUTO,
     DEFAULT_MARGIN,
+    DEFAULT_SKU,
     ActiveModel,
     BackendConfig,
     Baseline,
@@ -26,6 +27,7 @@ from ftops.resources import (
     Check,
     Dataset,
     DatasetFormat,
+    Deployment,
     EvalSuite,
     Gate,
     Hyperparameters,
@@ -162,6 +164,19 @@ def model(entry: Entry, root: Path) -> ActiveModel:
         delete_external=bool(data.get("delete_external", False)),
         gate=gate(data.get("gate")),
         provider=data.get("provider"),
+        deployment=deployment(entry, root),
+    )
+
+
+def deployment(entry: Entry, root: Path) -> Deployment | None:
+    raw = entry.data.get("deployment")
+    if raw is None:
+        return None
+    return Deployment(
+        prefix=raw.get("name", entry.name),
+        sku=raw.get("sku", DEFAULT_SKU),
+        capacity=int(raw.get("capacity", 1)),
+        declared_at=location(entry.doc, (*entry.path, "deployment"), root),
     )
 
 
@@ -182,6 +197,10 @@ def provider(raw: dict[str, Any] | None) -> ProviderConfig:
         project=raw.get("project"),
         endpoint=raw.get("endpoint"),
         api_version=raw.get("api_version"),
+        subscription_id=raw.get("subscription_id"),
+        resource_group=raw.get("resource_group"),
+        account_name=raw.get("account_name"),
+        management_endpoint=raw.get("management_endpoint"),
     )
 
 
@@ -206,7 +225,18 @@ def budget(doc: LocatedDocument | None, root: Path) -> Budget | None:
         return None
     raw = doc.data["budget"]
     amount = raw["max_usd"] if isinstance(raw, dict) else raw
-    return Budget(float(amount), location(doc, ("budget",), root))
+    hosting = raw.get("monthly_hosting") if isinstance(raw, dict) else None
+    return Budget(float(amount), location(doc, ("budget",), root),
+                  None if hosting is None else float(hosting))
+
+
+def hosting_pricing(docs: list[LocatedDocument]) -> Mapping[str, float]:
+    prices: dict[str, float] = {}
+    for doc in docs:
+        for model_name, price in (doc.data.get("pricing") or {}).items():
+            if isinstance(price, dict) and price.get("hosting") is not None:
+                prices[str(model_name)] = float(price["hosting"])
+    return MappingProxyType(prices)
 
 
 def pricing(docs: list[LocatedDocument]) -> Mapping[str, float]:

@@ -245,6 +245,7 @@ def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, 
         pricing=build.pricing(docs),
         providers=build.providers(docs),
         chat_pricing=build.chat_pricing(docs),
+        hosting_pricing=build.hosting_pricing(docs),
     )
 
 

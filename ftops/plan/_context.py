@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ftops.plan.desired import Desired
-from ftops.plan.model import Change, CostLine, Drift
+from ftops.plan.model import Change, CostLine, Drift, HostingLine
 from ftops.plan.observed import Observed, ObservedFile, ObservedJob
 from ftops.plan.options import PlanOptions
 from ftops.plan.records import StateRecords
@@ -142,6 +142,8 @@ class Draft:
     retire_files: list[tuple[str, str, str]] = field(default_factory=list)
     # File ids some record or some change of this plan keeps (never orphans).
     kept_files: set[str] = field(default_factory=set)
+    # What each deployment costs by the hour, once this plan is applied (``_deployments``).
+    hosting: list[HostingLine] = field(default_factory=list)
 
     def add(self, change: Change) -> None:
         self.changes.append(change)

@@ -95,9 +95,12 @@ class Desired:
 # Fields that say where something was written, not what it is: moving the repository or
 # adding a comment to a manifest does not make a saved plan stale.
 _LAYOUT_FIELDS = frozenset({"declared_at", "root", "manifests_dir", "manifest_files", "path"})
-# Fields added later (provider aliases, chat prices), left out while unset: a project that does not
-# use them keeps the digest it had, so plans saved before them stay fresh.
-_OMITTED_WHEN_UNSET = frozenset({"provider", "providers", "chat_pricing"})
+# Fields added later (provider aliases, chat prices, deployments and their prices, Azure's
+# management plane), left out while unset: a project that does not use them keeps the digest it
+# had, so plans saved before them stay fresh.
+_OMITTED_WHEN_UNSET = frozenset({"provider", "providers", "chat_pricing", "deployment", "hosting_pricing",
+                                 "monthly_hosting_usd", "subscription_id", "resource_group", "account_name",
+                                 "management_endpoint"})
 
 
 def project_model_json(value: Any) -> Any:

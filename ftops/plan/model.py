@@ -109,6 +109,39 @@ class PromoteModel:
     checks: tuple[Check, ...]
     protect: bool = False  # for ModelRecord.protect
     model_id: str | None = None  # a model ftops did not train (models.NAME.model)
+    # Served through a deployment (Azure): the new model is deployed first, the checks and the
+    # gate ask it through that deployment, and the previous deployment goes once the name moved.
+    deployment: DeploymentTarget | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentTarget:
+    """How a name's models are deployed: ``<prefix>-<8 hex of the model id>``, sku, capacity."""
+
+    prefix: str
+    sku: str
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deploy:
+    """Create (or recreate, or rescale in place) the deployment of the model a name already
+    points at: a PUT by name, idempotent."""
+
+    address: str  # models.NAME
+    name: str
+    model_id: str
+    sku: str
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteDeployment:
+    """Delete a deployment ftops made (superseded, left by an interrupted run, or destroy)."""
+
+    address: str  # models.NAME
+    name: str
+    model_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +177,8 @@ Step = (
     | DeleteModel
     | ForgetResource
     | UpdateRecord
+    | Deploy
+    | DeleteDeployment
 )
 
 
@@ -203,6 +238,26 @@ class CostLine:
 
 
 @dataclass(frozen=True, slots=True)
+class HostingLine:
+    """What a deployment costs while it exists (billed by the hour, used or not)."""
+
+    address: str  # models.NAME
+    deployment: str  # its name, or "<prefix>-…" before the model is known
+    model: str  # the model id (or the base model, before training)
+    sku: str
+    capacity: int
+    usd_per_hour: float | None  # None: no price known for the model
+    change: str = "keep"  # create | keep | delete
+
+    @property
+    def usd_per_month(self) -> float | None:
+        return None if self.usd_per_hour is None else self.usd_per_hour * HOURS_PER_MONTH
+
+
+HOURS_PER_MONTH: Final = 730.0  # 365 x 24 / 12, as cloud price pages count a month
+
+
+@dataclass(frozen=True, slots=True)
 class ModelLifecycle:
     """An active model name, its base model and when it shuts down (issue 10): every plan
     shows which production model dies when."""
@@ -227,6 +282,7 @@ class Plan:
     refresh_only: bool = False
     format_version: int = PLAN_FORMAT_VERSION
     lifecycle: tuple[ModelLifecycle, ...] = ()
+    hosting: tuple[HostingLine, ...] = ()  # the deployments the project pays for after this plan
 
     @property
     def actionable(self) -> tuple[Change, ...]:

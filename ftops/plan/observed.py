@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ftops.provider.deployments import ObservedDeployment
 from ftops.provider.types import JobIdentity, JobPhase, phase_of
 from ftops.resources import empty_mapping
 
@@ -89,6 +90,9 @@ class Observed:
     jobs_since: int | None = None
     # The service's status words and their phases, to read the statuses kept in the state.
     job_phases: Mapping[str, JobPhase] = field(default_factory=empty_mapping)
+    # The account's deployments by name, in one listing; None: the service has none (OpenAI) or
+    # the project declares and records none, so they were not listed.
+    deployments: Mapping[str, ObservedDeployment] | None = None
 
     def phase_of(self, status: str) -> JobPhase:
         return phase_of(status, self.job_phases)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ftops.errors import BudgetExceededError, ManifestError, PlanError, UsageError
 from ftops.plan._context import Context, Draft
 from ftops.plan._datasets import plan_dataset_cleanup, plan_datasets
+from ftops.plan._deployments import plan_deployments
 from ftops.plan._jobs import plan_jobs
 from ftops.plan._lifecycle import check_shutdowns, model_lifecycle
 from ftops.plan._models import plan_models
@@ -91,6 +92,7 @@ def make_plan(
         in_progress=freeze(dict(sorted(draft.in_progress.items()))) if draft.in_progress else empty_mapping(),
         refresh_only=options.refresh_only,
         lifecycle=lifecycle,
+        hosting=() if options.refresh_only else tuple(draft.hosting),
     )
 
 
@@ -112,6 +114,7 @@ def _run_rules(ctx: Context, draft: Draft) -> None:
     plan_datasets(ctx, draft)
     plan_jobs(ctx, draft)
     plan_models(ctx, draft)
+    plan_deployments(ctx, draft)
     plan_dataset_cleanup(ctx, draft)
     _forget_stale_intents(ctx, draft)
 

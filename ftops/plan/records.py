@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 PENDING_PREFIX: Final = "pending."
-PendingKind = Literal["file", "job"]
+PendingKind = Literal["file", "job", "deployment"]
 
 
 def pending_key(address: str) -> str:
@@ -152,6 +152,27 @@ ORIGINS: Final = ("ftops", "pinned", "imported")
 
 
 @dataclass(frozen=True, slots=True)
+class DeploymentRecord:
+    """The deployment a model name is served through (Azure): made by ftops, for ``model_id``."""
+
+    name: str
+    model_id: str
+    sku: str
+    capacity: int
+    created_at: int  # unix seconds: hosting is billed by the hour from then
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "model_id": self.model_id, "sku": self.sku, "capacity": self.capacity,
+                "created_at": self.created_at}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], address: str) -> DeploymentRecord:
+        r = _Reader(data, address)
+        return cls(name=r.str_("name"), model_id=r.str_("model_id"), sku=r.str_("sku"),
+                   capacity=r.int_("capacity"), created_at=r.int_("created_at"))
+
+
+@dataclass(frozen=True, slots=True)
 class ModelRecord:
     model_id: str  # the model the name points at now
     job_id: str  # the job that made it; "" for a model ftops did not train
@@ -167,6 +188,7 @@ class ModelRecord:
     # refusal (its ``candidate`` is then another model), with who accepted an INCONCLUSIVE one and
     # when; None when the name has no gate.
     gate: Mapping[str, Any] | None = None
+    deployment: DeploymentRecord | None = None  # the deployment serving ``model_id`` (Azure)
 
     def created_by_ftops(self, model_id: str) -> bool | None:
         """True or False when the record says; None for a model recorded before ownership."""
@@ -185,6 +207,8 @@ class ModelRecord:
         }
         if self.gate is not None:
             out["gate"] = thaw(self.gate)
+        if self.deployment is not None:
+            out["deployment"] = self.deployment.to_json()
         return out
 
     @classmethod
@@ -203,6 +227,8 @@ class ModelRecord:
             previous=r.str_tuple_("previous"),
             origins=freeze(origins),
             gate=r.mapping_("gate") if "gate" in data else None,
+            deployment=DeploymentRecord.from_json(r.mapping_("deployment"), address)
+            if data.get("deployment") is not None else None,
         )
 
 
@@ -241,8 +267,10 @@ class PendingRecord:
             kind: PendingKind = "file"
         elif found == "job":
             kind = "job"
+        elif found == "deployment":
+            kind = "deployment"
         else:
-            raise _corrupt(address, f"kind must be 'file' or 'job', found {found!r}")
+            raise _corrupt(address, f"kind must be 'file', 'job' or 'deployment', found {found!r}")
         return cls(
             kind=kind, address=r.str_("address"), identity=r.str_("identity"),
             created_at=r.str_("created_at"), settled_by=r.opt_str_("settled_by"),

@@ -15,6 +15,18 @@ RENDER_FORMAT_VERSION: Final = 1
 
 
 def render_json(plan: Plan) -> dict[str, Any]:
+    rendered = _render_json(plan)
+    if plan.hosting:  # only for projects that deploy: every other plan's JSON stays as it was
+        rendered["hosting"] = [
+            {"address": h.address, "deployment": h.deployment, "model": h.model, "sku": h.sku,
+             "capacity": h.capacity, "usd_per_hour": h.usd_per_hour, "usd_per_month": h.usd_per_month,
+             "change": h.change}
+            for h in plan.hosting
+        ]
+    return rendered
+
+
+def _render_json(plan: Plan) -> dict[str, Any]:
     counts = summarize(plan)
     return {
         "format_version": RENDER_FORMAT_VERSION,

@@ -28,6 +28,9 @@ def render_markdown(plan: Plan) -> str:
         lines[-1] += f" Estimated training cost: **${plan.estimated_usd:,.2f}**."
         if any(c.tokens_estimated for c in plan.costs):
             lines[-1] += f" ({ESTIMATED_TOKENS})"
+    if plan.hosting:
+        monthly = sum(h.usd_per_month or 0.0 for h in plan.hosting if h.change != "delete")
+        lines[-1] += f" Hosting run-rate after it: **${monthly:,.2f}/month**."
     shown = [c for c in plan.changes if c.action is not Action.NOOP]
     if shown:
         lines += ["", "| | Address | Action | Reason |", "|---|---|---|---|"]

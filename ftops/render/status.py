@@ -52,7 +52,8 @@ def model_line(model: ModelStatus) -> str:
     base = f" (base {model.base_model})" if model.base_model else ""
     shutdown = f", shuts down {model.shutdown_date}" if model.shutdown_date else ""
     gate = f", gate {model.gate}" if model.gate else ""
-    return f"models.{model.name} -> {model.model_id}{base}{shutdown}{made_elsewhere(model)}{gate}"
+    deployed = f"; deployment {model.deployment.text()}" if model.deployment else ""
+    return f"models.{model.name} -> {model.model_id}{base}{shutdown}{made_elsewhere(model)}{gate}{deployed}"
 
 
 def made_elsewhere(model: ModelStatus) -> str:
@@ -96,7 +97,9 @@ def status_tables(jobs: Sequence[JobStatus], models: Sequence[ModelStatus],
         tables.append(table)
     if models:
         gated = any(model.gate for model in models)
+        deployed = any(model.deployment for model in models)
         headers = (*MODEL_COLUMNS, "last gate verdict") if gated else MODEL_COLUMNS
+        headers = (*headers, "deployment and its cost so far") if deployed else headers
         table = Table(*(Column(name, overflow="fold") for name in headers), title="Model names",
                       title_justify="left")
         for model in models:
@@ -104,6 +107,8 @@ def status_tables(jobs: Sequence[JobStatus], models: Sequence[ModelStatus],
                                       model.base_model or "-", model.shutdown_date or "-")
             if gated:
                 names = (*names, model.gate or "-")
+            if deployed:
+                names = (*names, model.deployment.text() if model.deployment else "-")
             table.add_row(*(Text(name) for name in names))
         tables.append(table)
     return tables

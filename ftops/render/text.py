@@ -48,6 +48,9 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if plan.costs:
         lines.extend(_cost_lines(plan))
         lines.append("")
+    if plan.hosting:
+        lines.extend(hosting_lines(plan))
+        lines.append("")
     dated = [m for m in plan.lifecycle if m.shutdown_date]
     if dated:
         lines.append(paint.bold("Model shutdown dates:"))
@@ -85,6 +88,27 @@ def _change_lines(change: Change, width: int, paint: _Paint) -> list[str]:
             lines.append(
                 f"          {paint('33', '~')} {field.path}: {show(field.before)} → {show(field.after)}"
             )
+    return lines
+
+
+def hosting_lines(plan: Plan) -> list[str]:
+    """Each deployment with its hourly price and monthly run-rate (730 h), then the total of those
+    that stay: what the project costs to keep serving, used or not."""
+    from ftops.datasets.hosting import table_date
+
+    lines = ["Hosting (deployments, billed by the hour while they exist):"]
+    width = max(len(h.address) for h in plan.hosting)
+    name_width = max(len(h.deployment) for h in plan.hosting)
+    for h in plan.hosting:
+        price = (f"${h.usd_per_hour:,.2f}/h  ${h.usd_per_month or 0.0:,.2f}/month"
+                 if h.usd_per_hour is not None else "unknown (no hourly price for this model)")
+        lines.append(f"  {h.change.ljust(6)}  {h.address.ljust(width)}  {h.deployment.ljust(name_width)}  "
+                     f"{h.sku} x{h.capacity}  {price}")
+    staying = [h for h in plan.hosting if h.change != "delete"]
+    total = sum(h.usd_per_month or 0.0 for h in staying)
+    unknown = " (some prices unknown)" if any(h.usd_per_hour is None for h in staying) else ""
+    lines.append(f"  Run-rate after this plan: ${total:,.2f}/month{unknown} (packaged prices of "
+                 f"{table_date()}, unconfirmed; pricing: {{MODEL: {{hosting: N}}}} overrides them)")
     return lines
 
 

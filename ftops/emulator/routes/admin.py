@@ -89,6 +89,17 @@ async def put_job_cutoff(request: Request) -> Response:
     return JSONResponse({"job_cutoff": value})
 
 
+async def put_clock(request: Request) -> Response:
+    """Move the deployment clock forward (``{"advance_s": N}``): what a test does to see Azure's
+    15-day idle deletion of a deployment without waiting 15 days."""
+    from ftops.emulator.azure_arm import advance_clock
+
+    seconds = (await json_object(request)).get("advance_s")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise invalid("'advance_s' must be a number of seconds, 0 or more.", param="advance_s")
+    return JSONResponse({"offset_s": advance_clock(runtime(request).store, float(seconds))})
+
+
 async def put_training_downloads(request: Request) -> Response:
     refuse = (await json_object(request)).get("refuse")
     if not isinstance(refuse, bool):
@@ -122,6 +133,7 @@ ROUTES = [
     Route("/_emulator/non_owner_keys", put_non_owner_keys, methods=["PUT"]),
     Route("/_emulator/shutdown_dates", put_shutdown_date, methods=["PUT"]),
     Route("/_emulator/job_cutoff", put_job_cutoff, methods=["PUT"]),
+    Route("/_emulator/clock", put_clock, methods=["PUT"]),
     Route("/_emulator/training_downloads", put_training_downloads, methods=["PUT"]),
     Route("/_emulator/planted_models", post_planted_model, methods=["POST"]),
 ]

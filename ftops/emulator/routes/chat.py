@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ftops.emulator import chat, tokens
+from ftops.emulator import azure_arm, chat, tokens
 from ftops.emulator.apierrors import ApiError, invalid
 from ftops.emulator.azure import DEPLOYMENT_KEY
 from ftops.emulator.chat_request import ChatRequest, parse_chat_request
@@ -74,6 +74,14 @@ async def create_chat_completion(request: Request) -> Response:
     tuned = _CHECKPOINT.sub("", model)
     with rt.store.transaction() as conn:
         sync_active(conn, rt, rt.clock())
+        if deployment:
+            # A deployment made through the management plane serves its model; a name that is
+            # none answers only if it is a model id (what ftops assumed before it deployed).
+            served, ready = azure_arm.serving(conn, rt, deployment)
+            if served is not None and not ready:
+                raise deployment_not_found()
+            model = served or model
+            tuned = _CHECKPOINT.sub("", model)
         known = find_model(conn, model) is not None
         if not known and model != tuned and find_model(conn, tuned) is not None:
             # A checkpoint answers like its job's model, if the job reached that step.

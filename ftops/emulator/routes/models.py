@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ftops.emulator import catalog
+from ftops.emulator import azure_arm, catalog
 from ftops.emulator.apierrors import ApiError
 from ftops.emulator.azure import azure_model, is_azure
 from ftops.emulator.http import api_key, runtime
@@ -100,6 +100,14 @@ async def delete_model(request: Request) -> Response:
                 "You have insufficient permissions for this operation: deleting a model requires the "
                 "Owner role in the organization that owns it.",
                 code="insufficient_permissions",
+            )
+        deployed = azure_arm.deployments_of(conn, model_id)
+        if deployed:  # as Azure: a model with deployments cannot be deleted
+            raise ApiError(
+                409,
+                f"The model {model_id} cannot be deleted because it has deployments "
+                f"({', '.join(deployed)}): delete them first.",
+                code="conflict",
             )
         conn.execute("UPDATE models SET deleted = 1 WHERE id = ?", (model_id,))
     return JSONResponse({"id": model_id, "object": "model", "deleted": True})
