@@ -82,6 +82,8 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert "jobs.a@az" in planned.out and "moves openai -> azure (default -> az)" in planned.out
     assert f"models.alpha keeps {old_model} until then" in planned.out
     assert "once models.alpha moved" in planned.out  # the old job's record stays until then
+    # Until the name moves it serves the OpenAI model: its base and shutdown date are OpenAI's.
+    assert f"models.alpha  {old_model} on {OPENAI_BASE}: 2027-01-14" in planned.out
     applied = run("apply", "--auto-approve", "--wait")
     assert applied.code == 0, applied.text
     resources = state(services)["resources"]
