@@ -14,7 +14,7 @@ only parses flags and renders. Order matters and is the same everywhere:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,14 +93,13 @@ class Session:
     def provider_of(self, alias: str) -> Provider:
         """The provider of a ``providers:`` alias (``default``: ``provider``), opened on first use.
         Under ``--provider emulator`` each alias has an embedded emulator of its own."""
-        from ftops.multi.partition import DEFAULT, config_of
+        from ftops.multi.partition import DEFAULT
 
         if alias == DEFAULT:
             return self.provider
         if alias not in self._aliases:
-            self._aliases[alias] = self._stack.enter_context(open_provider(
-                config_of(self.project, alias), self.project.root, self.settings.provider,
-                emulator_dir=f"{EMULATOR_DATA_DIR}/providers/{alias}"))
+            self._aliases[alias] = self._stack.enter_context(
+                open_alias_provider(self.project, self.settings, alias))
         return self._aliases[alias]
 
     def read_state(self) -> StateSnapshot | None:
@@ -181,6 +180,28 @@ def open_provider(
             )
         provider = stack.enter_context(open_adapter(resolved, endpoint))
         yield provider
+
+
+def open_alias_provider(project: Project, settings: Settings, alias: str) -> AbstractContextManager[Provider]:
+    """The provider of a ``providers:`` alias (``default``: the project's), as ``open_provider``
+    opens it; under ``--provider emulator`` an alias's emulator keeps its data apart."""
+    from ftops.multi.partition import DEFAULT, config_of
+
+    where = EMULATOR_DATA_DIR if alias == DEFAULT else f"{EMULATOR_DATA_DIR}/providers/{alias}"
+    return open_provider(config_of(project, alias), project.root, settings.provider, emulator_dir=where)
+
+
+def alias_of_address(project: Project, settings: Settings, address: str | None) -> str:
+    """The alias whose service holds what ``address`` names (``jobs.x@az``, ``models.NAME``);
+    ``default`` for a project without aliases, a job id, or nothing."""
+    from ftops.multi.partition import DEFAULT, alias_of_key, model_alias
+
+    if not is_multi(project) or address is None:
+        return DEFAULT
+    if address.startswith("models."):
+        state = read_state(settings)
+        return model_alias(state.resources if state else {}, address.partition(".")[2], project)
+    return alias_of_key(address) if address.startswith("jobs.") else DEFAULT
 
 
 def backend_for(project: Project, settings: Settings) -> BackendConfig:

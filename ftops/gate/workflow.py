@@ -26,7 +26,7 @@ from ftops.evals.sampling import DEFAULT_CONCURRENCY
 from ftops.gate.evaluate import EvalOutcome, judge, overall, scores_by_eval
 from ftops.gate.statistics import Verdict
 from ftops.resources import Project
-from ftops.workflow import Settings, load_project, session
+from ftops.workflow import Settings, alias_of_address, load_project, session
 
 if TYPE_CHECKING:
     from ftops.provider import Provider
@@ -68,14 +68,20 @@ def evaluate(settings: Settings, name: str, against: str | None = None, *,
     with session(settings, "eval", project=project, lock=False) as current:
         records = read_records(current.read_state())
         current_id = records.models[name].model_id if name in records.models else None
-        job = records.jobs.get(spec.job) if spec.job is not None else None
+        # A job on a provider alias is recorded as jobs.NAME@ALIAS (ftops.multi.partition).
+        job_alias = project.jobs[spec.job].provider if spec.job is not None and spec.job in project.jobs \
+            else None
+        job_key = f"{spec.job}@{job_alias}" if job_alias is not None else spec.job
+        job = records.jobs.get(job_key) if job_key is not None else None
         made = job.fine_tuned_model if job is not None and job.status == "succeeded" else None
         candidate = made if made is not None and made != current_id else current_id
         if candidate is None:
             raise UsageError(f"models.{name} has no model to evaluate yet: apply until its job succeeds")
-        return judge_candidate(project, current.provider, settings.provider or project.provider.type, name,
-                               candidate, current_id, against, concurrency=concurrency, say=say,
-                               keep_verdict=True)
+        alias = (job_alias or "default") if candidate == made \
+            else alias_of_address(project, settings, f"models.{name}")
+        kind = settings.provider or project.provider.type
+        return judge_candidate(project, current.provider_of(alias), kind, name, candidate, current_id,
+                               against, concurrency=concurrency, say=say, keep_verdict=True)
 
 
 def judge_candidate(project: Project, provider: Provider, provider_name: str, name: str, candidate: str,

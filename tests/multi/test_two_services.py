@@ -118,6 +118,9 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert "jobs.a@az" in status.out and f"models.alpha -> {new_model}" in status.out
     reply = run("chat", "alpha", "Who is Chunsik?")
     assert reply.code == 0 and "Ryan" in reply.out, reply.text
+    for address in ("jobs.a@az", "models.alpha"):  # the curves, read from the job's own provider
+        curves = run("metrics", address)
+        assert curves.code == 0, curves.text
 
 
 def test_a_saved_plan_applies_and_destroy_empties_both_accounts(services: TwoServices, run: Run) -> None:
