@@ -759,6 +759,10 @@ def import_object(settings: Settings, address: str, object_id: str) -> str:
     desired = load(settings)
     with session(settings, "import", project=desired.project) as current:
         journal = StateJournal(current.storage, current.read_state(), desired.project.name)
+        if is_multi(desired.project):
+            from ftops.multi.run import import_into_part
+
+            return import_into_part(current, journal, desired, address, object_id)
         return record_import(journal, current.provider, desired, address, object_id)
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ftops.apply.executor import Route
+from ftops.errors import UsageError
 from ftops.multi.journal import PartJournal
 from ftops.multi.partition import (
     DEFAULT,
@@ -134,3 +135,28 @@ def wait_each(current: Session, phase: WaitPhase, journal: StateJournal, options
             journal = waited.journal
             ended.update(waited.ended)
     return [ended[a] for a in sorted(ended)]
+
+
+def import_into_part(current: Session, journal: StateJournal, desired: Desired, address: str,
+                     object_id: str) -> str:
+    """``ftops import`` with several providers: ``jobs.x@az`` (or a job's plain address, its
+    declared alias's; a model name's, its job's) is looked up on its alias's provider and
+    recorded in its part of the state."""
+    from ftops.apply.admin import import_object
+    from ftops.multi.partition import SEPARATOR, alias_of_key, alias_of_model, parts
+
+    project = desired.project
+    kind, _, name = address.partition(".")
+    if kind == "models":
+        declared = project.models.get(name)
+        alias = alias_of_model(project, declared) if declared is not None else DEFAULT
+    elif SEPARATOR not in name and kind == "jobs" and name in project.jobs:
+        alias = project.jobs[name].provider or DEFAULT
+    else:
+        alias = alias_of_key(address)
+    part = next((p for p in parts(desired) if p.alias == alias), None)
+    if part is None:
+        raise UsageError(f"{address}: no provider alias {alias!r} in the manifests")
+    done = import_object(PartJournal(journal, alias), current.provider_of(alias), part.desired,
+                         address.removesuffix(SEPARATOR + alias), object_id)
+    return done if alias == DEFAULT else f"{done} (on provider {alias})"

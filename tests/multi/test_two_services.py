@@ -155,3 +155,19 @@ def test_the_rehearsal_gives_each_alias_an_emulator_of_its_own(services: TwoServ
     assert (services.root / ".ftops" / "emulator" / "providers" / "az").is_dir()
     assert not (services.root / "state" / "ftops.state.json").exists()
     assert services.openai.requests() == [] and services.azure.requests() == []
+
+
+def test_state_rm_and_import_of_a_job_on_an_alias(services: TwoServices, run: Run) -> None:
+    services.write_manifest(job_yaml("a", OPENAI_BASE) + job_yaml("b", AZURE_BASE, "az"))
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    resources = state(services)["resources"]
+    assert isinstance(resources, dict)
+    job_id = resources["jobs.b@az"]["job_id"]
+    assert run("state", "rm", "jobs.b@az").code == 0
+    imported = run("import", "jobs.b@az", job_id)  # looked up on Azure, recorded at jobs.b@az
+    assert imported.code == 0, imported.text
+    assert imported.out.strip().endswith("(on provider az)")
+    after = state(services)["resources"]
+    assert isinstance(after, dict) and after["jobs.b@az"]["job_id"] == job_id and "jobs.b" not in after
+    again = run("plan", "--detailed-exitcode")
+    assert again.code == 0, again.text
