@@ -81,6 +81,11 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert planned.code == 0, planned.text
     assert "jobs.a@az" in planned.out and "moves openai -> azure (default -> az)" in planned.out
     assert f"models.alpha keeps {old_model} until then" in planned.out
+    shown = json.loads(run("plan", "--json").out)
+    routes = {c["address"] + (f"[{c['deposed']}]" if c["deposed"] else ""): c["provider"]
+              for c in shown["changes"] if c["action"] != "no-op"}
+    assert routes == {"datasets.train": "default", "datasets.train@az": "az", "jobs.a": "default",
+                      "jobs.a@az": "az", "models.alpha": "az", f"models.alpha[{old_model}]": "default"}
     assert "once models.alpha moved" in planned.out  # the old job's record stays until then
     # Until the name moves it serves the OpenAI model: its base and shutdown date are OpenAI's.
     assert f"models.alpha  {old_model} on {OPENAI_BASE}: 2027-01-14" in planned.out
