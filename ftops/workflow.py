@@ -501,7 +501,7 @@ def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: App
             from ftops.multi.run import routes_of
 
             routes = routes_of(current, journal, reporter,
-                               lambda provider: _gate(current, reporter, provider))
+                               lambda provider, baseline: _gate(current, reporter, provider, baseline))
         return execute(
             the_plan, provider=current.provider, journal=journal, project=current.project,
             reporter=reporter, wait=wait, parallelism=parallelism, gate=_gate(current, reporter),
@@ -511,10 +511,11 @@ def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: App
         reporter.close()
 
 
-def _gate(current: Session, reporter: Reporter,
-          provider: Provider | None = None) -> Callable[[str, str, str | None], Any] | None:
+def _gate(current: Session, reporter: Reporter, provider: Provider | None = None,
+          baseline: Callable[[str], Provider] | None = None) -> Callable[[str, str, str | None], Any] | None:
     """The promotion gate (``models.<name>.gate``), when a name has one; ``provider``: the one its
-    candidates answer on (default: the project's)."""
+    candidates answer on (default: the project's); ``baseline``: by name, the one its current
+    model answers on when that is another (a move between providers)."""
     if not any(spec.gate is not None for spec in current.project.models.values()):
         return None
     from ftops.gate.promotion import promotion_gate
@@ -523,7 +524,8 @@ def _gate(current: Session, reporter: Reporter,
     provider_name = current.settings.provider or current.project.provider.type
     who = holder_name()
     return promotion_gate(current.project, provider or current.provider, provider_name,
-                          accept_inconclusive=current.accept_inconclusive, who=who, say=reporter.line)
+                          accept_inconclusive=current.accept_inconclusive, who=who, say=reporter.line,
+                          baseline_provider=baseline)
 
 
 def _learn(run: PlanRun, rule: Callable[[Any, Observed], dict[str, Any]]) -> Callable[[Any, Observed], Any]:

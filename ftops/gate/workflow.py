@@ -78,21 +78,26 @@ def evaluate(settings: Settings, name: str, against: str | None = None, *,
         if candidate is None:
             raise UsageError(f"models.{name} has no model to evaluate yet: apply until its job succeeds")
         alias = (job_alias or "default") if candidate == made \
-            else alias_of_address(project, settings, f"models.{name}")
+            else alias_of_address(project, settings, f"models.{name}")  # the candidate's provider
         kind = settings.provider or project.provider.type
+        current_alias = alias_of_address(project, settings, f"models.{name}")
         return judge_candidate(project, current.provider_of(alias), kind, name, candidate, current_id,
-                               against, concurrency=concurrency, say=say, keep_verdict=True)
+                               against, concurrency=concurrency, say=say, keep_verdict=True,
+                               baseline_provider=current.provider_of(current_alias))
 
 
 def judge_candidate(project: Project, provider: Provider, provider_name: str, name: str, candidate: str,
                     current_id: str | None, against: str | None = None, *,
                     concurrency: int = DEFAULT_CONCURRENCY,
                     say: Callable[[str], None] = lambda _: None,
-                    keep_verdict: bool = False, reuse_verdict: bool = False) -> Evaluation:
+                    keep_verdict: bool = False, reuse_verdict: bool = False,
+                    baseline_provider: Provider | None = None) -> Evaluation:
     """Judge ``candidate`` for the name on its gate's evals; answers come from the cache when there.
 
     ``keep_verdict`` (``ftops eval``) keeps the verdict under the key of everything it depends on;
-    ``reuse_verdict`` (apply's gate) returns a verdict kept under exactly that key without judging."""
+    ``reuse_verdict`` (apply's gate) returns a verdict kept under exactly that key without judging.
+    ``baseline_provider``: where the baseline model answers when it is not on ``provider`` (a name
+    moving to another service: ftops.multi); default ``provider``."""
     from ftops.evals.record import check_budget, name_works
     from ftops.gate import verdicts
 
@@ -130,7 +135,8 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
     cost = sum_costs([*answering, *grading])
     say(f"Evaluating models.{name}: {cost.describe()}.")
     check_budget(project, cost, f"evaluating models.{name}")
-    collected = {model: collect(provider, model, list(works.values()), log, concurrency=concurrency)
+    collected = {model: collect(baseline_provider if model != candidate and baseline_provider else provider,
+                                model, list(works.values()), log, concurrency=concurrency)
                  for model, log in logs.items()}
     baseline_log = recording if mode == "recording" else logs.get(baseline) if baseline is not None else None
     rubrics = {eval_name: RubricJudge(work.grader, provider, project.root, provider_name)

@@ -69,14 +69,21 @@ def plan_every_provider(current: Session, desired: Desired, options: PlanOptions
 
 
 def routes_of(current: Session, journal: StateJournal, reporter: Reporter,
-              gate: Callable[[Provider], Any]) -> dict[str, Route]:
-    """Each alias's provider, part of the state, progress lines and gate; the state records the
-    aliases' services with its next write."""
+              gate: Callable[[Provider, Callable[[str], Provider]], Any]) -> dict[str, Route]:
+    """Each alias's provider, part of the state, progress lines and gate (``gate(provider,
+    baseline)``: the candidates answer on the alias's provider, a name's current model on the
+    provider it is on, which a move makes another); the state records the aliases' services
+    with its next write."""
     journal.record_providers(fingerprints(current))
+    project = current.project
+
+    def baseline(name: str) -> Provider:
+        return current.provider_of(model_alias(journal.snapshot.resources, name, project))
+
     out = {}
-    for alias in aliases(current.project):
+    for alias in aliases(project):
         provider = current.provider_of(alias)
-        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider),
+        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider, baseline),
                            PartReporter(reporter, alias))
     return out
 

@@ -176,3 +176,50 @@ def test_state_rm_and_import_of_a_job_on_an_alias(services: TwoServices, run: Ru
     assert isinstance(after, dict) and after["jobs.b@az"]["job_id"] == job_id and "jobs.b" not in after
     again = run("plan", "--detailed-exitcode")
     assert again.code == 0, again.text
+
+
+GATE = """\
+evals:
+  facts:
+    file: ../evals/facts.jsonl
+models:
+  alpha:
+    job: a
+    gate: {evals: [facts], no_worse_than: current, margin: 0.1}
+"""
+
+
+def test_a_gated_move_judges_the_new_model_against_the_old_one_where_each_is(
+    services: TwoServices, run: Run
+) -> None:
+    """``no_worse_than: current`` across a move: the candidate answers on Azure, the name's
+    current model on OpenAI (the gate asks each through its own provider), then the name moves."""
+    (services.root / "evals").mkdir()
+    question = [{"role": "user", "content": "Who is Chunsik?"}]
+    cases = [{"id": f"who-{i}", "contains": "Ryan", "messages": question} for i in range(40)]
+    (services.root / "evals" / "facts.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
+
+    def gated(jobs: str) -> None:
+        services.write_manifest(jobs)
+        manifest = services.root / "manifests" / "project.yaml"
+        text = manifest.read_text()
+        manifest.write_text(text[: text.index("models:")] + GATE)
+
+    gated(job_yaml("a", OPENAI_BASE))
+    first = run("apply", "--auto-approve", "--wait")
+    assert first.code == 0, first.text
+    old_model = state(services)["resources"]["models.alpha"]["model_id"]  # type: ignore[index]
+    from ftops.evals.recordings import cache_path
+
+    cache_path(services.root, old_model).unlink()  # its answers are asked again, where it is
+    asked_before = len([r for r in services.openai.requests() if r.path.endswith("/chat/completions")])
+
+    gated(job_yaml("a", AZURE_BASE, "az"))
+    moved = run("apply", "--auto-approve", "--wait")
+    assert moved.code == 0, moved.text
+    assert "models.alpha: gate PASS" in moved.out, moved.out
+    # The baseline (the OpenAI model) answered on OpenAI; the candidate on Azure.
+    assert len([r for r in services.openai.requests() if r.path.endswith("/chat/completions")]) > asked_before
+    assert [r for r in services.azure.requests() if r.path.endswith("/chat/completions")]
+    new_model = state(services)["resources"]["models.alpha"]["model_id"]  # type: ignore[index]
+    assert new_model != old_model and new_model.startswith(f"ft:{AZURE_BASE}:")
