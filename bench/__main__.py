@@ -33,6 +33,7 @@ BENCHMARKS = {
     "startup": "bench.bench_startup",
     "plan_at_scale": "bench.bench_plan_at_scale",
     "together_plan": "bench.bench_together_plan",
+    "multi_plan": "bench.bench_multi_plan",
     "noop_apply": "bench.bench_noop_apply",
     "scaling": "bench.bench_scaling",
     "uploads": "bench.bench_uploads",

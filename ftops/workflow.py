@@ -14,7 +14,7 @@ only parses flags and renders. Order matters and is the same everywhere:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,14 +100,13 @@ class Session:
     def provider_of(self, alias: str) -> Provider:
         """The provider of a ``providers:`` alias (``default``: ``provider``), opened on first use.
         Under ``--provider emulator`` each alias has an embedded emulator of its own."""
-        from ftops.multi.partition import DEFAULT, config_of
+        from ftops.multi.partition import DEFAULT
 
         if alias == DEFAULT:
             return self.provider
         if alias not in self._aliases:
-            self._aliases[alias] = self._stack.enter_context(open_provider(
-                config_of(self.project, alias), self.project.root, self.settings.provider,
-                emulator_dir=f"{EMULATOR_DATA_DIR}/providers/{alias}"))
+            self._aliases[alias] = self._stack.enter_context(
+                open_alias_provider(self.project, self.settings, alias))
         return self._aliases[alias]
 
     def deployments(self, records: StateRecords | None = None) -> DeploymentManager | None:
@@ -245,6 +244,28 @@ def open_provider(
             )
         provider = stack.enter_context(open_adapter(resolved, endpoint))
         yield provider
+
+
+def open_alias_provider(project: Project, settings: Settings, alias: str) -> AbstractContextManager[Provider]:
+    """The provider of a ``providers:`` alias (``default``: the project's), as ``open_provider``
+    opens it; under ``--provider emulator`` an alias's emulator keeps its data apart."""
+    from ftops.multi.partition import DEFAULT, config_of
+
+    where = EMULATOR_DATA_DIR if alias == DEFAULT else f"{EMULATOR_DATA_DIR}/providers/{alias}"
+    return open_provider(config_of(project, alias), project.root, settings.provider, emulator_dir=where)
+
+
+def alias_of_address(project: Project, settings: Settings, address: str | None) -> str:
+    """The alias whose service holds what ``address`` names (``jobs.x@az``, ``models.NAME``);
+    ``default`` for a project without aliases, a job id, or nothing."""
+    from ftops.multi.partition import DEFAULT, alias_of_key, model_alias
+
+    if not is_multi(project) or address is None:
+        return DEFAULT
+    if address.startswith("models."):
+        state = read_state(settings)
+        return model_alias(state.resources if state else {}, address.partition(".")[2], project)
+    return alias_of_key(address) if address.startswith("jobs.") else DEFAULT
 
 
 def backend_for(project: Project, settings: Settings) -> BackendConfig:
@@ -555,7 +576,7 @@ def _execute(current: Session, the_plan: Plan, journal: StateJournal, hooks: App
             from ftops.multi.run import routes_of
 
             routes = routes_of(current, journal, reporter,
-                               lambda provider: _gate(current, reporter, provider))
+                               lambda provider, baseline: _gate(current, reporter, provider, baseline))
         return execute(
             the_plan, provider=provider, journal=journal, project=current.project,
             reporter=reporter, wait=wait, parallelism=parallelism, gate=_gate(current, reporter, provider),
@@ -582,10 +603,11 @@ def _new_routes() -> ChatRoutes:
     return ChatRoutes()
 
 
-def _gate(current: Session, reporter: Reporter,
-          provider: Provider | None = None) -> Callable[[str, str, str | None], Any] | None:
+def _gate(current: Session, reporter: Reporter, provider: Provider | None = None,
+          baseline: Callable[[str], Provider] | None = None) -> Callable[[str, str, str | None], Any] | None:
     """The promotion gate (``models.<name>.gate``), when a name has one; ``provider``: the one its
-    candidates answer on (default: the project's)."""
+    candidates answer on (default: the project's); ``baseline``: by name, the one its current
+    model answers on when that is another (a move between providers)."""
     if not any(spec.gate is not None for spec in current.project.models.values()):
         return None
     from ftops.gate.promotion import promotion_gate
@@ -594,7 +616,8 @@ def _gate(current: Session, reporter: Reporter,
     provider_name = current.settings.provider or current.project.provider.type
     who = holder_name()
     return promotion_gate(current.project, provider or current.provider, provider_name,
-                          accept_inconclusive=current.accept_inconclusive, who=who, say=reporter.line)
+                          accept_inconclusive=current.accept_inconclusive, who=who, say=reporter.line,
+                          baseline_provider=baseline)
 
 
 def _learn(run: PlanRun, rule: Callable[[Any, Observed], dict[str, Any]]) -> Callable[[Any, Observed], Any]:
@@ -845,6 +868,10 @@ def import_object(settings: Settings, address: str, object_id: str) -> str:
     desired = load(settings)
     with session(settings, "import", project=desired.project) as current:
         journal = StateJournal(current.storage, current.read_state(), desired.project.name)
+        if is_multi(desired.project):
+            from ftops.multi.run import import_into_part
+
+            return import_into_part(current, journal, desired, address, object_id)
         return record_import(journal, current.provider, desired, address, object_id)
 
 

@@ -6,11 +6,16 @@ Only typer and ``ftops.cli.common`` at the top; the engines load in the bodies.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ftops.cli.common import DEFAULT_MANIFESTS, ManifestsOption, ProviderOption
+
+if TYPE_CHECKING:
+    from ftops.evals.record import RecordTarget
+    from ftops.resources import Project
+    from ftops.workflow import Settings
 
 ConcurrencyOption = Annotated[
     int, typer.Option("--concurrency", min=1, max=64, help="Answers asked at once (default 4).")
@@ -59,12 +64,26 @@ def record(
         cost = recorder.estimate_all(targets, provider_name, project.chat_pricing)
         typer.echo(f"Recording {len(targets)} name(s): {cost.describe()}.")
         recorder.check_budget(project, cost, "ftops record")
-        done = recorder.record_all(current.provider, targets, provider_name, concurrency=concurrency)
+        done = []
+        for alias, group in _by_alias(settings, project, targets):  # several providers: each name's own
+            done += recorder.record_all(current.provider_of(alias), group, provider_name,
+                                        concurrency=concurrency)
     for item in done:
         got = item.collected
         where = item.target.path.relative_to(project.root).as_posix()
         typer.echo(f"models.{item.target.name}: {item.target.model_id} -> {where}: "
                    f"{got.asked} answer(s) recorded, {got.reused} already there")
+
+
+def _by_alias(settings: Settings, project: Project,
+              targets: list[RecordTarget]) -> list[tuple[str, list[RecordTarget]]]:
+    """The targets grouped by the provider alias their model is on (one group without aliases)."""
+    from ftops.workflow import alias_of_address
+
+    groups: dict[str, list[RecordTarget]] = {}
+    for target in targets:
+        groups.setdefault(alias_of_address(project, settings, f"models.{target.name}"), []).append(target)
+    return sorted(groups.items())
 
 
 def eval_cmd(

@@ -28,13 +28,18 @@ _CASES_NAMED: Final = 5
 
 def promotion_gate(project: Project, provider: Provider, provider_name: str, *,
                    accept_inconclusive: frozenset[str], who: str,
-                   say: Callable[[str], None]) -> GateCheck:
+                   say: Callable[[str], None],
+                   baseline_provider: Callable[[str], Provider] | None = None) -> GateCheck:
+    """``baseline_provider``: by name, where the name's current model answers when it is not on
+    ``provider`` (a move between services: ftops.multi)."""
+
     def check(name: str, candidate: str, current_id: str | None) -> Mapping[str, Any] | None:
         spec = project.models.get(name)
         if spec is None or spec.gate is None:
             return None
         result = judge_candidate(project, provider, provider_name, name, candidate, current_id, say=say,
-                                 reuse_verdict=True)
+                                 reuse_verdict=True,
+                                 baseline_provider=baseline_provider(name) if baseline_provider else None)
         accepted = result.verdict is Verdict.INCONCLUSIVE and name in accept_inconclusive
         summary = "; ".join(_eval_summary(result, i) for i in range(len(result.outcomes)))
         if result.reused_from is not None:

@@ -26,7 +26,7 @@ from ftops.evals.sampling import DEFAULT_CONCURRENCY
 from ftops.gate.evaluate import EvalOutcome, judge, overall, scores_by_eval
 from ftops.gate.statistics import Verdict
 from ftops.resources import Project
-from ftops.workflow import Settings, load_project, session
+from ftops.workflow import Settings, alias_of_address, load_project, session
 
 if TYPE_CHECKING:
     from ftops.provider import Provider
@@ -68,25 +68,36 @@ def evaluate(settings: Settings, name: str, against: str | None = None, *,
     with session(settings, "eval", project=project, lock=False) as current:
         records = read_records(current.read_state())
         current_id = records.models[name].model_id if name in records.models else None
-        job = records.jobs.get(spec.job) if spec.job is not None else None
+        # A job on a provider alias is recorded as jobs.NAME@ALIAS (ftops.multi.partition).
+        job_alias = project.jobs[spec.job].provider if spec.job is not None and spec.job in project.jobs \
+            else None
+        job_key = f"{spec.job}@{job_alias}" if job_alias is not None else spec.job
+        job = records.jobs.get(job_key) if job_key is not None else None
         made = job.fine_tuned_model if job is not None and job.status == "succeeded" else None
         candidate = made if made is not None and made != current_id else current_id
         if candidate is None:
             raise UsageError(f"models.{name} has no model to evaluate yet: apply until its job succeeds")
-        return judge_candidate(project, current.provider, settings.provider or project.provider.type, name,
-                               candidate, current_id, against, concurrency=concurrency, say=say,
-                               keep_verdict=True)
+        alias = (job_alias or "default") if candidate == made \
+            else alias_of_address(project, settings, f"models.{name}")  # the candidate's provider
+        kind = settings.provider or project.provider.type
+        current_alias = alias_of_address(project, settings, f"models.{name}")
+        return judge_candidate(project, current.provider_of(alias), kind, name, candidate, current_id,
+                               against, concurrency=concurrency, say=say, keep_verdict=True,
+                               baseline_provider=current.provider_of(current_alias))
 
 
 def judge_candidate(project: Project, provider: Provider, provider_name: str, name: str, candidate: str,
                     current_id: str | None, against: str | None = None, *,
                     concurrency: int = DEFAULT_CONCURRENCY,
                     say: Callable[[str], None] = lambda _: None,
-                    keep_verdict: bool = False, reuse_verdict: bool = False) -> Evaluation:
+                    keep_verdict: bool = False, reuse_verdict: bool = False,
+                    baseline_provider: Provider | None = None) -> Evaluation:
     """Judge ``candidate`` for the name on its gate's evals; answers come from the cache when there.
 
     ``keep_verdict`` (``ftops eval``) keeps the verdict under the key of everything it depends on;
-    ``reuse_verdict`` (apply's gate) returns a verdict kept under exactly that key without judging."""
+    ``reuse_verdict`` (apply's gate) returns a verdict kept under exactly that key without judging.
+    ``baseline_provider``: where the baseline model answers when it is not on ``provider`` (a name
+    moving to another service: ftops.multi); default ``provider``."""
     from ftops.evals.record import check_budget, name_works
     from ftops.gate import verdicts
 
@@ -124,7 +135,8 @@ def judge_candidate(project: Project, provider: Provider, provider_name: str, na
     cost = sum_costs([*answering, *grading])
     say(f"Evaluating models.{name}: {cost.describe()}.")
     check_budget(project, cost, f"evaluating models.{name}")
-    collected = {model: collect(provider, model, list(works.values()), log, concurrency=concurrency)
+    collected = {model: collect(baseline_provider if model != candidate and baseline_provider else provider,
+                                model, list(works.values()), log, concurrency=concurrency)
                  for model, log in logs.items()}
     baseline_log = recording if mode == "recording" else logs.get(baseline) if baseline is not None else None
     rubrics = {eval_name: RubricJudge(work.grader, provider, project.root, provider_name)

@@ -53,5 +53,6 @@ def load_job_metrics(settings: Settings, address: str) -> JobMetrics:
 
     job_id, found_as = resolve_job_id(settings, address)
     project = workflow.load_project(settings)
-    with workflow.open_provider(project.provider, project.root, settings.provider) as provider:
+    alias = workflow.alias_of_address(project, settings, found_as)  # several providers: the job's
+    with workflow.open_alias_provider(project, settings, alias) as provider:
         return provider.job_results(job_id, found_as)

@@ -31,7 +31,9 @@ class PartJournal(StateJournal):
 
     @property
     def snapshot(self) -> StateSnapshot:
-        return self._whole.snapshot
+        """The whole state with only this part's records, at the part's addresses."""
+        whole = self._whole.snapshot
+        return whole.with_resources(view(whole.resources, self._alias))
 
     def records(self) -> StateRecords:
         snapshot = self._whole.snapshot

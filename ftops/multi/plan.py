@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -123,6 +124,8 @@ def plan_parts(desired: Desired, state: StateSnapshot | None, observed: Mapping[
         if part_options is None:
             continue  # --target names nothing of this part
         plan = make_plan(part.desired, part_state, seen, part_options)
+        if foreign:
+            plan = _lifecycle_elsewhere(plan, foreign, records, observed, part_options)
         changes = [_routed(c, alias, foreign) for c in plan.changes
                    if not _leaves_to_another_part(c, alias, held_by)]
         plans.append((alias, replace(plan, changes=tuple(changes))))
@@ -153,6 +156,45 @@ def _part_options(options: PlanOptions, alias: str, placed: Mapping[str, str],
     if options.targets and not mine(options.targets):
         return None
     return replace(options, targets=mine(options.targets), replaces=mine(options.replaces))
+
+
+def _lifecycle_elsewhere(plan: Plan, foreign: Mapping[str, str], records: StateRecords,
+                         observed: Mapping[str, Observed], options: PlanOptions) -> Plan:
+    """A name that still holds a model of another provider (a move under way) shows that
+    model's base and shutdown date, read from the provider it is on: a part knows only its own
+    jobs, and would show its new job's base."""
+    fixed, warnings = [], list(plan.warnings)
+    for entry in plan.lifecycle:
+        where = foreign.get(entry.model_id or "")
+        if where is None:
+            fixed.append(entry)
+            continue
+        seen = observed[where]
+        makers = [j.model for j in seen.jobs.values() if j.fine_tuned_model == entry.model_id]
+        makers += [j.base_model for j in records.jobs.values() if j.fine_tuned_model == entry.model_id]
+        base = makers[0] if makers else entry.base_model
+        own = seen.models.get(entry.model_id or "")
+        text = (own.shutdown_date if own is not None else None) or (
+            seen.models[base].shutdown_date if base in seen.models else None)
+        when = _date(text)
+        days = (when - options.today).days if when is not None and options.today is not None else None
+        moved = replace(entry, base_model=base, shutdown_date=when.isoformat() if when else None,
+                        days_left=days)
+        fixed.append(moved)
+        stale = f"{entry.address}: {entry.model_id} (on "
+        warnings = [w for w in warnings if not w.startswith(stale)]
+        if days is not None and days < options.shutdown_warning_days:
+            state = "shut down on" if days <= 0 else "shuts down on"
+            warnings.append(f"{entry.address}: {entry.model_id} (on {base}, on provider {where}) {state} "
+                            f"{moved.shutdown_date} ({days} days)")
+    return replace(plan, lifecycle=tuple(fixed), warnings=tuple(warnings))
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
 
 
 def _made_by_project(desired: Desired, records: StateRecords, observed: Mapping[str, Observed]) -> set[str]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ftops.apply.executor import Route
+from ftops.errors import UsageError
 from ftops.multi.journal import PartJournal
 from ftops.multi.partition import (
     DEFAULT,
@@ -68,14 +69,21 @@ def plan_every_provider(current: Session, desired: Desired, options: PlanOptions
 
 
 def routes_of(current: Session, journal: StateJournal, reporter: Reporter,
-              gate: Callable[[Provider], Any]) -> dict[str, Route]:
-    """Each alias's provider, part of the state, progress lines and gate; the state records the
-    aliases' services with its next write."""
+              gate: Callable[[Provider, Callable[[str], Provider]], Any]) -> dict[str, Route]:
+    """Each alias's provider, part of the state, progress lines and gate (``gate(provider,
+    baseline)``: the candidates answer on the alias's provider, a name's current model on the
+    provider it is on, which a move makes another); the state records the aliases' services
+    with its next write."""
     journal.record_providers(fingerprints(current))
+    project = current.project
+
+    def baseline(name: str) -> Provider:
+        return current.provider_of(model_alias(journal.snapshot.resources, name, project))
+
     out = {}
-    for alias in aliases(current.project):
+    for alias in aliases(project):
         provider = current.provider_of(alias)
-        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider),
+        out[alias] = Route(provider, PartJournal(journal, alias), gate(provider, baseline),
                            PartReporter(reporter, alias))
     return out
 
@@ -134,3 +142,28 @@ def wait_each(current: Session, phase: WaitPhase, journal: StateJournal, options
             journal = waited.journal
             ended.update(waited.ended)
     return [ended[a] for a in sorted(ended)]
+
+
+def import_into_part(current: Session, journal: StateJournal, desired: Desired, address: str,
+                     object_id: str) -> str:
+    """``ftops import`` with several providers: ``jobs.x@az`` (or a job's plain address, its
+    declared alias's; a model name's, its job's) is looked up on its alias's provider and
+    recorded in its part of the state."""
+    from ftops.apply.admin import import_object
+    from ftops.multi.partition import SEPARATOR, alias_of_key, alias_of_model, parts
+
+    project = desired.project
+    kind, _, name = address.partition(".")
+    if kind == "models":
+        declared = project.models.get(name)
+        alias = alias_of_model(project, declared) if declared is not None else DEFAULT
+    elif SEPARATOR not in name and kind == "jobs" and name in project.jobs:
+        alias = project.jobs[name].provider or DEFAULT
+    else:
+        alias = alias_of_key(address)
+    part = next((p for p in parts(desired) if p.alias == alias), None)
+    if part is None:
+        raise UsageError(f"{address}: no provider alias {alias!r} in the manifests")
+    done = import_object(PartJournal(journal, alias), current.provider_of(alias), part.desired,
+                         address.removesuffix(SEPARATOR + alias), object_id)
+    return done if alias == DEFAULT else f"{done} (on provider {alias})"

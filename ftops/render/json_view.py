@@ -74,7 +74,7 @@ def _diffed(change: Change) -> bool:
 
 
 def _change(change: Change) -> dict[str, Any]:
-    return {
+    shown = {
         "address": change.address,
         "deposed": change.deposed,
         "action": change.action.value,
@@ -92,3 +92,6 @@ def _change(change: Change) -> dict[str, Any]:
         "depends_on": list(change.depends_on),
         "steps": [type(s).__name__ for s in change.steps],
     }
+    if change.provider is not None:  # several providers: the alias the change's requests go to
+        shown["provider"] = change.provider
+    return shown

@@ -38,7 +38,7 @@ def run_quick(name: str, results: Path) -> dict[str, Any]:
 
 def test_every_benchmark_is_covered_below() -> None:
     assert set(BENCHMARKS) == {"startup", "plan_at_scale", "noop_apply", "scaling", "uploads", "datasets",
-                               "cache", "together_plan"}
+                               "cache", "together_plan", "multi_plan"}
 
 
 def test_plan_at_scale(tmp_path: Path) -> None:
@@ -141,3 +141,10 @@ def test_realistic_dataset_text_is_not_a_tiny_vocabulary(tmp_path: Path) -> None
     sample = tmp_path / "sample.jsonl"
     bench_datasets.generate(sample, 0.5, data="sample")
     assert len({w for text in bench_datasets.texts_of(sample) for w in text.split()}) < 70
+
+
+def test_multi_plan(tmp_path: Path) -> None:
+    figures = run_quick("multi_plan", tmp_path)["figures"]
+    # Three listings per provider, whatever the size; nothing written.
+    assert figures["one_requests"] == 3 and figures["two_requests"] == 6
+    assert figures["one_mutating"] == figures["two_mutating"] == 0

@@ -21,27 +21,30 @@ AZURE_KEY = "azure-test-key-5f0c9e7d2b"
 API_VERSION = "2025-04-01-preview"
 OPENAI_BASE = "gpt-4o-mini-2024-07-18"
 AZURE_BASE = "gpt-4.1-mini-2025-04-14"
+TOGETHER_BASE = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
+TOGETHER_KEY = "together-test-key-0c7d1e"
 
 
 @dataclass
 class TwoServices:
     root: Path
-    openai: RunningEmulator
-    azure: RunningEmulator
+    openai: RunningEmulator  # the project's provider
+    azure: RunningEmulator  # the second service: Azure's paths, or Together's under /together
 
-    def write_manifest(self, jobs: str) -> None:
-        """The project with ``jobs`` (YAML lines under ``jobs:``, indented two spaces)."""
+    def write_manifest(self, jobs: str, *, together: bool = False) -> None:
+        """The project with ``jobs`` (YAML lines under ``jobs:``, indented two spaces); the second
+        service is Azure (alias ``az``), or with ``together`` Together AI (alias ``tg``, served by
+        the second emulator under its ``/together`` prefix)."""
+        second = (f"  tg:\n    type: together\n    base_url: {self.azure.together_base_url}\n" if together
+                  else f"  az:\n    type: azure\n    endpoint: {self.azure.root_url}\n"
+                       f"    api_version: \"{API_VERSION}\"\n")
         text = f"""\
 project: e2e
 provider:
   type: openai
   base_url: {self.openai.base_url}
 providers:
-  az:
-    type: azure
-    endpoint: {self.azure.root_url}
-    api_version: "{API_VERSION}"
-datasets:
+{second}datasets:
   train:
     file: ../datasets/train.jsonl
 jobs:
@@ -71,6 +74,7 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     faults = getattr(request, "param", None)
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+    monkeypatch.setenv("TOGETHER_API_KEY", TOGETHER_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")

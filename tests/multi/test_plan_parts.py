@@ -4,6 +4,7 @@ provider's observations, put together with the alias on every address and change
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from types import MappingProxyType
 
 import pytest
@@ -135,3 +136,21 @@ def test_views_keep_each_alias_apart() -> None:
     assert view(resources, "default") == {"jobs.a": {"n": 1}, "models.m": {"n": 4}}
     changed = merge_view(resources, "az", {"jobs.a": {"n": 5}, "models.m": {"n": 4}})
     assert changed == {"jobs.a": {"n": 1}, "jobs.a@az": {"n": 5}, "models.m": {"n": 4}}
+
+
+def test_during_a_move_the_name_shows_its_old_models_base_and_shutdown() -> None:
+    """The name still serves the old provider's model until the new one passes: the plan shows
+    that model's base and shutdown date, read from the old provider (not the new job's base)."""
+    world, state = converged_on_default()
+    world.models[BASE] = ObservedModel(BASE, "system", 1, shutdown_date="2027-01-14")
+    new_base = ObservedModel("llama-3", "system", 1)
+    moved = on_two([replace(job("tune", "train", model="llama-3"), provider="az")])
+    options = {a: PlanOptions(today=date(2026, 12, 6)) for a in OPTIONS}
+    az = Observed(models=MappingProxyType({"llama-3": new_base}))
+    plan = plan_parts(moved, state, {"default": world.observed(), "az": az}, options)
+    old_model = world.model_record("bot").model_id  # type: ignore[union-attr]
+    (entry,) = plan.lifecycle
+    assert (entry.model_id, entry.base_model, entry.shutdown_date, entry.days_left) == (
+        old_model, BASE, "2027-01-14", 39)
+    assert plan.warnings == (f"az: models.bot: {old_model} (on {BASE}, on provider default) shuts down on "
+                             "2027-01-14 (39 days)",)

@@ -81,7 +81,14 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert planned.code == 0, planned.text
     assert "jobs.a@az" in planned.out and "moves openai -> azure (default -> az)" in planned.out
     assert f"models.alpha keeps {old_model} until then" in planned.out
+    shown = json.loads(run("plan", "--json").out)
+    routes = {c["address"] + (f"[{c['deposed']}]" if c["deposed"] else ""): c["provider"]
+              for c in shown["changes"] if c["action"] != "no-op"}
+    assert routes == {"datasets.train": "default", "datasets.train@az": "az", "jobs.a": "default",
+                      "jobs.a@az": "az", "models.alpha": "az", f"models.alpha[{old_model}]": "default"}
     assert "once models.alpha moved" in planned.out  # the old job's record stays until then
+    # Until the name moves it serves the OpenAI model: its base and shutdown date are OpenAI's.
+    assert f"models.alpha  {old_model} on {OPENAI_BASE}: 2027-01-14" in planned.out
     applied = run("apply", "--auto-approve", "--wait")
     assert applied.code == 0, applied.text
     resources = state(services)["resources"]
@@ -116,6 +123,9 @@ def test_a_move_from_openai_to_azure_checks_the_new_model_before_deleting_the_ol
     assert "jobs.a@az" in status.out and f"models.alpha -> {new_model}" in status.out
     reply = run("chat", "alpha", "Who is Chunsik?")
     assert reply.code == 0 and "Ryan" in reply.out, reply.text
+    for address in ("jobs.a@az", "models.alpha"):  # the curves, read from the job's own provider
+        curves = run("metrics", address)
+        assert curves.code == 0, curves.text
 
 
 def test_a_saved_plan_applies_and_destroy_empties_both_accounts(services: TwoServices, run: Run) -> None:
@@ -150,3 +160,66 @@ def test_the_rehearsal_gives_each_alias_an_emulator_of_its_own(services: TwoServ
     assert (services.root / ".ftops" / "emulator" / "providers" / "az").is_dir()
     assert not (services.root / "state" / "ftops.state.json").exists()
     assert services.openai.requests() == [] and services.azure.requests() == []
+
+
+def test_state_rm_and_import_of_a_job_on_an_alias(services: TwoServices, run: Run) -> None:
+    services.write_manifest(job_yaml("a", OPENAI_BASE) + job_yaml("b", AZURE_BASE, "az"))
+    assert run("apply", "--auto-approve", "--wait").code == 0
+    resources = state(services)["resources"]
+    assert isinstance(resources, dict)
+    job_id = resources["jobs.b@az"]["job_id"]
+    assert run("state", "rm", "jobs.b@az").code == 0
+    imported = run("import", "jobs.b@az", job_id)  # looked up on Azure, recorded at jobs.b@az
+    assert imported.code == 0, imported.text
+    assert imported.out.strip().endswith("(on provider az)")
+    after = state(services)["resources"]
+    assert isinstance(after, dict) and after["jobs.b@az"]["job_id"] == job_id and "jobs.b" not in after
+    again = run("plan", "--detailed-exitcode")
+    assert again.code == 0, again.text
+
+
+GATE = """\
+evals:
+  facts:
+    file: ../evals/facts.jsonl
+models:
+  alpha:
+    job: a
+    gate: {evals: [facts], no_worse_than: current, margin: 0.1}
+"""
+
+
+def test_a_gated_move_judges_the_new_model_against_the_old_one_where_each_is(
+    services: TwoServices, run: Run
+) -> None:
+    """``no_worse_than: current`` across a move: the candidate answers on Azure, the name's
+    current model on OpenAI (the gate asks each through its own provider), then the name moves."""
+    (services.root / "evals").mkdir()
+    question = [{"role": "user", "content": "Who is Chunsik?"}]
+    cases = [{"id": f"who-{i}", "contains": "Ryan", "messages": question} for i in range(40)]
+    (services.root / "evals" / "facts.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
+
+    def gated(jobs: str) -> None:
+        services.write_manifest(jobs)
+        manifest = services.root / "manifests" / "project.yaml"
+        text = manifest.read_text()
+        manifest.write_text(text[: text.index("models:")] + GATE)
+
+    gated(job_yaml("a", OPENAI_BASE))
+    first = run("apply", "--auto-approve", "--wait")
+    assert first.code == 0, first.text
+    old_model = state(services)["resources"]["models.alpha"]["model_id"]  # type: ignore[index]
+    from ftops.evals.recordings import cache_path
+
+    cache_path(services.root, old_model).unlink()  # its answers are asked again, where it is
+    asked_before = len([r for r in services.openai.requests() if r.path.endswith("/chat/completions")])
+
+    gated(job_yaml("a", AZURE_BASE, "az"))
+    moved = run("apply", "--auto-approve", "--wait")
+    assert moved.code == 0, moved.text
+    assert "models.alpha: gate PASS" in moved.out, moved.out
+    # The baseline (the OpenAI model) answered on OpenAI; the candidate on Azure.
+    assert len([r for r in services.openai.requests() if r.path.endswith("/chat/completions")]) > asked_before
+    assert [r for r in services.azure.requests() if r.path.endswith("/chat/completions")]
+    new_model = state(services)["resources"]["models.alpha"]["model_id"]  # type: ignore[index]
+    assert new_model != old_model and new_model.startswith(f"ft:{AZURE_BASE}:")
