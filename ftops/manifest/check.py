@@ -62,7 +62,7 @@ def _check_evals(outcome: Outcome) -> list[Diagnostic]:
     from ftops.evals.overlap import training_overlap
 
     out: list[Diagnostic] = []
-    training = [t.path for t in outcome.datasets if t.format == "chat"]
+    training = list(dict.fromkeys(t.path for t in outcome.datasets if t.format == "chat"))
     for target in outcome.evals:
         read = read_eval_file(target.path, target.display)
         out.extend(read.diagnostics)
@@ -79,8 +79,9 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
     try:
         from ftops.datasets import check_pair
         from ftops.datasets.batch import CheckRequest, check_datasets
-        from ftops.datasets.cache import ReportCache, default_cache_dir
-        from ftops.datasets.report import TrainingTerms
+        from ftops.datasets.cache import ReportCache, ReportKey, default_cache_dir
+        from ftops.datasets.report import DatasetReport, TrainingTerms
+        from ftops.datasets.shared import ReaderKind, merged_diagnostics, worst
     except ImportError as error:  # an incomplete install: say plainly that the contents went unchecked
         diagnostics.extend(
             Diagnostic(t.display, None, None, "", f"contents not checked: the dataset engine is unavailable "
@@ -95,13 +96,18 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
                 for t in outcome.datasets]
     cache = ReportCache(default_cache_dir(cache_root)) if cache_root is not None else None
     checked = check_datasets(requests, cache)
-    reports: dict[str, Any] = {}
-    keys = {}
+    # a file read by jobs that train differently was checked once per way (``ftops.datasets.shared``)
+    by_name: dict[str, list[tuple[ReaderKind, DatasetReport]]] = {}
+    keys: dict[str, tuple[CheckRequest, ReportKey | None]] = {}
     for target, request, report, key in zip(outcome.datasets, requests, checked.reports, checked.keys,
                                              strict=True):
-        reports[target.name] = report
-        keys[target.name] = (request, key)
-        diagnostics.extend(report.diagnostics)
+        kind = ReaderKind(TrainingTerms(target.provider, target.method, target.training), target.model)
+        by_name.setdefault(target.name, []).append((kind, report))
+        keys.setdefault(target.name, (request, key))  # the first reader's check, for the leakage check
+    reports: dict[str, Any] = {}
+    for name, checks in by_name.items():
+        reports[name] = worst(checks)
+        diagnostics.extend(merged_diagnostics(checks))
     for train, valid in outcome.pairs:
         if train not in reports or valid not in reports:
             continue
@@ -111,8 +117,9 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
             found = cache.get_pair(train_key, valid_key)
         if found is None:
             # the leakage check needs both files' example fingerprints, which cached reports lack
-            pair = [reports[train] if reports[train].example_hashes_known else train_request.run(),
-                    reports[valid] if reports[valid].example_hashes_known else valid_request.run()]
+            train_report, valid_report = by_name[train][0][1], by_name[valid][0][1]
+            pair = [train_report if train_report.example_hashes_known else train_request.run(),
+                    valid_report if valid_report.example_hashes_known else valid_request.run()]
             found = check_pair(pair[0], pair[1])
             if cache is not None and train_key is not None and valid_key is not None:
                 cache.put_pair(train_key, valid_key, found)

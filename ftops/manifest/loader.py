@@ -48,16 +48,17 @@ def manifest_files(manifests_dir: Path) -> list[Path]:
 
 @dataclass(frozen=True, slots=True)
 class DatasetTarget:
-    """A dataset whose file resolved, and what to check it for; known even when other entries are wrong."""
+    """A dataset whose file resolved, and what to check it for; known even when other entries are wrong.
+    A dataset read by jobs that train differently has one target per way (``_dataset_targets``)."""
 
     name: str
     path: Path
     display: str
     format: str
-    model: str | None  # the base model of the first job (by name) that uses it
+    model: str | None  # the base model of the first job (by name) that reads it this way
     n_epochs: int | str | None
     provider: str = "openai"  # the provider type: its rules and prices apply
-    method: str = "supervised"  # the first job's method and training kind, for the price
+    method: str = "supervised"  # the job's method and training kind: its rules and price
     training: str | None = None
 
 
@@ -182,35 +183,45 @@ def _outside_root(file: Path, root: Path) -> Diagnostic | None:
 def _dataset_targets(entries: dict[str, dict[str, rules.Entry]], paths: dict[str, Path],
                      unpriced: set[str], provider_of: Callable[[Any], str],
                      ) -> tuple[tuple[DatasetTarget, ...], tuple[tuple[str, str], ...]]:
-    users: dict[str, dict[str, Any]] = {}
+    """One target per dataset and distinct way its readers train (provider type, method,
+    training kind, base model), in the order of the jobs' names: a file read by a job on OpenAI
+    and one on Together is checked by both services' rules (``ftops.datasets.shared``)."""
+    users: dict[str, list[dict[str, Any]]] = {}
     pairs: list[tuple[str, str]] = []
     for job_name, entry in sorted(entries["jobs"].items()):
         data = entry.data if isinstance(entry.data, dict) else {}
         if job_name in unpriced:
             data = {key: value for key, value in data.items() if key != "model"}
         train, valid = data.get("training_file"), data.get("validation_file")
-        for name in (train, valid):
-            if isinstance(name, str):
-                users.setdefault(name, data)
+        for name in dict.fromkeys(n for n in (train, valid) if isinstance(n, str)):
+            users.setdefault(name, []).append(data)
         if isinstance(train, str) and isinstance(valid, str) and train in paths and valid in paths \
                 and train != valid:
             pairs.append((train, valid))
-    targets = []
+    targets: list[DatasetTarget] = []
     for name, path in sorted(paths.items()):
         data = entries["datasets"][name].data
         fmt = data.get("format", "chat")
         if fmt not in DATASET_FORMATS:
             continue
-        job = users.get(name, {})
-        model = job.get("model") if isinstance(job.get("model"), str) else None
-        n_epochs = _n_epochs(job)
-        method = rules.method_type(job) or "supervised"
-        raw_method = job.get("method")
-        training = raw_method.get("training") if isinstance(raw_method, dict) else None
-        provider = provider_of(job or data)  # the first job's provider; with no job, the dataset's own
-        targets.append(DatasetTarget(name, path, display_path(path), fmt, model, n_epochs, provider, method,
-                                     training if isinstance(training, str) else None))
+        readers = users.get(name) or [{}]
+        seen: set[tuple[str, str, str | None, str | None]] = set()
+        for job in readers:
+            target = _target(name, path, fmt, job, provider_of(job or data))  # no job: the dataset's own
+            kind = (target.provider, target.method, target.training, target.model)
+            if kind not in seen:
+                seen.add(kind)
+                targets.append(target)
     return tuple(targets), tuple(dict.fromkeys(pairs))
+
+
+def _target(name: str, path: Path, fmt: str, job: dict[str, Any], provider: str) -> DatasetTarget:
+    model = job.get("model") if isinstance(job.get("model"), str) else None
+    method = rules.method_type(job) or "supervised"
+    raw_method = job.get("method")
+    training = raw_method.get("training") if isinstance(raw_method, dict) else None
+    return DatasetTarget(name, path, display_path(path), fmt, model, _n_epochs(job), provider, method,
+                         training if isinstance(training, str) else None)
 
 
 def _n_epochs(job: dict[str, Any]) -> int | str | None:

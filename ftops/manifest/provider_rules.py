@@ -98,8 +98,9 @@ def _job_problems(at: PathKey, job: dict[str, Any], accepts: JobAcceptance) -> I
             yield (*hyper_at, name), f"{service} takes no 'auto': leave {name} out for its default"
     suffix = job.get("suffix")
     if isinstance(suffix, str) and accepts.max_suffix < len(suffix) <= SCHEMA_MAX_SUFFIX:
+        reason = f": {accepts.suffix_reason}" if accepts.suffix_reason else ""
         yield (*at, "suffix"), (f"{service} takes a suffix of at most {accepts.max_suffix} characters, "
-                                f"not {len(suffix)}")
+                                f"not {len(suffix)}{reason}")
     model = job.get("model")
     if not isinstance(model, str):
         return

@@ -60,6 +60,7 @@ class JobAcceptance:
     default_training: str | None = None  # what an omitted method.training means
     takes_auto: bool = True  # "auto" as a hyperparameter value
     max_suffix: int = 64
+    suffix_reason: str = ""  # why max_suffix is below the service's own limit, for the message
     # A field (or method) it refuses -> what to write instead, on this service.
     instead: Mapping[str, str] = field(default_factory=empty_mapping)
     # The base models it is known to train; a model not here is judged elsewhere (catalogue).

@@ -122,3 +122,26 @@ def test_validate_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Monkey
     assert refused.stdout.splitlines()[0] == (
         "manifests/main.yaml:9:5: jobs.tune.metadata: Together AI does not take metadata: "
         "its jobs carry no user metadata")
+
+
+def test_the_suffix_cap_of_together_says_why_and_leaves_openai_s_limit_alone(tmp_path: Path) -> None:
+    """Together's 40 characters lose 19 to ftops's identity token; an OpenAI job in the same
+    project keeps OpenAI's own 64."""
+    suffix = "chunsik-answers-in-korean-v2"  # 28 characters
+    manifests = _project(tmp_path, f"""\
+project: moving
+provider: {{type: openai}}
+providers:
+  tg: {{type: together}}
+datasets:
+  train: {{file: ../datasets/train.jsonl}}
+jobs:
+  here: {{model: gpt-4.1-mini-2025-04-14, training_file: train, suffix: {suffix}}}
+  there: {{model: Qwen/Qwen2.5-7B-Instruct, training_file: train, suffix: {suffix}, provider: tg}}
+""")
+    _, diagnostics = validate_manifests(manifests)
+    refused = [d for d in diagnostics if d.severity == "error"]
+    assert [(d.path, d.line) for d in refused] == [("jobs.there.suffix", 9)]
+    assert refused[0].message == (
+        "Together AI takes a suffix of at most 21 characters, not 28: the service takes 40 and ftops "
+        "ends each suffix with -ftops-<12 hex>, the job's identity, since Together jobs carry no metadata")

@@ -14,8 +14,10 @@ from types import MappingProxyType
 from typing import Final
 
 from ftops.provider.accepts import COMMON_JOB_FIELDS, JobAcceptance
-from ftops.provider.together.identity import MAX_USER_SUFFIX
+from ftops.provider.together.identity import MARK, MAX_USER_SUFFIX
+from ftops.provider.together.identity import MAX_SUFFIX as SERVICE_MAX_SUFFIX
 from ftops.provider.together.models import MODELS
+from ftops.provider.types import IDENTITY_DIGEST_LENGTH
 
 SUPERVISED: Final = frozenset({"n_epochs", "batch_size", "learning_rate", "n_checkpoints", "n_evals",
                                "warmup_ratio", "lora_rank", "lora_alpha", "lora_dropout"})
@@ -23,6 +25,9 @@ LORA_SETTINGS: Final = frozenset({"lora_rank", "lora_alpha", "lora_dropout"})
 # The service takes 40 characters (the SDK's docstring); ftops ends each suffix with the job's
 # identity token (19 of them: ftops.provider.together.identity), so a manifest has the rest.
 MAX_SUFFIX: Final = MAX_USER_SUFFIX
+SUFFIX_REASON: Final = (f"the service takes {SERVICE_MAX_SUFFIX} and ftops ends each suffix with "
+                        f"-{MARK}<{IDENTITY_DIGEST_LENGTH} hex>, the job's identity, since Together jobs "
+                        "carry no metadata")
 
 ACCEPTS: Final = JobAcceptance(
     service="Together AI",
@@ -33,6 +38,7 @@ ACCEPTS: Final = JobAcceptance(
     default_training="lora",
     takes_auto=False,
     max_suffix=MAX_SUFFIX,
+    suffix_reason=SUFFIX_REASON,
     instead=MappingProxyType({
         "metadata": "its jobs carry no user metadata",
         "integrations": "it takes no integrations from ftops",
