@@ -46,6 +46,9 @@ def validate(
             lines = summary() if callable(summary) else []
             if lines:
                 typer.echo(f"dataset {name}:")
+                ways = verdict.checked_for.get(name, ())
+                if len(ways) > 1:  # read by jobs that train differently: the statistics are one way's
+                    typer.echo(f"  as read by {ways[0]} (also checked as read by {'; '.join(ways[1:])})")
                 for line in lines:
                     typer.echo(f"  {line}")
         errors = sum(d.severity == "error" for d in verdict.diagnostics)

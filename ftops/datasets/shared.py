@@ -54,6 +54,16 @@ def worst(checks: Sequence[tuple[ReaderKind, DatasetReport]]) -> DatasetReport:
     return next((report for _, report in checks if not report.ok), checks[0][1])
 
 
+def describe(kind: ReaderKind) -> str:
+    """A way of reading a file, for people: 'Together AI, full supervised training of MODEL'."""
+    from ftops.provider.accepts import acceptance_for
+
+    terms = kind.terms
+    way = f"{terms.training} {terms.method}" if terms.training else terms.method
+    model = f" of {kind.model}" if kind.model else ""
+    return f"{acceptance_for(terms.provider).service}, {way} training{model}"
+
+
 def _labels(kinds: Sequence[ReaderKind]) -> list[str]:
     """Each check's name in messages: its service, with the training way and model only where
     the service alone does not tell two checks apart."""

@@ -7,7 +7,7 @@ results into one verdict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,9 @@ from ftops.resources import Project
 class Verdict:
     project: Project | None
     diagnostics: tuple[Diagnostic, ...]
-    dataset_reports: dict[str, Any]  # name -> ftops.datasets report
+    dataset_reports: dict[str, Any]  # name -> ftops.datasets report (the first failed check, else the first)
+    # name -> each way the file was checked (``ftops.datasets.shared.describe``), the report's own first
+    checked_for: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -30,7 +32,8 @@ class Verdict:
         return {
             "valid": self.valid,
             "diagnostics": [d.to_json() for d in self.diagnostics],
-            "datasets": {name: _report_json(report) for name, report in self.dataset_reports.items()},
+            "datasets": {name: {**_report_json(report), "checked_for": list(self.checked_for.get(name, ()))}
+                         for name, report in self.dataset_reports.items()},
         }
 
 
@@ -49,9 +52,10 @@ def validate_all(manifests_dir: Path, *, tokens: bool = True, cache: bool = True
     outcome = examine(manifests_dir)
     diagnostics = list(outcome.diagnostics)
     root = outcome.project.root if outcome.project is not None else manifests_dir.resolve().parent
-    reports = _check_datasets(outcome, tokens, diagnostics, root if cache else None)
+    checked_for: dict[str, tuple[str, ...]] = {}
+    reports = _check_datasets(outcome, tokens, diagnostics, root if cache else None, checked_for)
     diagnostics.extend(_check_evals(outcome))
-    return Verdict(outcome.project, tuple(diagnostics), reports)
+    return Verdict(outcome.project, tuple(diagnostics), reports, checked_for)
 
 
 def _check_evals(outcome: Outcome) -> list[Diagnostic]:
@@ -73,7 +77,7 @@ def _check_evals(outcome: Outcome) -> list[Diagnostic]:
 
 
 def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic],
-                    cache_root: Path | None) -> dict[str, Any]:
+                    cache_root: Path | None, checked_for: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     if not outcome.datasets:
         return {}
     try:
@@ -81,7 +85,7 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
         from ftops.datasets.batch import CheckRequest, check_datasets
         from ftops.datasets.cache import ReportCache, ReportKey, default_cache_dir
         from ftops.datasets.report import DatasetReport, TrainingTerms
-        from ftops.datasets.shared import ReaderKind, merged_diagnostics, worst
+        from ftops.datasets.shared import ReaderKind, describe, merged_diagnostics, worst
     except ImportError as error:  # an incomplete install: say plainly that the contents went unchecked
         diagnostics.extend(
             Diagnostic(t.display, None, None, "", f"contents not checked: the dataset engine is unavailable "
@@ -106,7 +110,10 @@ def _check_datasets(outcome: Outcome, tokens: bool, diagnostics: list[Diagnostic
         keys.setdefault(target.name, (request, key))  # the first reader's check, for the leakage check
     reports: dict[str, Any] = {}
     for name, checks in by_name.items():
-        reports[name] = worst(checks)
+        shown = worst(checks)
+        reports[name] = shown
+        ordered = sorted(checks, key=lambda check: check[1] is not shown)  # the shown report's way first
+        checked_for[name] = tuple(describe(kind) for kind, _ in ordered)
         diagnostics.extend(merged_diagnostics(checks))
     for train, valid in outcome.pairs:
         if train not in reports or valid not in reports:

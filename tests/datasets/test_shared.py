@@ -135,3 +135,22 @@ def test_the_plan_prices_each_job_with_its_own_provider_s_terms(tmp_path: Path,
     assert got("on-openai")[2] is False and got("on-together")[2] is True
     assert got("on-openai")[0] != got("on-together")[0]
 
+
+
+def test_validate_says_how_the_shown_report_was_read_and_the_other_ways(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from ftops.cli import app
+
+    _install("refused-by-together", tmp_path, monkeypatch)
+    runner = CliRunner()
+    text = runner.invoke(app, ["validate", "--no-cache"])
+    assert text.exit_code == 1
+    assert (f"  as read by OpenAI, supervised training of {OPENAI} (also checked as read by Together AI, "
+            f"supervised training of {QWEN})") in text.stdout
+    as_json = runner.invoke(app, ["validate", "--no-cache", "--json"])
+    assert json.loads(as_json.stdout)["datasets"]["shared"]["checked_for"] == [
+        f"OpenAI, supervised training of {OPENAI}", f"Together AI, supervised training of {QWEN}"]
