@@ -48,6 +48,7 @@ ROUTES: tuple[tuple[str, str, str | None], ...] = (
     ("POST", r"/fine-tunes/[^/]+/cancel", "FinetuneResponseTruncated"),
     ("GET", r"/fine-tunes/[^/]+/events", "FinetuneListEvents"),
     ("GET", r"/fine-tunes/[^/]+/checkpoints", "FinetuneListCheckpoints"),
+    ("GET", r"/fine-tunes/[^/]+/metrics", "FinetuneMetrics"),
     ("POST", r"/chat/completions", "ChatCompletionResponse"),
 )
 

@@ -5,7 +5,8 @@ service: the ``together`` SDK (3.x) adds ``/v1/...`` itself. Served, in the form
 that SDK sends (``FINE_TUNING.md`` of the published spec's notes) and where cheap
 the spec's too: files (the SDK's three-request upload and the spec's
 ``/files/upload``, list, retrieve, delete, content), fine-tunes (model limits,
-price estimate, create, list, retrieve, events, checkpoints, cancel, delete) and
+price estimate, create, list, retrieve, events, checkpoints, training metrics with
+loss by step, cancel, delete) and
 chat completions. The same store, clock, speed, faults, holds and request log
 as the OpenAI side; Together's objects live in tables of their own (``tables``).
 """
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftops.emulator.together import chat, files, fine_tunes
+from ftops.emulator.together import chat, files, fine_tunes, metrics
 from ftops.emulator.together.http import PREFIX, STORAGE_PREFIX
 from ftops.emulator.together.tables import ensure_tables
 
-ROUTES: list[Any] = [*files.ROUTES, *fine_tunes.ROUTES, *chat.ROUTES]
+ROUTES: list[Any] = [*files.ROUTES, *fine_tunes.ROUTES, *metrics.ROUTES, *chat.ROUTES]
 
 __all__ = ["PREFIX", "ROUTES", "STORAGE_PREFIX", "ensure_tables"]

@@ -94,7 +94,8 @@ class TogetherJob:
     def output_name(self) -> str:
         return self.plan.fine_tuned_model
 
-    def _real(self, v: float) -> float:
+    def real_time(self, v: float) -> float:
+        """The wall-clock time (unix seconds) of simulated second ``v``."""
         return self.created_at + v / self.speed
 
     def run_status(self, v: float) -> str:
@@ -122,6 +123,11 @@ class TogetherJob:
             assert self.cancel_v is not None
             return "cancel_requested" if self.v < self.cancel_v + CANCEL_S else "cancelled"
         return self.run_status(self.v)
+
+    @property
+    def trained_until(self) -> float:
+        """The simulated second up to which the job has trained: now, or the cancel."""
+        return min(self.v, self.cancel_v) if self.cancelled_in_time and self.cancel_v is not None else self.v
 
     @property
     def completed(self) -> bool:
@@ -200,13 +206,12 @@ class TogetherJob:
 
     def checkpoints(self) -> list[Checkpoint]:
         """Checkpoints saved by now, newest first as Together lists them."""
-        limit = min(self.v, self.cancel_v) if self.cancelled_in_time and self.cancel_v is not None else self.v
-        return [c for c in reversed(self._checkpoints_planned()) if c.v <= limit]
+        return [c for c in reversed(self._checkpoints_planned()) if c.v <= self.trained_until]
 
     def event_object(self, event: Event) -> dict[str, Any]:
         return {
             "object": "fine-tune-event",
-            "created_at": iso(self._real(event.v)),
+            "created_at": iso(self.real_time(event.v)),
             "level": event.level,
             "message": event.message,
             "type": event.type,
@@ -225,7 +230,7 @@ class TogetherJob:
         return {
             "step": checkpoint.step,
             "path": checkpoint.path,
-            "created_at": iso(self._real(checkpoint.v)),
+            "created_at": iso(self.real_time(checkpoint.v)),
             "checkpoint_type": checkpoint.kind,
         }
 
@@ -250,14 +255,13 @@ class TogetherJob:
     @property
     def trained_fraction(self) -> float:
         """How much of the training has run: up to now, or up to the cancel."""
-        until = min(self.v, self.cancel_v) if self.cancelled_in_time and self.cancel_v is not None else self.v
-        return min(1.0, max(0.0, (until - self.plan.run_start) / self.plan.run_s))
+        return min(1.0, max(0.0, (self.trained_until - self.plan.run_start) / self.plan.run_s))
 
     def truncated(self) -> dict[str, Any]:
         """``FinetuneResponseTruncated``: create, list and cancel answer with this."""
         body, plan = self.body, self.plan
         events = self.events()
-        updated = self._real(events[-1].v) if events else self.created_at
+        updated = self.real_time(events[-1].v) if events else self.created_at
         out: dict[str, Any] = {
             "id": self.id,
             "status": self.status,
@@ -290,7 +294,7 @@ class TogetherJob:
             and not plan.failure
             and (self.cancel_v is None or self.cancel_v >= plan.run_start)
         ):
-            out["started_at"] = iso(self._real(plan.run_start))
+            out["started_at"] = iso(self.real_time(plan.run_start))
         running = self.status in ("queued", "running", "compressing", "uploading")
         out["progress"] = {
             "estimate_available": running,
