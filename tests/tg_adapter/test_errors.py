@@ -169,8 +169,8 @@ def test_a_listing_that_never_ends_is_stopped_by_the_page_guard() -> None:
 
 
 def test_results_read_the_services_loss_curve_where_it_serves_one() -> None:
-    """The emulator has no ``/fine-tunes/{id}/metrics`` (its steps come from events, without loss:
-    test_adapter); the service does, in its spec's shape: read by step, evaluations merged."""
+    """``/fine-tunes/{id}/metrics`` in its spec's shape, read by step, evaluations merged (keyed by
+    ``train/global_step`` as the SDK's chart reads them), odd values left out."""
     job = {"id": "ft-1", "status": "completed", "model": "Qwen/Qwen2.5-7B-Instruct",
            "training_file": "file-1",
            "created_at": "2026-12-06T09:00:00.000Z", "updated_at": "2026-12-06T09:10:00.000Z",
@@ -178,7 +178,7 @@ def test_results_read_the_services_loss_curve_where_it_serves_one() -> None:
     metrics = {"metrics": [
         {"train/loss": 0.5, "train/learning_rate": 1e-4, "train/global_step": 7},
         {"train/loss": 0.45, "train/learning_rate": 9e-5, "train/global_step": 14},
-        {"eval/loss": 0.6, "eval/global_step": 14},
+        {"eval/loss": 0.6, "train/global_step": 14},
         {"train/loss": "NaN?", "train/global_step": 21},
     ]}
     answers = {"/together/v1/fine-tunes/ft-1": job, "/together/v1/fine-tunes/ft-1/metrics": metrics,

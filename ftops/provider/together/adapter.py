@@ -256,17 +256,45 @@ class TogetherProvider:
         return convert.observed_job(self._job_item(job_id))
 
     def job_events(self, job_id: str, limit: int = 20) -> tuple[JobEvent, ...]:
-        """The most recent events, newest first (Together lists them oldest first)."""
+        """The most recent events, newest first (Together lists them oldest first), with the
+        training loss its metrics give: Together's events carry none. Each event that names a
+        step gets the loss of the newest training snapshot at or before it; while the job trains
+        past the last such event, a progress line of the newest snapshot leads."""
         page = self._read(f"list events of job {job_id}",
                           lambda: self._client.fine_tuning.with_raw_response.list_events(job_id))
         items = [item for item in page.get("data") or [] if isinstance(item, dict)]
         events = [convert.job_event(item, index) for index, item in enumerate(items)]
-        return tuple(reversed(events))[:limit]
+        if not events:
+            return ()
+        total = max((convert.total_steps(item) for item in items), default=0) or None
+        return tuple(reversed(self._with_losses(job_id, events, total)))[:limit]
+
+    def _with_losses(self, job_id: str, events: list[JobEvent], total: int | None) -> list[JobEvent]:
+        try:
+            steps = self._steps(job_id)
+        except NotFoundError:  # a gateway that does not pass the metrics on: steps without loss
+            return events
+        trained = [s for s in steps if s.train_loss is not None]
+
+        def loss_at(step: int) -> float | None:
+            return next((s.train_loss for s in reversed(trained) if s.step <= step), None)
+
+        out = [replace(e, train_loss=loss_at(e.step)) if e.step is not None else e for e in events]
+        newest = convert.latest_training_step(trained)
+        stepped = [e for e in events if e.step is not None]
+        if newest is not None and newest.step > max((e.step or 0 for e in stepped), default=0):
+            of_total = f"/{total}" if total else ""
+            out.append(JobEvent(
+                id=f"metrics-{newest.step}", created_at=events[-1].created_at, level="info",
+                message=f"Step {newest.step}{of_total}: training loss={newest.train_loss:.4f}",
+                step=newest.step, total_steps=total, train_loss=newest.train_loss,
+            ))
+        return out
 
     def job_results(self, job_id: str, address: str | None = None) -> JobMetrics:
-        """A completed job's curves (``GET /v1/fine-tunes/{id}/metrics``: loss by step; where the
-        service, a gateway or the emulator has no such path, the steps its events report, without
-        loss) and its checkpoints; a job that has not completed is a clear error."""
+        """A completed job's curves (``GET /v1/fine-tunes/{id}/metrics``: training loss by step,
+        the validation file's loss where the job evaluated it) and its checkpoints; a job that
+        has not completed is a clear error."""
         item = self._job_item(job_id)
         job = convert.observed_job(item)
         if job.phase is not JobPhase.SUCCEEDED:
@@ -282,12 +310,8 @@ class TogetherProvider:
         )
 
     def _steps(self, job_id: str) -> tuple[StepMetrics, ...]:
-        try:
-            page = self._read(f"list metrics of {job_id}",
-                              lambda: self._client.fine_tuning.with_raw_response.list_metrics(job_id))
-        except NotFoundError:  # the job was just found: it is the path that is not served
-            steps = sorted({e.step for e in self.job_events(job_id, limit=10_000) if e.step is not None})
-            return tuple(StepMetrics(step=s, train_loss=None, train_accuracy=None) for s in steps)
+        page = self._read(f"list metrics of {job_id}",
+                          lambda: self._client.fine_tuning.with_raw_response.list_metrics(job_id))
         return convert.step_metrics(page.get("metrics"))
 
     def _checkpoints(self, job_id: str, output: str | None) -> tuple[Checkpoint, ...]:

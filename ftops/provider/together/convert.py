@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -125,11 +125,14 @@ def _estimated_finish(obj: Any) -> int | None:
     return int(time.time() + seconds) if seconds is not None else None
 
 
-# Together's metric names (its spec's example: train/loss, train/learning_rate, train/global_step);
-# the evaluation names are not in the spec: read under either form a service might use.
-_STEP_KEYS: Final = ("train/global_step", "eval/global_step", "global_step", "step")
+# Together's metric names, from its spec's example (train/loss, train/learning_rate,
+# train/global_step); the SDK's own chart keys every row, evaluations included, by
+# train/global_step. The spec names no evaluation key: eval/loss is read, the train/loss
+# convention under the eval prefix, and the one name here that is not published
+# (docs/together.md).
+_STEP_KEYS: Final = ("train/global_step",)
 _TRAIN_LOSS_KEYS: Final = ("train/loss",)
-_VALID_LOSS_KEYS: Final = ("eval/loss", "validation/loss", "valid/loss")
+_VALID_LOSS_KEYS: Final = ("eval/loss",)
 
 
 def _first_number(snapshot: Mapping[str, Any], names: tuple[str, ...]) -> float | None:
@@ -170,8 +173,19 @@ def _number(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def latest_training_step(snapshots: Sequence[StepMetrics]) -> StepMetrics | None:
+    """The newest step with a training loss, if any."""
+    return next((s for s in reversed(snapshots) if s.train_loss is not None), None)
+
+
+def total_steps(obj: Any) -> int:
+    """An event's ``total_steps`` (Together sets it on every event once the job knows it), or 0."""
+    return int(_number(field(obj, "total_steps")) or 0)
+
+
 def job_event(obj: Any, index: int) -> JobEvent:
-    """An event; those that name a step report the progress (Together's events carry no loss)."""
+    """An event; those that name a step report the progress (Together's events carry no loss:
+    the adapter adds it from the metrics)."""
     step = _number(field(obj, "step"))
     total = _number(field(obj, "total_steps"))
     level = str(field(obj, "level") or "info").lower()
