@@ -80,7 +80,8 @@ def detect_overfitting(steps: Sequence[StepMetrics]) -> OverfitVerdict:
         return OverfitVerdict(
             judged=False, overfitting=False,
             message=f"Not enough validation points to judge overfitting ({len(rows)}, need {MIN_POINTS}); "
-            "give the job a validation_file.",
+            "give the job a validation_file (on Together also hyperparameters.n_evals: "
+            f"{MIN_POINTS} or more).",
         )
     window = smoothing_window(len(rows))
     valid = smooth([r.valid_loss for r in rows if r.valid_loss is not None], window)

@@ -69,12 +69,14 @@ def snapshots(job: TogetherJob) -> list[Snapshot]:
     if plan.failure:
         return []
     rows: list[tuple[float, int, int, dict[str, float]]] = []
-    for step in lifecycle.metric_steps(plan):
+    evaluated = eval_steps(job)
+    # An evaluated step also logs its training row, so each validation point has both losses.
+    for step in sorted(set(lifecycle.metric_steps(plan)) | set(evaluated)):
         train_loss = lifecycle.step_metrics(plan, step)["train_loss"]
         values = {"train/loss": train_loss, "train/learning_rate": learning_rate(job, step),
                   "train/global_step": float(step)}
         rows.append((plan.step_time(step), 0, step, values))
-    for step in eval_steps(job):
+    for step in evaluated:
         values = {"eval/loss": lifecycle.step_metrics(plan, step)["valid_loss"],
                   "train/global_step": float(step)}
         rows.append((plan.step_time(step), 1, step, values))
