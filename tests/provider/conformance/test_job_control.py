@@ -76,9 +76,12 @@ def test_events_come_newest_first_with_the_steps_reached(
     assert events
     times = [event.created_at for event in events]
     assert times == sorted(times, reverse=True)
-    # Progress is the step reached; a loss only where the service reports one (Together's do not).
-    steps = [event.step for event in events if event.step is not None]
+    # Progress is the step reached and the training loss there (on Together from its metrics:
+    # its events carry none).
+    stepped = [event for event in events if event.step is not None]
+    steps = [event.step for event in stepped]
     assert steps and steps == sorted(steps, reverse=True)
+    assert all(event.train_loss is not None for event in stepped)
     assert len(provider.job_events(finished.id, 2)) == 2
 
 
@@ -89,6 +92,7 @@ def test_results_of_a_finished_job_have_its_curve(
     assert metrics.job_id == finished.id and metrics.address == "jobs.tune"
     assert metrics.fine_tuned_model == finished.fine_tuned_model
     assert metrics.steps and [row.step for row in metrics.steps] == sorted(row.step for row in metrics.steps)
+    assert all(row.train_loss is not None for row in metrics.steps)
 
 
 def test_the_fine_tuned_model_answers_from_its_training(
