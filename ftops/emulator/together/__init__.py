@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftops.emulator.together import chat, files, fine_tunes, metrics
+from ftops.emulator.together import chat, endpoints, files, fine_tunes, hardware, metrics
 from ftops.emulator.together.http import PREFIX, STORAGE_PREFIX
 from ftops.emulator.together.tables import ensure_tables
 
-ROUTES: list[Any] = [*files.ROUTES, *fine_tunes.ROUTES, *metrics.ROUTES, *chat.ROUTES]
+ROUTES: list[Any] = [
+    *files.ROUTES, *fine_tunes.ROUTES, *metrics.ROUTES, *chat.ROUTES, *endpoints.ROUTES, *hardware.ROUTES
+]
 
 __all__ = ["PREFIX", "ROUTES", "STORAGE_PREFIX", "ensure_tables"]

@@ -1,7 +1,8 @@
 """Together's ``POST /v1/chat/completions`` (non-streaming), answered as the OpenAI side answers
 (``ftops.emulator.chat``): a fine-tuned model from its training replies, any model from its system
 prompt's sentences, else a fixed reply; ``temperature``, ``seed`` and ``n`` as there. A fine-tuned
-model answers once its job completed, until the job is deleted."""
+model answers once its job completed, until the job is deleted; a dedicated endpoint's name
+answers as the model its ready deployment serves."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ftops.emulator.chat_request import ChatRequest, parse_chat_request
 from ftops.emulator.http import runtime
 from ftops.emulator.together.catalog import together_model
 from ftops.emulator.together.datasets import TOKEN_ENCODING
+from ftops.emulator.together.endpoints import model_behind
 from ftops.emulator.together.http import PREFIX, together_json, together_key
 from ftops.emulator.together.jobs import completed_job_of_model
 from ftops.emulator.training import count_tokens
@@ -57,12 +59,14 @@ async def create_chat_completion(request: Request) -> Response:
             "The ftops emulator does not simulate Together's streaming; send stream=false.", param="stream"
         )
     training_copy = None
-    if together_model(model) is None:
-        with rt.store.reading() as conn:
-            job = completed_job_of_model(conn, model, rt.clock())
-        if job is None:
-            raise model_not_found(model)
-        training_copy = rt.store.training_copy_path(job.id)
+    with rt.store.reading() as conn:
+        # A dedicated endpoint's name (``<project>/<endpoint>``) answers as the model it serves.
+        served = model_behind(conn, model, rt.clock()) or model
+        if together_model(served) is None:
+            job = completed_job_of_model(conn, served, rt.clock())
+            if job is None:
+                raise model_not_found(model)
+            training_copy = rt.store.training_copy_path(job.id)
     replies = await run_in_threadpool(_replies, training_copy, asked)
     prompt_tokens, completion_tokens = await run_in_threadpool(_tokens, asked, replies)
     return JSONResponse(

@@ -11,6 +11,8 @@ from ftops.emulator.http import json_object, runtime
 
 # The SDK adds /v1 itself: Together(base_url=ROOT + "/together") sends ROOT/together/v1/...
 PREFIX = "/together/v1"
+# The 3.1.1 SDK sends endpoints and hardware to /v2 (FINE_TUNING.md): ROOT/together/v2/...
+V2_PREFIX = "/together/v2"
 # Where the SDK's upload PUTs its bytes (the service's presigned storage URL): outside the API.
 STORAGE_PREFIX = "/together/storage"
 

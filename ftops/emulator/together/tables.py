@@ -38,6 +38,33 @@ _STATEMENTS = (
     )""",
     "CREATE INDEX IF NOT EXISTS together_jobs_model "
     "ON together_jobs (json_extract(plan, '$.fine_tuned_model'))",
+    # Dedicated endpoints (v2): a named entry point of a project, and the deployments that run a
+    # model on hardware behind it (ftops.emulator.together.endpoints).
+    """CREATE TABLE IF NOT EXISTS together_endpoints (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        project_id TEXT NOT NULL,
+        name TEXT NOT NULL,            -- bare; the API shows <project_id>/<name>
+        visibility TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS together_deployments (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        endpoint_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        model TEXT NOT NULL,           -- the model id it serves
+        hardware TEXT NOT NULL,        -- an id of the hardware listing
+        replicas INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        ready_at REAL NOT NULL,        -- PROVISIONING until then
+        deleted INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX IF NOT EXISTS together_deployments_endpoint ON together_deployments (endpoint_id, deleted)",
 )
 
 
