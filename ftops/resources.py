@@ -258,12 +258,13 @@ DEFAULT_SKU: Final = "Standard"
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
-    """How a model name is served where a model answers only through a deployment (Azure):
-    each model the name points at gets a deployment named ``<prefix>-<8 hex of its id>``."""
+    """How a model name is served through a deployment billed by the hour (an Azure deployment,
+    a Together dedicated endpoint): each model the name points at gets a deployment named
+    ``<prefix>-<8 hex of its id>``."""
 
-    prefix: str  # the manifest's ``name``, else the model name
-    sku: str = DEFAULT_SKU
-    capacity: int = 1
+    prefix: str  # the manifest's ``name``, else the model name (on Together: ``<project id>/...``)
+    sku: str = DEFAULT_SKU  # Azure's deployment type; on Together the hardware id
+    capacity: int = 1  # Azure's capacity units; on Together the replicas
     declared_at: SourceLocation | None = None
 
 

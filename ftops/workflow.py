@@ -117,10 +117,14 @@ class Session:
         from ftops.provider import effective_provider
 
         resolved = effective_provider(self.project.provider, self.settings.provider)
-        if self.project.provider.type != "azure" or resolved.type not in ("azure", "emulator"):
+        if self.project.provider.type not in ("azure", "together") or resolved.type not in (
+            "azure", "together", "emulator"
+        ):
             return None
         declared = any(m.deployment is not None for m in self.project.models.values())
         recorded = records is not None and any(r.deployment is not None for r in records.models.values())
+        if self._deployments is None and (declared or recorded) and self.project.provider.type == "together":
+            self._deployments = self._together_endpoints()
         if self._deployments is None and (declared or recorded):
             from ftops.provider.azure.management import connect, static_token
 
@@ -139,6 +143,18 @@ class Session:
             self._stack.callback(manager.close)
             self._deployments = manager
         return self._deployments
+
+    def _together_endpoints(self) -> DeploymentManager:
+        """Together's dedicated endpoints, over the adapter's own SDK client, in the Together
+        project the provider block names (the manifest loader qualified each endpoint name
+        with it: ``<project id>/<prefix>-<8 hex>``, what an application sends as the model)."""
+        from ftops.provider.together.adapter import TogetherProvider
+        from ftops.provider.together.endpoints import project_id_of
+
+        provider = self.provider
+        if not isinstance(provider, TogetherProvider):
+            raise UsageError(f"dedicated endpoints need the Together adapter, not {provider.description}")
+        return provider.endpoints(project_id_of(self.project.provider.project), self.project.name)
 
     def _rehearse_on(self, root_url: str) -> None:
         self._emulator_root = root_url

@@ -132,7 +132,7 @@ def deployment_cost(record: DeploymentRecord, now: float,
                     hosting_pricing: Mapping[str, float] | None = None) -> DeploymentCost:
     from ftops.datasets.hosting import hosting_price
 
-    price = hosting_price(record.model_id, record.sku, hosting_pricing)
+    price = hosting_price(record.model_id, record.sku, hosting_pricing, record.capacity)
     hours = max(0.0, now - record.created_at) / 3600
     return DeploymentCost(record.name, record.sku, record.capacity, record.created_at, hours,
                           price.usd_per_hour if price else None, price.source if price else None)

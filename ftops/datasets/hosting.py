@@ -3,7 +3,9 @@ figures marked unconfirmed) or the manifests' ``pricing: {MODEL: {hosting: USD p
 
 A price is per deployment and hour, by deployment type (sku) and base model: a fine-tuned model
 is matched on its own id, then its base model, then its family (the longest prefix), as training
-prices are. Capacity does not change the hourly hosting charge of a Standard deployment.
+prices are. Capacity does not change the hourly hosting charge of a Standard deployment. A
+Together dedicated endpoint is priced by its hardware (``together_hardware`` in the table, per
+replica-hour) times its replicas, whatever the model.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def _table() -> dict[str, Any]:
 
 
 def table_date() -> str:
-    return str(_table()["date"])
+    """The tables' dates: Azure's deployments, Together's hardware."""
+    return f"{_table()['date']} (Azure), {_table()['together_hardware']['date']} (Together hardware)"
 
 
 def _match(model: str, prices: Mapping[str, float]) -> float | None:
@@ -50,8 +53,19 @@ def _match(model: str, prices: Mapping[str, float]) -> float | None:
     return prices[best] if best is not None else None
 
 
-def hosting_price(model: str, sku: str, overrides: Mapping[str, float] | None = None) -> HostingPrice | None:
-    """The hourly price of a deployment of ``model`` with deployment type ``sku``, or None."""
+def hosting_price(
+    model: str, sku: str, overrides: Mapping[str, float] | None = None, capacity: int = 1
+) -> HostingPrice | None:
+    """The hourly price of a deployment of ``model`` with deployment type ``sku``, or None. A
+    Together hardware id as ``sku`` is priced per replica (``capacity``), override included."""
+    hardware = _table()["together_hardware"]
+    per_replica = hardware["usd_per_replica_hour"]
+    if sku in per_replica:
+        found = _match(model, overrides) if overrides else None
+        if found is not None:
+            return HostingPrice(found * capacity, "manifests")
+        confirmed = "" if hardware.get("confirmed") else " (unconfirmed)"
+        return HostingPrice(float(per_replica[sku]) * capacity, f"table {hardware['date']}{confirmed}")
     if overrides:
         found = _match(model, overrides)
         if found is not None:

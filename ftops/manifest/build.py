@@ -140,7 +140,8 @@ def _strings(value: str | list[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def model(entry: Entry, root: Path) -> ActiveModel:
+def model(entry: Entry, root: Path, endpoint_project: str | None = None) -> ActiveModel:
+    """``endpoint_project``: the Together project id that qualifies endpoint names, on Together."""
     data = entry.data
     checks = tuple(
         Check(
@@ -164,18 +165,24 @@ def model(entry: Entry, root: Path) -> ActiveModel:
         delete_external=bool(data.get("delete_external", False)),
         gate=gate(data.get("gate")),
         provider=data.get("provider"),
-        deployment=deployment(entry, root),
+        deployment=deployment(entry, root, endpoint_project),
     )
 
 
-def deployment(entry: Entry, root: Path) -> Deployment | None:
+def deployment(entry: Entry, root: Path, endpoint_project: str | None = None) -> Deployment | None:
     raw = entry.data.get("deployment")
     if raw is None:
         return None
+    prefix = raw.get("name", entry.name)
+    if endpoint_project and "hardware" in raw:
+        # A Together endpoint answers to ``<project id>/<name>``: the name applications send.
+        prefix = f"{endpoint_project}/{prefix}"
+    # On Together (``hardware``/``replicas``, the provider rules keep the two vocabularies apart)
+    # the hardware is the neutral deployment type and the replicas its capacity.
     return Deployment(
-        prefix=raw.get("name", entry.name),
-        sku=raw.get("sku", DEFAULT_SKU),
-        capacity=int(raw.get("capacity", 1)),
+        prefix=prefix,
+        sku=raw.get("hardware", raw.get("sku", DEFAULT_SKU)),
+        capacity=int(raw.get("replicas", raw.get("capacity", 1))),
         declared_at=location(entry.doc, (*entry.path, "deployment"), root),
     )
 

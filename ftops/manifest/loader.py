@@ -132,6 +132,7 @@ def examine(manifests_dir: Path) -> Outcome:
     providers = provider_rules.JobProviders.of(docs)  # each job's provider, by its alias
     diagnostics.extend(rules.references(entries, providers.accepts_of))
     diagnostics.extend(provider_rules.job_fields(entries, providers))
+    diagnostics.extend(provider_rules.deployment_fields(entries, providers))
     diagnostics.extend(rules.check_regexes(entries))
     diagnostics.extend(provider_aliases(docs, entries))
     base_model_problems = rules.base_models(entries, providers.settings_of)
@@ -231,6 +232,14 @@ def _n_epochs(job: dict[str, Any]) -> int | str | None:
     return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
+def _endpoint_project(provider_doc: LocatedDocument | None) -> str | None:
+    """The Together project id of a ``type: together`` provider block (its endpoints' namespace)."""
+    raw = provider_doc.data["provider"] if provider_doc else None
+    if isinstance(raw, dict) and raw.get("type") == "together" and isinstance(raw.get("project"), str):
+        return str(raw["project"])
+    return None
+
+
 def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, dict[str, rules.Entry]],
              dataset_paths: dict[str, Path], eval_paths: dict[str, Path], manifests_dir: Path,
              root: Path) -> Project:
@@ -249,7 +258,8 @@ def _project(docs: list[LocatedDocument], files: list[Path], entries: dict[str, 
         datasets=MappingProxyType({n: build.dataset(e, dataset_paths[n], root)
                                    for n, e in sorted(entries["datasets"].items())}),
         jobs=MappingProxyType({n: build.job(e, root) for n, e in sorted(entries["jobs"].items())}),
-        models=MappingProxyType({n: build.model(e, root) for n, e in sorted(entries["models"].items())}),
+        models=MappingProxyType({n: build.model(e, root, _endpoint_project(provider_doc))
+                                 for n, e in sorted(entries["models"].items())}),
         evals=MappingProxyType({n: build.eval_suite(e, eval_paths[n], root)
                                 for n, e in sorted(entries["evals"].items())}),
         budget=build.budget(first("budget"), root),

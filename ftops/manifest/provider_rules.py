@@ -164,3 +164,38 @@ def _number(value: Any) -> TypeGuard[int | float]:
 def _instead(accepts: JobAcceptance, word: str) -> str:
     hint = accepts.instead.get(word)
     return f": {hint}" if hint else ""
+
+
+DEPLOYMENT_FIELDS: Final = {"azure": ("sku", "capacity"), "together": ("hardware", "replicas")}
+
+
+def deployment_fields(entries: dict[str, dict[str, Entry]], providers: JobProviders) -> list[Diagnostic]:
+    """``models.NAME.deployment`` speaks its provider's words: ``sku``/``capacity`` are Azure's,
+    ``hardware``/``replicas`` Together's (which needs ``hardware``); at the key that says it."""
+    out: list[Diagnostic] = []
+    for _, entry in sorted(entries["models"].items()):
+        raw = entry.data.get("deployment") if isinstance(entry.data, dict) else None
+        if not isinstance(raw, dict):
+            continue
+        job_name = entry.data.get("job")
+        job = entries["jobs"].get(job_name) if isinstance(job_name, str) else None
+        service = providers.type_of(job.data if job is not None else entry.data)
+        at = (*entry.path, "deployment")
+        own = DEPLOYMENT_FIELDS.get(service)
+        if own is None:
+            continue  # a provider without deployments: the planner says it ignores the block
+        for other, fields in DEPLOYMENT_FIELDS.items():
+            for field in fields:
+                if other != service and field in raw:
+                    message = (f"'{field}' is {other.capitalize()}'s; a deployment on {service} takes "
+                               f"{' and '.join(own)}")
+                    out.append(entry.doc.diagnostic((*at, field), message, CODE, key=True))
+        settings = providers.settings_of(job.data if job is not None else entry.data)
+        if service == "together" and not isinstance(settings.get("project"), str):
+            message = "a dedicated endpoint on Together needs the Together project id in provider.project"
+            out.append(entry.doc.diagnostic(at, message, CODE, key=True))
+        if service == "together" and "hardware" not in raw:
+            out.append(entry.doc.diagnostic(at, "a dedicated endpoint on Together needs 'hardware' (an id of "
+                                            "Together's hardware listing, e.g. 1x_nvidia_h100_80gb_sxm)",
+                                            CODE, key=True))
+    return out

@@ -252,11 +252,14 @@ def _drift(ctx: Context, draft: Draft, address: str, name: str, found: ObservedD
         ),
         None,
     )
+    azure = ctx.project.provider.type == "azure"
     why = (
         f"deleted outside ftops: Azure deletes a fine-tuned deployment after {IDLE_DAYS} days without "
         "traffic, or someone deleted it"
+        if azure
+        else "deleted outside ftops (by hand, or stopped and removed on the service)"
     )
-    if rec is not None and ctx.options.today is not None:
+    if azure and rec is not None and ctx.options.today is not None:
         from datetime import UTC, datetime
 
         age = (ctx.options.today - datetime.fromtimestamp(rec.created_at, UTC).date()).days
@@ -291,7 +294,7 @@ def _base_of(ctx: Context, model: ActiveModel) -> str:
 def _line(
     ctx: Context, address: str, name: str, model: str, sku: str, capacity: int, change: str
 ) -> HostingLine:
-    price = hosting_price(model, sku, ctx.project.hosting_pricing)
+    price = hosting_price(model, sku, ctx.project.hosting_pricing, capacity)
     return HostingLine(address, name, model, sku, capacity, price.usd_per_hour if price else None, change)
 
 

@@ -29,6 +29,7 @@ from ftops.provider.retry import Kind, RetryPolicy, call
 from ftops.provider.together import convert, naming
 from ftops.provider.together.client import DEFAULT_TIMEOUT, KEY_VARIABLE, Connection
 from ftops.provider.together.encode import create_arguments
+from ftops.provider.together.endpoints import TogetherEndpoints
 from ftops.provider.together.errors import TOGETHER_ERRORS, connection_error
 from ftops.provider.types import (
     Capabilities,
@@ -117,6 +118,10 @@ class TogetherProvider:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def endpoints(self, project_id: str, project: str) -> TogetherEndpoints:
+        """Dedicated endpoints of the Together project ``project_id``, over this adapter's client."""
+        return TogetherEndpoints(self._connection, project_id, project, self.retry)
 
     def lookup_delay(self, attempt: int) -> float:
         return self.retry.backoff(attempt)
