@@ -6,9 +6,10 @@ that SDK sends (``FINE_TUNING.md`` of the published spec's notes) and where chea
 the spec's too: files (the SDK's three-request upload and the spec's
 ``/files/upload``, list, retrieve, delete, content), fine-tunes (model limits,
 price estimate, create, list, retrieve, events, checkpoints, training metrics with
-loss by step, cancel, delete) and
-chat completions. The same store, clock, speed, faults, holds and request log
-as the OpenAI side; Together's objects live in tables of their own (``tables``).
+loss by step, cancel, delete), chat completions, and dedicated endpoints
+with their hardware in the SDK's v2 form (``endpoints``, ``hardware``). The same
+store, clock, speed, faults, holds and request log as the OpenAI side; Together's
+objects live in tables of their own (``tables``).
 """
 
 from __future__ import annotations
