@@ -129,13 +129,19 @@ def test_a_rehearsals_saved_plan_is_refused_for_the_real_provider_and_says_why(
     assert len(project.our_files()) == 3
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("project", [{"speed": 1.0}], indirect=True)  # jobs train for minutes
 def test_ctrl_c_during_a_wait_says_the_jobs_keep_running_and_what_picks_them_up(
     project: Project, run: Run
 ) -> None:
     assert run("apply", "--auto-approve").code == 0
     project.emulator.clear_requests()
-    waiting = spawn(project, "wait")
+    # Ctrl-C as at a terminal: a suite started in the background (``cmd &`` in a script) passes
+    # SIGINT down ignored, and Python then installs no KeyboardInterrupt for it.
+    waiting = spawn(project, "wait", preexec_fn=_interruptible)
     polls = 0
     for _ in range(600):  # until the wait polls the jobs' events (bounded: never hang the suite)
         polls = sum(r.path.endswith("/events") for r in project.emulator.requests())
