@@ -234,13 +234,10 @@ def _plan_name(ctx: Context, draft: Draft, name: str, model: ActiveModel) -> set
 
 def _drift(ctx: Context, draft: Draft, address: str, name: str, found: ObservedDeployment | None) -> None:
     if found is not None and found.phase is DeploymentPhase.FAILED:
-        draft.drift.append(
-            Drift(
-                address,
-                f"deployment {name}: provisioning {found.state} "
-                "(the service's message is in the Azure portal's activity log)",
-            )
-        )
+        where = "the Azure portal's activity log" if ctx.project.provider.type == "azure" \
+            else "the service's console"  # a Together endpoint's state carries no message either
+        message = f"deployment {name}: provisioning {found.state} (the service's message is in {where})"
+        draft.drift.append(Drift(address, message))
         return
     if found is not None:
         return

@@ -14,7 +14,7 @@ from ftops.plan.model import DeleteDeployment, DeleteModel, Deploy, Plan, Promot
 from ftops.plan.observed import Observed
 from ftops.plan.records import DeploymentRecord, ModelRecord, record_json
 from ftops.provider.deployments import DeploymentPhase, ObservedDeployment, deployment_name
-from ftops.resources import ActiveModel, Budget, Deployment, freeze
+from ftops.resources import ActiveModel, Budget, Deployment, ProviderConfig, freeze
 
 PROJECT = "acme"
 
@@ -23,7 +23,8 @@ def deploying(*, protect: bool = False, sku: str = "Standard", budget: Budget | 
     base = project()
     bot = base.models["bot"]
     served = replace(bot, deployment=Deployment("bot", sku, 1), protect=protect)
-    proj = replace(base, models=freeze({"bot": served}), budget=budget)
+    # Deployments with a sku are Azure's: the project is on Azure (the drift reasons say so).
+    proj = replace(base, models=freeze({"bot": served}), budget=budget, provider=ProviderConfig(type="azure"))
     return DeployingWorld(desired(proj))
 
 
