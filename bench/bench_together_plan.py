@@ -81,7 +81,7 @@ def per_resource_refresh(base_url: str, state_path: Path) -> int:
 
 def run(quick: bool = False) -> Report:
     from ftops import workflow
-    from ftops.apply import PlainReporter
+    from ftops.apply import PlainReporter, WaitOptions
     from ftops.emulator import EmulatorConfig, start_background
     from ftops.plan.options import PlanOptions
 
@@ -97,7 +97,10 @@ def run(quick: bool = False) -> Report:
             settings, options = workflow.Settings(manifests=manifests), PlanOptions()
             hooks = workflow.ApplyHooks(show=lambda plan: None, approve=lambda plan: True,
                                         reporter=lambda: PlainReporter(io.StringIO()))
-            applied_in, _ = timed(lambda: workflow.apply(settings, hooks, options=options))
+            # With --wait: a job that ends between apply and the plan would otherwise be a promotion
+            # the plan rightly shows (the names would not be converged).
+            waited = WaitOptions()
+            applied_in, _ = timed(lambda: workflow.apply(settings, hooks, options=options, wait=waited))
             if workflow.plan(settings, options).plan.has_changes:
                 raise RuntimeError("the applied project should plan no change")
 
