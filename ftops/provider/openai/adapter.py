@@ -23,6 +23,7 @@ from ftops.metrics.model import Checkpoint, JobMetrics, StepMetrics
 from ftops.metrics.resultfile import parse_result_file
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
 from ftops.provider.base import ProgressCallback
+from ftops.provider.bookkeeping import ConnectedProvider
 from ftops.provider.openai import convert, naming
 from ftops.provider.openai.client import DEFAULT_TIMEOUT, Connection
 from ftops.provider.openai.encode import job_request
@@ -80,10 +81,11 @@ CAPABILITIES: Final = Capabilities(
 )
 
 
-class OpenAIProvider:
+class OpenAIProvider(ConnectedProvider):
     """OpenAI's fine-tuning API (or any OpenAI-compatible endpoint: a gateway, the emulator)."""
 
     CAPABILITIES: ClassVar[Capabilities] = CAPABILITIES
+    _connection: Connection  # its own SDK client (the base class needs only the bookkeeping)
 
     def __init__(
         self,
@@ -107,31 +109,6 @@ class OpenAIProvider:
             )
 
     # ---- bookkeeping -----------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    @property
-    def description(self) -> str:
-        return self._connection.description
-
-    @property
-    def request_count(self) -> int:
-        return self._connection.counter.total
-
-    @property
-    def mutating_request_count(self) -> int:
-        return self._connection.counter.mutating
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def __enter__(self) -> OpenAIProvider:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def lookup_delay(self, attempt: int) -> float:
         return self.retry.backoff(attempt)

@@ -24,6 +24,7 @@ from ftops.errors import DatasetError, NotFoundError, ProviderError, UsageError
 from ftops.metrics.model import Checkpoint, JobMetrics, StepMetrics
 from ftops.plan.observed import ObservedFile, ObservedJob, ObservedModel
 from ftops.provider.base import ProgressCallback
+from ftops.provider.bookkeeping import ConnectedProvider
 from ftops.provider.paging import PageGuard, PagingLimits
 from ftops.provider.retry import Kind, RetryPolicy, call
 from ftops.provider.together import convert, naming
@@ -70,10 +71,11 @@ CAPABILITIES: Final = Capabilities(
 )
 
 
-class TogetherProvider:
+class TogetherProvider(ConnectedProvider):
     """Together AI's fine-tuning API (or a gateway in front of it, or the emulator's ``/together``)."""
 
     CAPABILITIES: ClassVar[Capabilities] = CAPABILITIES
+    _connection: Connection  # its own SDK client (the base class needs only the bookkeeping)
 
     def __init__(self, connection: Connection, *, retry: RetryPolicy | None = None,
                  paging: PagingLimits | None = None) -> None:
@@ -93,31 +95,6 @@ class TogetherProvider:
         self._seen_jobs: list[dict[str, Any]] = []
 
     # ---- bookkeeping -----------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    @property
-    def description(self) -> str:
-        return self._connection.description
-
-    @property
-    def request_count(self) -> int:
-        return self._connection.counter.total
-
-    @property
-    def mutating_request_count(self) -> int:
-        return self._connection.counter.mutating
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def __enter__(self) -> TogetherProvider:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def endpoints(self, project_id: str, project: str) -> TogetherEndpoints:
         """Dedicated endpoints of the Together project ``project_id``, over this adapter's client."""
